@@ -1,0 +1,137 @@
+"""Helpers shared by the CLI commands: error handling, output, dataset options."""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from autometa.exceptions import AutometaError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+TASK_CHOICES = ("binary", "multiclass", "classification", "regression")
+
+
+class UserError(click.ClickException):
+    """A user mistake: printed as one line, exit code 2 (like click's usage errors)."""
+
+    exit_code = 2
+
+
+def handle_errors(func: F) -> F:
+    """Turn library errors into one clear line and exit code 2 instead of a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except AutometaError as exc:
+            raise UserError(str(exc)) from exc
+        except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+            raise UserError(str(exc)) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def echo_json(payload: Any) -> None:
+    """Print JSON with NaN/inf turned into null (strict JSON for scripts)."""
+    click.echo(json.dumps(_json_safe(payload), indent=2, allow_nan=False))
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return _json_safe(value.item())
+    return value
+
+
+def echo_table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> None:
+    """Print a plain aligned text table."""
+    cells = [[_fmt(c) for c in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    click.echo("  ".join("-" * w for w in widths))
+    for row in cells:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return "-"
+        return f"{value:.6g}"
+    return str(value)
+
+
+def format_option(func: F) -> F:
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["table", "json"]),
+        default="table",
+        show_default=True,
+        help="Output format; json is stable for scripts.",
+    )(func)
+
+
+def data_options(func: F) -> F:
+    """Options shared by every command that reads a user's dataset."""
+    options = [
+        click.option("--target", help="Target column (default: the last column)."),
+        click.option(
+            "--task",
+            type=click.Choice(TASK_CHOICES),
+            help="Override the inferred task type.",
+        ),
+        click.option("--encoding", default="utf-8", show_default=True, help="Text encoding."),
+        click.option(
+            "--categorical",
+            multiple=True,
+            help="Treat this column as categorical (repeatable).",
+        ),
+        click.option("--numeric", multiple=True, help="Treat this column as numeric (repeatable)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def load_user_dataset(
+    path: str,
+    target: str | None,
+    task: str | None,
+    encoding: str,
+    categorical: Sequence[str],
+    numeric: Sequence[str],
+) -> Any:
+    """Load a dataset for a command, echoing intake warnings to stderr."""
+    from autometa.data import load_dataset
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dataset = load_dataset(
+            path,
+            target=target,
+            task=task,
+            encoding=encoding,
+            categorical=list(categorical) or None,
+            numeric=list(numeric) or None,
+        )
+    for message in dataset.warnings:
+        click.echo(f"warning: {message}", err=True)
+    return dataset

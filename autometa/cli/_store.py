@@ -1,0 +1,112 @@
+"""`autometa store`: inspect, check and move the metadata store."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from autometa.cli._common import echo_json, echo_table, format_option, handle_errors
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def store_option(func: F) -> F:
+    return click.option(
+        "--store",
+        "store_url",
+        envvar="AUTOMETA_STORE",
+        help="Store URL: sqlite:///path.db (default: your user store) or "
+        "postgresql+psycopg://user:pass@host/db. Env: AUTOMETA_STORE.",
+    )(func)
+
+
+@click.group("store")
+def store_group() -> None:
+    """Inspect, verify, export and import the metadata store."""
+
+
+@store_group.command("info")
+@store_option
+@format_option
+@handle_errors
+def info_cmd(store_url: str | None, fmt: str) -> None:
+    """Counts per model family, task type, metric and source."""
+    from autometa.store import open_store
+
+    with open_store(store_url) as store:
+        info = store.info()
+    if fmt == "json":
+        echo_json(info)
+        return
+    rows = []
+    for section, value in info.items():
+        if isinstance(value, dict):
+            rows.extend((section, k, v) for k, v in _flatten(value))
+        else:
+            rows.append((section, "", value))
+    echo_table(rows, headers=("section", "key", "value"))
+
+
+def _flatten(mapping: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for key, value in mapping.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.extend(_flatten(value, f"{name}."))
+        else:
+            out.append((name, value))
+    return out
+
+
+@store_group.command("verify")
+@store_option
+@format_option
+@handle_errors
+def verify_cmd(store_url: str | None, fmt: str) -> None:
+    """Check integrity: checksums, orphans, density. Exit code 1 when a problem is found."""
+    from autometa.store import open_store
+
+    with open_store(store_url) as store:
+        report = store.verify()
+    if fmt == "json":
+        echo_json(report)
+    else:
+        click.echo("ok" if report["ok"] else "problems found:")
+        for problem in report.get("problems", []):
+            click.echo(f"  - {problem}")
+        density = report.get("density", {})
+        if density:
+            echo_table(list(_flatten(density)), headers=("family/task type", "density"))
+    if not report["ok"]:
+        sys.exit(1)
+
+
+@store_group.command("export")
+@click.argument("directory", type=click.Path(file_okay=False))
+@store_option
+@handle_errors
+def export_cmd(directory: str, store_url: str | None) -> None:
+    """Write the store as a Parquet snapshot with a manifest into DIRECTORY."""
+    from autometa.store import export_snapshot, open_store
+
+    command = "autometa " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    with open_store(store_url) as store:
+        manifest = export_snapshot(store, directory, build_command=command)
+    click.echo(f"exported {manifest['counts']} to {directory}")
+
+
+@store_group.command("import")
+@click.argument("directory", type=click.Path(file_okay=False, exists=True))
+@store_option
+@handle_errors
+def import_cmd(directory: str, store_url: str | None) -> None:
+    """Add a snapshot (checksums verified) to the store; importing twice adds nothing."""
+    from autometa.store import import_snapshot, open_store
+
+    with open_store(store_url) as store:
+        counts = import_snapshot(directory, store)
+    click.echo(f"imported {counts}")

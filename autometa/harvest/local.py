@@ -1,0 +1,307 @@
+"""Local harvest: evaluate a fixed design of configurations on every task of a corpus.
+
+Resumable and idempotent: every finished (configuration, task) unit is written to the store
+in one transaction as soon as it arrives, and a re-run skips units already in the store.
+Workers never touch the store; only this process writes, so any number of workers
+(joblib processes or a Dask cluster) is safe.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from autometa.exceptions import HarvestError
+from autometa.harvest.corpus import CorpusEntry
+from autometa.harvest.evaluate import FoldResult, evaluate_config
+
+DEFAULT_FAMILIES: dict[str, int] = {
+    "lightgbm": 128,
+    "random_forest": 32,
+    "extra_trees": 32,
+    "hist_gradient_boosting": 32,
+    "logistic_regression": 32,
+}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One configuration to cross-validate on one task (all folds)."""
+
+    task_id: int
+    config_id: int
+    entry: CorpusEntry
+    task_type: str
+    family: str
+    params: dict[str, Any]
+    n_folds: int
+    seed: int
+    timeout: float | None
+
+
+@dataclass
+class HarvestSummary:
+    """What a harvest run did."""
+
+    tasks: int = 0
+    n_folds: int = 3
+    units_total: int = 0
+    units_skipped: int = 0
+    units_run: int = 0
+    rows_written: int = 0
+    errors: int = 0
+    timeouts: int = 0
+    seconds: float = 0.0
+    failed_tasks: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def evaluations_per_minute(self) -> float:
+        """Configuration-fold evaluations (one fit and its scores) finished per wall minute."""
+        return 60.0 * self.units_run * self.n_folds / self.seconds if self.seconds else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "evaluations_per_minute": self.evaluations_per_minute}
+
+
+def design(family: str, task_type: str, n: int, seed: int) -> list[dict[str, Any]]:
+    """The library default followed by ``n - 1`` space-filling configurations."""
+    from autometa.spaces import get_space
+
+    space = get_space(family)
+    return [space.default(task_type), *space.design(task_type, max(n - 1, 0), seed=seed)]
+
+
+@lru_cache(maxsize=4)
+def _load(path: str, target: str | None, task_type: str | None) -> Any:
+    """Load a corpus dataset once per worker process."""
+    from autometa.data import load_dataset
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load_dataset(path, target=target, task=task_type)
+
+
+def run_unit(unit: Unit) -> tuple[Unit, list[FoldResult]]:
+    """Worker entry point: load the task (cached) and cross-validate the configuration."""
+    dataset = _load(unit.entry.path, unit.entry.target, unit.task_type)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = evaluate_config(
+            dataset.X,
+            dataset.y,
+            unit.task_type,
+            unit.family,
+            unit.params,
+            n_folds=unit.n_folds,
+            seed=unit.seed,
+            timeout=unit.timeout,
+        )
+    return unit, results
+
+
+def register_task(
+    store: Any, entry: CorpusEntry, *, seed: int, described: set[int]
+) -> tuple[int, str]:
+    """Add a corpus entry and its meta-features (unless its id is in ``described``) to the
+    store; returns (task id, task type)."""
+    from autometa.metafeatures import compute_metafeatures
+    from autometa.store import TaskRecord
+
+    dataset = _load(entry.path, entry.target, entry.task_type)
+    existing = store.get_task(fingerprint=dataset.fingerprint)
+    if existing is not None and existing.id is not None:
+        task_id = existing.id
+    else:
+        provenance = {**entry.provenance, "path": entry.path, "cv_seed": seed}
+        if dataset.dropped:
+            provenance["dropped_columns"] = dataset.dropped
+        task_id = store.add_task(
+            TaskRecord(
+                name=entry.name,
+                source=entry.source,
+                source_id=entry.source_id,
+                fingerprint=dataset.fingerprint,
+                group_key=entry.group or entry.name,
+                task_type=dataset.task_type,
+                target=dataset.target,
+                n_rows=dataset.n_rows,
+                n_features=dataset.n_features,
+                provenance=provenance,
+            )
+        )
+    if task_id not in described:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            values = compute_metafeatures(
+                dataset.X, dataset.y, dataset.task_type, random_state=seed
+            )
+        store.set_metafeatures(task_id, values)
+    return task_id, dataset.task_type
+
+
+def plan_units(
+    store: Any,
+    corpus: Sequence[CorpusEntry],
+    families: Mapping[str, int],
+    *,
+    n_folds: int,
+    seed: int,
+    timeout: float | None,
+    summary: HarvestSummary,
+    progress: Callable[[str], None] | None = None,
+) -> list[Unit]:
+    """Register tasks and configurations; return the units not yet in the store.
+
+    Units are ordered family by family (the first family on every task before the next),
+    so a partial harvest is dense for the most important family first.
+    """
+    from autometa.spaces import get_space
+
+    tasks: list[tuple[int, str, CorpusEntry]] = []
+    described = {int(i) for i in store.metafeatures_frame().index}
+    for entry in corpus:
+        if progress:
+            progress(entry.name)
+        try:
+            task_id, task_type = register_task(store, entry, seed=seed, described=described)
+        except Exception as exc:  # one unreadable dataset must not stop the harvest
+            summary.failed_tasks[entry.name] = f"{type(exc).__name__}: {exc}"
+            continue
+        tasks.append((task_id, task_type, entry))
+    summary.tasks = len(tasks)
+    units: list[Unit] = []
+    config_ids: dict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = {}
+    for family, n_configs in families.items():
+        space = get_space(family)
+        for task_id, task_type, entry in tasks:
+            key = (family, task_type)
+            if key not in config_ids:
+                config_ids[key] = [
+                    (
+                        store.add_configuration(
+                            family, params, space.version, space.config_hash(params)
+                        ),
+                        params,
+                    )
+                    for params in design(family, task_type, n_configs, seed)
+                ]
+            done = store.completed(task_id, family)
+            for config_id, params in config_ids[key]:
+                summary.units_total += 1
+                if all((config_id, fold) in done for fold in range(n_folds)):
+                    summary.units_skipped += 1
+                    continue
+                unit = Unit(
+                    task_id, config_id, entry, task_type, family, params, n_folds, seed, timeout
+                )
+                units.append(unit)
+    return units
+
+
+def rows_for(unit: Unit, results: Iterable[FoldResult]) -> list[Any]:
+    """Store rows (one per fold and metric) for a finished unit."""
+    from autometa.store import EvaluationRecord
+
+    rows = []
+    for result in results:
+        for metric, value in result.scores.items():
+            rows.append(
+                EvaluationRecord(
+                    task_id=unit.task_id,
+                    config_id=unit.config_id,
+                    fold=result.fold,
+                    metric=metric,
+                    value=value,
+                    fit_seconds=result.fit_seconds,
+                    status=result.status,
+                    message=result.message,
+                    source="local",
+                )
+            )
+    return rows
+
+
+def execute(
+    units: Sequence[Unit], *, workers: int = 1, scheduler: str | None = None
+) -> Iterator[tuple[Unit, list[FoldResult]]]:
+    """Run units in this process, in joblib worker processes, or on a Dask cluster,
+    yielding each result as soon as it is ready (in completion order)."""
+    if scheduler:
+        yield from _execute_dask(units, scheduler)
+    elif workers <= 1:
+        for unit in units:
+            yield run_unit(unit)
+    else:
+        from joblib import Parallel, delayed
+
+        parallel = Parallel(n_jobs=workers, return_as="generator_unordered", batch_size=1)
+        yield from parallel(delayed(run_unit)(unit) for unit in units)
+
+
+def _execute_dask(units: Sequence[Unit], scheduler: str) -> Iterator[tuple[Unit, list[FoldResult]]]:
+    try:
+        from distributed import Client, as_completed
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise HarvestError("--scheduler needs dask: pip install 'autometa[dask]'") from exc
+    try:
+        client = Client(scheduler, timeout="10s")
+    except OSError as exc:
+        raise HarvestError(f"cannot reach Dask scheduler {scheduler}: {exc}") from exc
+    try:
+        futures = [client.submit(run_unit, unit, pure=False) for unit in units]
+        for future in as_completed(futures):
+            yield future.result()
+            future.release()
+    finally:
+        client.close()
+
+
+def harvest_local(
+    store: Any,
+    corpus: Sequence[CorpusEntry],
+    families: Mapping[str, int] | None = None,
+    *,
+    n_folds: int = 3,
+    seed: int = 0,
+    workers: int = 1,
+    scheduler: str | None = None,
+    timeout: float | None = 300.0,
+    max_units: int | None = None,
+    progress: bool = True,
+) -> HarvestSummary:
+    """Evaluate the design of each family on every corpus task and record it in ``store``."""
+    from tqdm.auto import tqdm
+
+    from autometa.spaces import get_space
+
+    families = dict(families or DEFAULT_FAMILIES)
+    for family in families:
+        get_space(family)  # raises SpaceError listing valid families
+    summary = HarvestSummary(n_folds=n_folds)
+    start = time.perf_counter()
+    with tqdm(total=len(corpus), desc="tasks", unit="task", disable=not progress) as bar:
+        units = plan_units(
+            store,
+            corpus,
+            families,
+            n_folds=n_folds,
+            seed=seed,
+            timeout=timeout,
+            summary=summary,
+            progress=lambda name: (bar.set_postfix_str(name[-30:]), bar.update(1)),
+        )
+    if max_units is not None:
+        units = units[:max_units]
+    with tqdm(total=len(units), desc="evaluations", unit="cfg", disable=not progress) as bar:
+        for unit, results in execute(units, workers=workers, scheduler=scheduler):
+            summary.rows_written += store.add_evaluations(rows_for(unit, results))
+            summary.units_run += 1
+            summary.errors += sum(r.status == "error" for r in results)
+            summary.timeouts += sum(r.status == "timeout" for r in results)
+            bar.update(1)
+    summary.seconds = time.perf_counter() - start
+    return summary
