@@ -1,0 +1,258 @@
+"""Tests of autometa.metafeatures: OpenML agreement on pinned fixtures, definitions, API."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from sklearn.datasets import load_diabetes, load_iris
+from sklearn.metrics import mutual_info_score
+
+from autometa.exceptions import DataError
+from autometa.metafeatures import GROUPS, compute_metafeatures, metafeature_names
+from autometa.metafeatures._base import PreparedData
+
+DATA = Path(__file__).parent / "data"
+CHEAP = ["simple", "statistical", "info_theory"]
+
+
+def load_keel(path: Path) -> tuple[pd.DataFrame, pd.Series]:
+    """KEEL .dat: numeric columns float64, text columns (``A11``) category, class last."""
+    df = pd.read_csv(path, header=None, skipinitialspace=True)
+    X = df.iloc[:, :-1].copy()
+    X.columns = [f"a{j}" for j in range(X.shape[1])]
+    for c in X.columns:
+        if pd.api.types.is_numeric_dtype(X[c]):
+            X[c] = X[c].astype(np.float64)
+        else:
+            X[c] = X[c].astype(str).str.strip().astype("category")
+    return X, df.iloc[:, -1].astype(str).str.strip().astype("category")
+
+
+@pytest.fixture(scope="module")
+def openml() -> pd.DataFrame:
+    return pd.read_csv(DATA / "openml_qualities_31_54.csv").set_index("openmlid")
+
+
+@pytest.fixture(scope="module")
+def computed() -> dict[int, dict[str, float | None]]:
+    out = {}
+    for name, oid, task in (("vehicle", 54, "multiclass"), ("german", 31, "binary")):
+        X, y = load_keel(DATA / f"{name}.dat")
+        out[oid] = compute_metafeatures(X, y, task)
+    return out
+
+
+# ---------------------------------------------------------------- agreement with OpenML
+EXACT = ["NumberOfInstances", "NumberOfFeatures", "NumberOfClasses", "NumberOfNumericFeatures",
+         "NumberOfSymbolicFeatures", "NumberOfBinaryFeatures", "MajorityClassSize",
+         "MinorityClassSize", "MaxNominalAttDistinctValues", "MinNominalAttDistinctValues",
+         "NumberOfMissingValues"]  # fmt: skip
+MOMENTS = [f"{s}{m}OfNumericAtts" for m in ("Means", "StdDev", "Skewness", "Kurtosis")
+           for s in ("Mean", "Min", "Max", "Quartile1", "Quartile2", "Quartile3")]  # fmt: skip
+
+
+@pytest.mark.parametrize("oid", [54, 31])
+def test_counts_match_openml_exactly(computed, openml, oid):
+    for q in EXACT:
+        assert computed[oid][q] == openml.at[oid, q], q
+
+
+@pytest.mark.parametrize("oid", [54, 31])
+@pytest.mark.parametrize("quality", MOMENTS)
+def test_moment_statistics_within_half_percent(computed, openml, oid, quality):
+    assert computed[oid][quality] == pytest.approx(openml.at[oid, quality], rel=0.005)
+
+
+def test_pinned_values(computed):
+    vehicle, german = computed[54], computed[31]
+    assert vehicle["ClassEntropy"] == pytest.approx(1.999067, abs=1e-6)
+    assert german["ClassEntropy"] == pytest.approx(0.881291, abs=1e-6)
+    assert vehicle["Quartile1MeansOfNumericAtts"] == pytest.approx(35.846040, rel=1e-7)
+    assert vehicle["MaxKurtosisOfNumericAtts"] == pytest.approx(58.375455, rel=1e-7)
+    assert german["Quartile1SkewnessOfNumericAtts"] == pytest.approx(-0.272570, rel=1e-5)
+    assert german["MeanStdDevOfNumericAtts"] == pytest.approx(407.047619, rel=1e-8)
+    assert vehicle["AutoCorrelation"] == pytest.approx(0.257988, abs=1e-6)
+    assert german["EquivalentNumberOfAtts"] == pytest.approx(43.593036, rel=1e-6)
+    assert german["MeanNoiseToSignalRatio"] == pytest.approx(69.927499, rel=1e-6)
+
+
+def test_info_theory_matches_openml_on_german(computed, openml):
+    names = [c for c in openml.columns if "AttributeEntropy" in c or "MutualInformation" in c]
+    assert len(names) == 12
+    for q in names:
+        assert computed[31][q] == pytest.approx(openml.at[31, q], rel=1e-6), q
+
+
+def test_undefined_where_openml_is_missing(computed, openml):
+    # vehicle has no nominal attribute: OpenML gives NaN, autometa gives None
+    for q in ("MeanAttributeEntropy", "MaxMutualInformation", "EquivalentNumberOfAtts"):
+        assert math.isnan(openml.at[54, q])
+        assert computed[54][q] is None
+
+
+def test_naive_bayes_landmarker_close_to_weka(computed, openml):
+    assert computed[54]["NaiveBayesAUC"] == pytest.approx(openml.at[54, "NaiveBayesAUC"], abs=0.01)
+    assert computed[54]["NaiveBayesErrRate"] == pytest.approx(0.5449, abs=0.01)
+    assert computed[31]["NaiveBayesErrRate"] == pytest.approx(0.248, abs=0.01)
+
+
+# ---------------------------------------------------------------- definitions
+def _mixed_frame(n: int = 300, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({
+        "a": rng.normal(size=n),
+        "b": rng.exponential(size=n),
+        "const": np.full(n, 2.5),
+        "c": pd.Categorical(rng.choice(["x", "y", "z"], n), categories=["x", "y", "z", "w"]),
+        "d": pd.Categorical(rng.choice(["u", "v"], n)),
+    })  # fmt: skip
+    X.loc[:9, "a"] = np.nan
+    X.loc[5:14, "c"] = np.nan
+    y = pd.Series(pd.Categorical(np.where(X["b"] + rng.normal(size=n) > 1, "p", "q")))
+    return X, y
+
+
+def test_simple_counts_include_the_target():
+    X, y = _mixed_frame()
+    q = compute_metafeatures(X, y, "binary", groups=["simple"])
+    assert q["NumberOfFeatures"] == 6 and q["NumberOfNumericFeatures"] == 3
+    assert q["NumberOfSymbolicFeatures"] == 3  # c, d and the class
+    assert q["NumberOfBinaryFeatures"] == 2  # d and the class; c declares 4 levels
+    assert q["NumberOfMissingValues"] == 20
+    assert q["NumberOfInstancesWithMissingValues"] == 15
+    assert q["PercentageOfMissingValues"] == pytest.approx(100 * 20 / (6 * 300))
+    changes = int((y.to_numpy()[1:] != y.to_numpy()[:-1]).sum())
+    assert q["AutoCorrelation"] == pytest.approx((299 - changes) / 299)
+
+
+def test_moments_are_bias_corrected_and_skip_constant_columns():
+    X, y = _mixed_frame()
+    q = compute_metafeatures(X, y, "binary", groups=["statistical"])
+    num = X[["a", "b", "const"]]
+    skews = num[["a", "b"]].skew().to_numpy()  # pandas: bias-corrected, NaN skipped
+    assert q["MeanSkewnessOfNumericAtts"] == pytest.approx(skews.mean(), rel=1e-10)
+    assert q["MaxKurtosisOfNumericAtts"] == pytest.approx(num[["a", "b"]].kurt().max(), rel=1e-10)
+    assert q["MinStdDevOfNumericAtts"] == 0.0  # the constant column's sd counts
+    sds = num.std().to_numpy()
+    assert q["Quartile3StdDevOfNumericAtts"] == pytest.approx(
+        np.percentile(sds, 75, method="weibull")
+    )
+    assert q["MaxNominalAttDistinctValues"] == 3 and q["MinNominalAttDistinctValues"] == 2
+
+
+def test_quartiles_use_apache_legacy_percentile():
+    X = pd.DataFrame({f"x{i}": np.arange(10.0) + 10 * i for i in range(4)})
+    y = pd.Series(pd.Categorical(["a", "b"] * 5))
+    q = compute_metafeatures(X, y, "binary", groups=["statistical"])
+    # column means 4.5, 14.5, 24.5, 34.5: position p (n + 1) = 1.25 -> 4.5 + 0.25 * 10
+    assert q["Quartile1MeansOfNumericAtts"] == pytest.approx(7.0)
+    assert q["Quartile3MeansOfNumericAtts"] == pytest.approx(32.0)
+
+
+def test_entropy_and_mutual_information_in_bits():
+    X, y = _mixed_frame()
+    q = compute_metafeatures(X, y, "binary", groups=["info_theory"])
+    seen = X["c"].notna()
+    h_c = stats.entropy(X["c"][seen].value_counts(), base=2)
+    h_d = stats.entropy(X["d"].value_counts(), base=2)
+    assert q["MaxAttributeEntropy"] == pytest.approx(max(h_c, h_d))
+    mi_c = mutual_info_score(X["c"][seen], y[seen]) / np.log(2)
+    mi_d = mutual_info_score(X["d"], y) / np.log(2)
+    assert q["MeanMutualInformation"] == pytest.approx((mi_c + mi_d) / 2, abs=1e-12)
+    assert q["ClassEntropy"] == pytest.approx(stats.entropy(y.value_counts(), base=2))
+
+
+def test_derived_follow_auto_sklearn():
+    X, y = _mixed_frame()
+    q = compute_metafeatures(X, y, "binary", groups=["derived"])
+    assert q["DatasetRatio"] == pytest.approx(5 / 300)
+    assert q["LogInverseDatasetRatio"] == pytest.approx(math.log(60))
+    assert q["NumberOfFeaturesWithMissingValues"] == 2
+    p = y.value_counts(normalize=True).to_numpy()
+    assert q["ClassProbabilitySTD"] == pytest.approx(p.std())
+    assert (q["SymbolsMin"], q["SymbolsMax"], q["SymbolsSum"]) == (2.0, 3.0, 5.0)
+    kurt = [stats.kurtosis(X[c].dropna()) for c in ("a", "b")]  # biased, constant skipped
+    assert q["KurtosisMax"] == pytest.approx(max(kurt))
+    assert 0 < q["PCAFractionOfComponentsFor95PercentVariance"] <= 1
+
+
+def test_landmarkers_on_iris_are_sane_and_seeded():
+    data = load_iris(as_frame=True)
+    y = data.target.astype("category")
+    q = compute_metafeatures(data.data, y, "multiclass", groups=["landmarking"])
+    assert q == compute_metafeatures(data.data, y, "multiclass", groups=["landmarking"])
+    assert q["kNN1NErrRate"] < 0.1 and q["NaiveBayesErrRate"] < 0.1
+    assert q["DecisionStumpErrRate"] == pytest.approx(1 / 3, abs=0.02)  # one split, 3 classes
+    assert q["REPTreeDepth3AUC"] > 0.9 and q["NaiveBayesKappa"] > 0.85
+
+
+def test_regression_gets_autometa_landmarkers_and_openml_undefined():
+    data = load_diabetes(as_frame=True)
+    y = data.target.astype(float)
+    q = compute_metafeatures(data.data, y, "regression")
+    assert list(q) == metafeature_names("regression")
+    assert q["NumberOfClasses"] == 0 and q["MajorityClassSize"] is None
+    assert q["ClassEntropy"] is None and q["NaiveBayesAUC"] is None
+    assert q["NumberOfNumericFeatures"] == 11  # the numeric target counts, as on OpenML
+    assert q["AutoCorrelation"] == pytest.approx((441 - (y.iloc[0] - y.iloc[-1])) / 441)
+    assert 0.3 < q["autometa.LinearR2"] < 0.6
+    assert q["autometa.TreeDepth3R2"] > q["autometa.DecisionStumpR2"] > 0
+
+
+# ---------------------------------------------------------------- API and robustness
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_names_are_stable_and_unique(task):
+    names = metafeature_names(task)
+    assert len(names) == len(set(names))
+    assert names == [n for g in GROUPS for n in metafeature_names(task, groups=[g])]
+    assert any(n.startswith("autometa.") for n in names) == (task == "regression")
+
+
+def test_same_keys_whatever_the_data():
+    X, y = _mixed_frame()
+    keys = metafeature_names("binary")
+    for frame in (X, X[["a"]], X[["c", "d"]], X.iloc[:, :0], X.iloc[:3]):
+        q = compute_metafeatures(frame, y.iloc[: len(frame)], "binary")
+        assert list(q) == keys
+        assert all(v is None or (isinstance(v, float) and math.isfinite(v)) for v in q.values())
+
+
+def test_bool_and_text_columns_are_nominal():
+    X, y = _mixed_frame()
+    X = X.assign(flag=X["a"] > 0, text=X["d"].astype(str).astype(object))
+    q = compute_metafeatures(X, y, "binary", groups=["simple"])
+    assert q["NumberOfSymbolicFeatures"] == 5
+
+
+def test_subsample_is_stratified():
+    rng = np.random.default_rng(0)
+    n = 10_000
+    y = pd.Series(pd.Categorical(rng.choice(["a", "b", "c"], n, p=[0.7, 0.25, 0.05])))
+    data = PreparedData(pd.DataFrame({"x": rng.normal(size=n)}), y, "multiclass")
+    rows = data.sample_rows
+    assert len(rows) == 2000 and len(np.unique(rows)) == 2000
+    expected = 2000 * np.bincount(data.y_codes) / n
+    assert np.all(np.abs(np.bincount(data.y_codes[rows]) - expected) <= 1)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda X, y: compute_metafeatures(X, y, "clustering"),
+        lambda X, y: compute_metafeatures(X, y.iloc[:5], "binary"),
+        lambda X, y: compute_metafeatures(X.to_numpy(), y, "binary"),
+        lambda X, y: compute_metafeatures(X, y, "binary", groups=["landmarks"]),
+        lambda X, y: compute_metafeatures(X.iloc[:0], y.iloc[:0], "binary"),
+        lambda X, y: compute_metafeatures(X, y.astype(object).where(y != "p"), "binary"),
+        lambda X, y: compute_metafeatures(X, y, "regression"),
+    ],
+)
+def test_bad_input_raises_data_error(call):
+    X, y = _mixed_frame(50)
+    with pytest.raises(DataError):
+        call(X, y)
