@@ -1,0 +1,109 @@
+"""Target typing and task-type inference for :mod:`autometa.data`."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from autometa import _data_typing as typing_
+from autometa.exceptions import DataError
+
+TaskType = Literal["binary", "multiclass", "regression"]
+
+MAX_INT_CLASSES = 20  #: integer targets with more distinct values are regression
+MIN_ROWS_PER_INT_CLASS = 5  #: integer targets need this many rows per distinct value on average
+TASK_CHOICES = ("binary", "multiclass", "regression", "classification")
+
+
+def infer_task_type(y: pd.Series) -> TaskType:
+    """Infer binary / multiclass / regression from a target column (missing values ignored)."""
+    y = y if isinstance(y, pd.Series) else pd.Series(y)
+    numbers = typing_.numbers_of(y)
+    label = str(y.name) if y.name is not None else "target"
+    if numbers is None:
+        _, labels = typing_.text_codes_labels(y)
+        return _class_task(len(labels), label, labels)
+    values = numbers[~np.isnan(numbers)]
+    if len(values) == 0:
+        raise DataError(f"Target column '{label}' has no values; choose another target.")
+    if not (np.isfinite(values).all() and np.array_equal(values, np.trunc(values))):
+        return "regression"
+    distinct = pd.unique(values)
+    k = len(distinct)
+    if k <= 2 or (k <= MAX_INT_CLASSES and len(values) >= MIN_ROWS_PER_INT_CLASS * k):
+        return _class_task(k, label, distinct)
+    return "regression"
+
+
+def resolve_target(
+    y: pd.Series,
+    numbers: np.ndarray | None,
+    codes: tuple[np.ndarray, np.ndarray] | None,
+    task: str | None,
+    target: str,
+    messages: list[str],
+) -> tuple[TaskType, pd.Series]:
+    """Resolve the task type and build the typed target series."""
+    wanted = task.lower() if task is not None else None
+    if wanted is not None and wanted not in TASK_CHOICES:
+        raise DataError(f"Unknown task {task!r}; use one of {', '.join(TASK_CHOICES)}.")
+    if wanted == "regression" or (wanted is None and infer_task_type(y) == "regression"):
+        return "regression", _regression_target(y, numbers, target)
+    if codes is None:
+        codes = typing_.number_codes_labels(numbers)  # type: ignore[arg-type]
+    labels = codes[1]
+    n_classes = len(labels)
+    actual = _class_task(n_classes, target, labels)
+    if wanted in ("binary", "multiclass") and wanted != actual:
+        raise DataError(
+            f"task={wanted!r} but target '{target}' has {n_classes} classes; "
+            "use task='classification' to pick binary/multiclass from the data."
+        )
+    counts = np.bincount(codes[0], minlength=n_classes)
+    singles = [str(lab) for lab, c in zip(labels, counts, strict=True) if c == 1]
+    if singles:
+        messages.append(
+            f"Target class(es) with a single row: {', '.join(singles[:10])}; "
+            "they cannot appear in both training and test folds."
+        )
+    values = pd.Categorical.from_codes(
+        codes[0], dtype=pd.CategoricalDtype(pd.Index(labels, dtype="str"))
+    )
+    return actual, pd.Series(values, name=target)
+
+
+def _regression_target(y: pd.Series, numbers: np.ndarray | None, target: str) -> pd.Series:
+    if numbers is None:
+        if pd.api.types.is_bool_dtype(y.dtype):
+            parsed = np.full(len(y), np.nan)
+        else:
+            parsed = pd.to_numeric(y.astype(object), errors="coerce").to_numpy(np.float64)
+        if np.isnan(parsed).any():
+            example = y[np.isnan(parsed)].iloc[0]
+            raise DataError(
+                f"Target column '{target}' is text (e.g. {example!r}) but task='regression' "
+                "needs numbers; use task='classification' or choose a numeric target."
+            )
+        numbers = parsed
+    if np.isinf(numbers).any():
+        raise DataError(
+            f"Target column '{target}' contains infinite values; replace them with finite numbers."
+        )
+    if numbers.min() == numbers.max():
+        raise DataError(
+            f"Target column '{target}' has a single value ({numbers[0]:g}); choose another target."
+        )
+    return pd.Series(numbers, name=target, dtype=np.float64)
+
+
+def _class_task(n_classes: int, target: str, labels: Any) -> TaskType:
+    if n_classes == 0:
+        raise DataError(f"Target column '{target}' has no values; choose another target.")
+    if n_classes == 1:
+        raise DataError(
+            f"Target column '{target}' has a single class ({labels[0]!r}); "
+            "classification needs at least two classes: choose another target."
+        )
+    return "binary" if n_classes == 2 else "multiclass"
