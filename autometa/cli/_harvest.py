@@ -35,8 +35,7 @@ def _parse_families(spec: str) -> dict[str, int]:
 @store_option
 @click.option(
     "--families",
-    default="lightgbm=128,random_forest=32,extra_trees=32,hist_gradient_boosting=32,"
-    "logistic_regression=32",
+    default="lightgbm=128,random_forest=32,extra_trees=32,hist_gradient_boosting=32,linear=32",
     show_default=True,
     help="Model families and how many configurations of each (the default + a "
     "space-filling sample).",

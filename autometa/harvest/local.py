@@ -24,7 +24,7 @@ DEFAULT_FAMILIES: dict[str, int] = {
     "random_forest": 32,
     "extra_trees": 32,
     "hist_gradient_boosting": 32,
-    "logistic_regression": 32,
+    "linear": 32,
 }
 
 
@@ -86,9 +86,14 @@ def _load(path: str, target: str | None, task_type: str | None) -> Any:
 
 
 def run_unit(unit: Unit) -> tuple[Unit, list[FoldResult]]:
-    """Worker entry point: load the task (cached) and cross-validate the configuration."""
+    """Worker entry point: load the task (cached) and cross-validate the configuration.
+
+    BLAS/OpenMP pools are held to one thread: parallelism comes from the workers, and
+    oversubscribed OpenMP (HistGradientBoosting) is many times slower on a busy machine."""
+    from threadpoolctl import threadpool_limits
+
     dataset = _load(unit.entry.path, unit.entry.target, unit.task_type)
-    with warnings.catch_warnings():
+    with threadpool_limits(1), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         results = evaluate_config(
             dataset.X,

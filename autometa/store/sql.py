@@ -1,0 +1,176 @@
+"""The SQLAlchemy store: SQLite file by default, PostgreSQL by URL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from autometa.exceptions import StoreError
+from autometa.store import _engine, _frames, _ops, _verify
+from autometa.store import schema as s
+from autometa.store._url import mask_url, resolve_url
+from autometa.store.records import EvaluationRecord, TaskRecord
+
+T = TypeVar("T")
+
+
+class Store:
+    """Prior evaluations P(config, task) with tasks, metafeatures and configurations.
+
+    Every method runs in its own transaction that commits or rolls back; rows are turned
+    into records or DataFrames before the session closes. Use :func:`open_store`.
+    """
+
+    def __init__(self, url: str | os.PathLike[str] | None = None) -> None:
+        self._url = resolve_url(url)
+        self.url: str = mask_url(self._url)
+        self._engine = _engine.make_engine(self._url)
+        try:
+            _engine.ensure_schema(self._engine)
+        except BaseException:
+            self._engine.dispose()
+            raise
+
+    # -- plumbing ------------------------------------------------------------------------
+    @property
+    def backend(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self._engine.dialect.name
+
+    def _read(self, fn: Callable[[Connection], T], what: str) -> T:
+        return _engine.run(self._engine, fn, write=False, what=what)
+
+    def _write(self, fn: Callable[[Connection], T], what: str) -> T:
+        return _engine.run(self._engine, fn, write=True, what=what)
+
+    def close(self) -> None:
+        """Release all database connections."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self.url!r})"
+
+    # -- writes --------------------------------------------------------------------------
+    def add_task(self, task: TaskRecord) -> int:
+        """Insert a task; idempotent: the id of an existing fingerprint or (source, name)."""
+        return self._write(lambda c: _ops.insert_task(c, task)[0], f"add_task {task.name}")
+
+    def set_metafeatures(self, task_id: int, values: Mapping[str, float | None]) -> None:
+        """Upsert ``quality name -> value`` for a task (NaN stored as NULL)."""
+        if values:
+            self._write(lambda c: _ops.upsert_metafeatures(c, task_id, values), "set_metafeatures")
+
+    def add_configuration(
+        self, family: str, params: Mapping[str, Any], space_version: str, config_hash: str
+    ) -> int:
+        """Insert a configuration; idempotent on ``config_hash``. Returns its id."""
+        row = _ops.configuration_row(family, params, space_version, config_hash)
+        return self._write(lambda c: _ops.insert_configuration(c, row), "add_configuration")
+
+    def add_evaluations(self, rows: Sequence[EvaluationRecord]) -> int:
+        """Insert evaluations in one transaction, skipping known keys; returns rows inserted.
+
+        The key is (task_id, config_id, fold, metric, source).
+        """
+        values = [r.as_row() for r in rows]
+        if not values:
+            return 0
+        return self._write(lambda c: _ops.insert_evaluation_rows(c, values), "add_evaluations")
+
+    # -- point reads ---------------------------------------------------------------------
+    def get_task(
+        self,
+        task_id: int | None = None,
+        *,
+        fingerprint: str | None = None,
+        name: str | None = None,
+    ) -> TaskRecord | None:
+        """The task with this id, fingerprint or name (exactly one given), or ``None``."""
+        given = [
+            (k, v)
+            for k, v in (("id", task_id), ("fingerprint", fingerprint), ("name", name))
+            if v is not None
+        ]
+        if len(given) != 1:
+            raise StoreError("get_task needs exactly one of task_id, fingerprint, name")
+        column, value = given[0]
+        t = s.tasks
+
+        def fetch(conn: Connection) -> TaskRecord | None:
+            query = select(t).where(t.c[column] == value).order_by(t.c.id)
+            row = conn.execute(query).first()
+            if row is None:
+                return None
+            data = row._asdict()
+            return TaskRecord(**data)
+
+        return self._read(fetch, "get_task")
+
+    def completed(self, task_id: int, family: str | None = None) -> set[tuple[int, int]]:
+        """``{(config_id, fold)}`` with any evaluation row (ok/error/timeout) for a task."""
+        return self._read(lambda c: _frames.completed(c, task_id, family), "completed")
+
+    # -- frames --------------------------------------------------------------------------
+    def tasks_frame(self) -> pd.DataFrame:
+        """All tasks: index ``task_id``; provenance as dicts."""
+        return self._read(_frames.tasks_frame, "tasks_frame")
+
+    def metafeatures_frame(self) -> pd.DataFrame:
+        """Wide metafeatures: index ``task_id``, one float column per quality name."""
+        return self._read(_frames.metafeatures_frame, "metafeatures_frame")
+
+    def configurations_frame(self, family: str | None = None) -> pd.DataFrame:
+        """Configurations: index ``config_id``, columns family, params, space_version, hash."""
+        return self._read(lambda c: _frames.configurations_frame(c, family), "configurations_frame")
+
+    def evaluations_frame(
+        self,
+        *,
+        family: str | None = None,
+        metric: str | None = None,
+        task_type: str | None = None,
+        status: str | None = "ok",
+    ) -> pd.DataFrame:
+        """Long evaluations (task_id, config_id, family, fold, metric, value, fit_seconds,
+        status, source); ``None`` disables a filter."""
+        filters = {"family": family, "metric": metric, "task_type": task_type, "status": status}
+        return self._read(lambda c: _frames.evaluations_frame(c, **filters), "evaluations_frame")
+
+    # -- reports -------------------------------------------------------------------------
+    def info(self) -> dict[str, Any]:
+        """Counts by task type, source, family, metric, status; schema version; masked URL."""
+        counts = self._read(_frames.info, "info")
+        return {
+            "url": self.url,
+            "backend": self.backend,
+            "schema_version": s.SCHEMA_VERSION,
+            **counts,
+        }
+
+    def verify(self, config_hasher: _verify.ConfigHasher | None = None) -> dict[str, Any]:
+        """Integrity report ``{"ok", "problems", "density"}``.
+
+        Checks orphans, params checksums (and ``config_hash`` when ``config_hasher(family,
+        params, space_version)`` is given), non-finite 'ok' values, tasks without metafeatures.
+        """
+        return self._read(lambda c: _verify.verify(c, config_hasher), "verify")
+
+
+def open_store(url: str | os.PathLike[str] | None = None) -> Store:
+    """Open (and if empty, initialise) the store at ``url``.
+
+    ``None`` -> ``$AUTOMETA_STORE`` or ``sqlite:///<user data dir>/autometa/store.db``;
+    ``sqlite:///path``, a plain ``*.db``/``*.sqlite`` path, or ``postgresql+psycopg://...``.
+    """
+    return Store(url)
