@@ -19,5 +19,6 @@ for stage in $STAGES; do
   echo "== stage $stage"
   autometa harvest local corpus/index.csv --store "$STORE" --families "$stage" \
     --workers "$WORKERS" --seed 0 --folds 3 --timeout 300 --quiet
-  autometa store export "$SNAPSHOT" --store "$STORE"
+  autometa store export "$SNAPSHOT" --store "$STORE" \
+    --build-command "STAGES='$STAGES' WORKERS=$WORKERS bash scripts/build_store.sh"
 done

@@ -18,9 +18,8 @@ def store_option(func: F) -> F:
     return click.option(
         "--store",
         "store_url",
-        envvar="AUTOMETA_STORE",
         help="Store URL: sqlite:///path.db (default: your user store) or "
-        "postgresql+psycopg://user:pass@host/db. Env: AUTOMETA_STORE.",
+        "postgresql+psycopg://user:pass@host/db. Default: $AUTOMETA_STORE, else the user store.",
     )(func)
 
 
@@ -34,11 +33,25 @@ def store_group() -> None:
 @format_option
 @handle_errors
 def info_cmd(store_url: str | None, fmt: str) -> None:
-    """Counts per model family, task type, metric and source."""
+    """Counts per model family, task type, metric and source.
+
+    With --store: that store only. Without: the knowledge base recommendations use, i.e.
+    the shipped snapshot plus your user store (if any), with each part and the union.
+    """
+    from autometa.store import knowledge as kb
     from autometa.store import open_store
 
-    with open_store(store_url) as store:
-        info = store.info()
+    if store_url is not None:
+        with open_store(store_url) as store:
+            info = store.info()
+    else:
+        info = {}
+        if (path := kb.shipped_snapshot_dir()) is not None:
+            info["shipped"] = {"path": str(path), **kb.info(kb.read_snapshot(path))}
+        if kb.user_store_exists():
+            with open_store(None) as store:
+                info["user_store"] = store.info()
+        info["knowledge_base"] = kb.info(kb.knowledge_base())
     if fmt == "json":
         echo_json(info)
         return
@@ -88,12 +101,17 @@ def verify_cmd(store_url: str | None, fmt: str) -> None:
 @store_group.command("export")
 @click.argument("directory", type=click.Path(file_okay=False))
 @store_option
+@click.option(
+    "--build-command",
+    help="The command that built the store, recorded in the manifest "
+    "(default: this export command).",
+)
 @handle_errors
-def export_cmd(directory: str, store_url: str | None) -> None:
+def export_cmd(directory: str, store_url: str | None, build_command: str | None) -> None:
     """Write the store as a Parquet snapshot with a manifest into DIRECTORY."""
     from autometa.store import export_snapshot, open_store
 
-    command = "autometa " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = build_command or "autometa " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     with open_store(store_url) as store:
         manifest = export_snapshot(store, directory, build_command=command)
     click.echo(f"exported {manifest['counts']} to {directory}")
