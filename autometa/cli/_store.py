@@ -80,11 +80,13 @@ def _flatten(mapping: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]
 @format_option
 @handle_errors
 def verify_cmd(store_url: str | None, fmt: str) -> None:
-    """Check integrity: checksums, orphans, density. Exit code 1 when a problem is found."""
+    """Check integrity: checksums, config hashes, orphans, density.
+
+    Exit code 1 when a problem is found."""
     from autometa.store import open_store
 
     with open_store(store_url) as store:
-        report = store.verify()
+        report = store.verify(config_hasher=_config_hash)
     if fmt == "json":
         echo_json(report)
     else:
@@ -96,6 +98,17 @@ def verify_cmd(store_url: str | None, fmt: str) -> None:
             echo_table(list(_flatten(density)), headers=("family/task type", "density"))
     if not report["ok"]:
         sys.exit(1)
+
+
+def _config_hash(family: str, params: Any, space_version: str) -> str:
+    """Recompute a configuration's hash with the current search space, when it can."""
+    from autometa.exceptions import SpaceError
+    from autometa.spaces import get_space
+
+    try:
+        return get_space(family).config_hash(params, version=space_version)
+    except SpaceError as exc:  # unknown family or parameter: reported as a hash mismatch
+        return f"invalid: {exc}"
 
 
 @store_group.command("export")

@@ -179,9 +179,16 @@ class SearchSpace:
             out[name] = canonical_value(value, dist)
         return out
 
-    def config_hash(self, params: Mapping[str, Any]) -> str:
-        """Stable id of a configuration: sha256 of family, version and canonical params."""
-        payload = {"family": self.family, "version": self.version, "params": self.canonical(params)}
+    def config_hash(self, params: Mapping[str, Any], version: str | None = None) -> str:
+        """Stable id of a configuration: sha256 of family, version and canonical params.
+
+        ``version`` recomputes the hash a configuration got under another space version
+        (used by ``autometa store verify``)."""
+        payload = {
+            "family": self.family,
+            "version": version or self.version,
+            "params": self.canonical(params),
+        }
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:HASH_LENGTH]
 
