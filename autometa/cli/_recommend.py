@@ -1,0 +1,102 @@
+"""`autometa recommend`: ranked configurations for a dataset."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from autometa.cli._common import (
+    data_options,
+    echo_json,
+    echo_table,
+    format_option,
+    handle_errors,
+    load_user_dataset,
+)
+from autometa.cli._store import store_option
+
+FAMILY_CHOICES = (
+    "lightgbm",
+    "random_forest",
+    "extra_trees",
+    "hist_gradient_boosting",
+    "linear",
+    "auto",
+)
+
+
+@click.command("recommend")
+@click.argument("data", type=click.Path(dir_okay=False))
+@data_options
+@click.option(
+    "--model",
+    type=click.Choice(FAMILY_CHOICES),
+    default="lightgbm",
+    show_default=True,
+    help="Model family; auto picks the family as well (algorithm selection).",
+)
+@click.option(
+    "--metric",
+    help="Metric to optimise (default: roc_auc for classification, rmse for regression).",
+)
+@click.option("--top", "k", default=5, show_default=True, type=click.IntRange(1, 50))
+@store_option
+@click.option(
+    "--exclude-self",
+    is_flag=True,
+    help="Ignore stored tasks with this dataset's fingerprint (and their group).",
+)
+@format_option
+@handle_errors
+def recommend_cmd(
+    data: str,
+    target: str | None,
+    task: str | None,
+    encoding: str,
+    categorical: tuple[str, ...],
+    numeric: tuple[str, ...],
+    model: str,
+    metric: str | None,
+    k: int,
+    store_url: str | None,
+    exclude_self: bool,
+    fmt: str,
+) -> None:
+    """Recommend hyperparameter configurations for DATA, best first.
+
+    Learned from the shipped knowledge base plus your own store. Each recommendation's
+    params are accepted as-is by the estimator, e.g. lightgbm.LGBMClassifier(**params).
+    JSON output: {"task", "model", "metric", "direction", "recommendations": [{"rank",
+    "model", "params", "predicted_score", "uncertainty", "neighbors"}], "fallback",
+    "warnings"}.
+    """
+    from autometa.recommend import Recommender
+
+    dataset = load_user_dataset(data, target, task, encoding, categorical, numeric)
+    recommender = Recommender(store=store_url)
+    result = recommender.recommend(
+        dataset, model=model, metric=metric, k=k, exclude_self=exclude_self
+    )
+    if fmt == "json":
+        echo_json(result.to_dict())
+        return
+    info = result.task
+    click.echo(
+        f"{dataset.name}: {info['n_rows']} rows, {info['n_features']} features, "
+        f"{info['task_type']}; model {result.model}, metric {result.metric} "
+        f"({result.direction})"
+    )
+    rows = [
+        (
+            rec.rank,
+            rec.predicted_score,
+            rec.uncertainty,
+            ", ".join(n.name for n in rec.neighbors[:2]),
+            json.dumps(rec.params, default=str),
+        )
+        for rec in result.recommendations
+    ]
+    echo_table(rows, headers=("rank", "score", "±", "similar datasets", "params"))
+    for message in result.warnings:
+        click.echo(f"warning: {message}", err=True)
