@@ -29,6 +29,9 @@ _LAZY = {
     "get_space": "autometa.spaces",
     "open_store": "autometa.store",
     "harvest_local": "autometa.harvest",
+    "recommend": "autometa.recommender",
+    "Recommender": "autometa.recommender",
+    "RecommendationResult": "autometa.recommender",
 }
 
 __all__ = [
@@ -37,6 +40,8 @@ __all__ = [
     "Dataset",
     "HarvestError",
     "MetaModelError",
+    "RecommendationResult",
+    "Recommender",
     "SchemaVersionError",
     "SpaceError",
     "StoreError",
@@ -46,6 +51,7 @@ __all__ = [
     "harvest_local",
     "load_dataset",
     "open_store",
+    "recommend",
 ]
 
 

@@ -9,6 +9,7 @@ import click
 from autometa import __version__
 from autometa.cli._harvest import harvest_group
 from autometa.cli._metafeatures import metafeatures_cmd
+from autometa.cli._recommend import recommend_cmd
 from autometa.cli._store import store_group
 
 
@@ -23,6 +24,7 @@ def cli() -> None:
     """
 
 
+cli.add_command(recommend_cmd)
 cli.add_command(metafeatures_cmd)
 cli.add_command(store_group)
 cli.add_command(harvest_group)

@@ -71,7 +71,7 @@ def recommend_cmd(
     "model", "params", "predicted_score", "uncertainty", "neighbors"}], "fallback",
     "warnings"}.
     """
-    from autometa.recommend import Recommender
+    from autometa.recommender import Recommender
 
     dataset = load_user_dataset(data, target, task, encoding, categorical, numeric)
     recommender = Recommender(store=store_url)

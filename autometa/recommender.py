@@ -1,0 +1,356 @@
+"""Recommendations: a dataset in, a short ranked and diverse list of configurations out."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from autometa.exceptions import MetaModelError
+
+#: Minimum-leaf-size parameter of each family: a candidate whose leaves cannot be filled on
+#: this dataset is infeasible (FLAML's zero-shot picks min_child_samples=53 for 75 rows).
+LEAF_PARAMS = {
+    "lightgbm": "min_child_samples",
+    "hist_gradient_boosting": "min_samples_leaf",
+    "random_forest": "min_samples_leaf",
+    "extra_trees": "min_samples_leaf",
+}
+DEFAULT_METRIC = {"classification": "roc_auc", "regression": "rmse"}
+
+
+@dataclass(frozen=True)
+class Neighbor:
+    """A stored task that supports a recommendation."""
+
+    name: str
+    distance: float
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One recommended configuration; ``params`` are the estimator's keyword arguments."""
+
+    rank: int
+    model: str
+    params: dict[str, Any]
+    predicted_score: float | None
+    uncertainty: float | None
+    neighbors: list[Neighbor] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+    source: str = "stack"
+
+    def estimator(self, task_type: str) -> Any:
+        """A fresh, unfitted estimator with these parameters."""
+        from autometa.spaces import get_space
+
+        return get_space(self.model).estimator_class(task_type)(**self.params)
+
+
+@dataclass(frozen=True)
+class RecommendationResult:
+    """The answer for one dataset: what the CLI prints as JSON."""
+
+    task: dict[str, Any]
+    model: str
+    metric: str
+    direction: str
+    recommendations: list[Recommendation]
+    fallback: bool
+    warnings: list[str]
+
+    @property
+    def best(self) -> Recommendation:
+        return self.recommendations[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        for rec in out["recommendations"]:
+            rec.pop("config", None)
+        return out
+
+
+def task_kind(task_type: str) -> str:
+    return "regression" if task_type == "regression" else "classification"
+
+
+def feasible(family: str, config: Mapping[str, Any], n_rows: int) -> bool:
+    """Whether a configuration can grow a useful model on ``n_rows`` rows."""
+    name = LEAF_PARAMS.get(family)
+    if name is None or name not in config:
+        return True
+    return int(config[name]) <= max(2, n_rows // 10)
+
+
+def _quiet_metafeatures(dataset: Any) -> dict[str, float | None]:
+    from autometa.metafeatures import compute_metafeatures
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return compute_metafeatures(dataset.X, dataset.y, dataset.task_type)
+
+
+def as_frame(values: Mapping[str, float | None]) -> pd.Series:
+    return pd.Series({k: (np.nan if v is None else float(v)) for k, v in values.items()})
+
+
+def check_model(model: str) -> str:
+    from autometa.spaces import get_space
+
+    if model == "auto":
+        return model
+    try:
+        return get_space(model).family
+    except Exception as exc:
+        raise MetaModelError(str(exc)) from exc
+
+
+class Recommender:
+    """Loads the knowledge base once and answers many datasets.
+
+    Args:
+        store: URL of the user's store to use beside the shipped snapshot (default: the
+            user store, if it exists).
+        shipped: use the shipped snapshot.
+        kb: an already loaded knowledge base (Snapshot-like); overrides the two above.
+    """
+
+    def __init__(self, store: str | None = None, *, shipped: bool = True, kb: Any = None) -> None:
+        self.store = store
+        self.shipped = shipped
+        self._kb = kb
+        self._learners: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+
+    @property
+    def kb(self) -> Any:
+        if self._kb is None:
+            from autometa.store.knowledge import knowledge_base
+
+            self._kb = knowledge_base(self.store, shipped=self.shipped)
+        return self._kb
+
+    def learner(
+        self, family: str, kind: str, metric: str, exclude_groups: frozenset[str] = frozenset()
+    ) -> tuple[Any, Any]:
+        """The fitted stack and its MetaData for (family, task kind, metric), cached."""
+        from autometa.meta import StackedMetaLearner, build_metadata
+
+        key = (family, kind, metric, exclude_groups)
+        if key not in self._learners:
+            data = build_metadata(self.kb, family, kind, metric)
+            keep = ~data.tasks["group_key"].astype(str).isin(exclude_groups)
+            if keep.sum() < 10:
+                raise MetaModelError(
+                    f"the knowledge base holds only {int(keep.sum())} {kind} tasks with "
+                    f"{family} evaluations of {metric}; at least 10 are needed"
+                )
+            stack = _load_or_fit(self.kb, data, StackedMetaLearner, data.task_ids[keep.to_numpy()])
+            self._learners[key] = (stack, data)
+        return self._learners[key]
+
+    def recommend(
+        self,
+        data: Any,
+        y: Any = None,
+        *,
+        model: str = "lightgbm",
+        metric: str | None = None,
+        k: int = 5,
+        exclude_self: bool = False,
+        target: str | None = None,
+        task: str | None = None,
+    ) -> RecommendationResult:
+        """Ranked recommendations for a dataset (a Dataset, DataFrame, arrays or a path)."""
+        from autometa.data import load_dataset
+        from autometa.harvest.evaluate import METRIC_DIRECTION
+        from autometa.spaces import get_space
+
+        dataset = data if y is None and target is None and _is_dataset(data) else None
+        if dataset is None:
+            dataset = load_dataset(data, y, target=target, task=task)
+        if k < 1:
+            raise MetaModelError(f"k must be >= 1, got {k}")
+        kind = task_kind(dataset.task_type)
+        metric = metric or DEFAULT_METRIC[kind]
+        if metric not in METRIC_DIRECTION:
+            raise MetaModelError(
+                f"unknown metric {metric!r}; choose one of {', '.join(METRIC_DIRECTION)}"
+            )
+        notes: list[str] = list(dataset.warnings)
+        metafeatures = as_frame(_quiet_metafeatures(dataset))
+        excluded = self._groups_of(dataset.fingerprint) if exclude_self else frozenset()
+        family = check_model(model)
+        if family == "auto":
+            family, reason = self._select_family(kind, metric, metafeatures, excluded)
+            notes.append(reason)
+        stack, meta = self.learner(family, kind, metric, excluded)
+        space = get_space(family)
+        ranking = stack.rank(metafeatures)
+        ranking = ranking[ranking["config_id"] >= 0]
+        configs = self.kb.configurations
+        diag = stack.diagnose(metafeatures, n_neighbours=10)
+        feasible_mask = [
+            feasible(family, configs.loc[c, "params"], dataset.n_rows) for c in ranking["config_id"]
+        ]
+        if not all(feasible_mask):
+            ranking = ranking[feasible_mask]
+            notes.append(
+                f"skipped configurations whose minimum leaf size does not fit {dataset.n_rows} rows"
+            )
+        fallback = bool(diag.fallback)
+        if fallback:
+            notes.append(
+                "this dataset is far from the knowledge base or the meta-models disagree "
+                f"(novelty percentile {diag.novelty.percentile:.2f}, disagreement "
+                f"{diag.disagreement:.3f}); recommending the robust portfolio and the "
+                "library default first"
+            )
+            ranking = _safe_order(ranking, stack, meta)
+        picks = ranking.head(k)
+        recs = []
+        for rank, row in enumerate(picks.itertuples(index=False), start=1):
+            config_id = int(row.config_id)
+            config = dict(configs.loc[config_id, "params"])
+            recs.append(
+                Recommendation(
+                    rank=rank,
+                    model=family,
+                    params=space.estimator_params(config, dataset.task_type, random_state=0),
+                    predicted_score=_predicted_metric(meta, diag.neighbours, config_id, row.score),
+                    uncertainty=_finite(getattr(row, "uncertainty", None)),
+                    neighbors=_supporting(meta, diag.neighbours, config_id),
+                    config=config,
+                    source="default" if config_id == meta.default_config_id else "stack",
+                )
+            )
+        return RecommendationResult(
+            task={
+                "fingerprint": dataset.fingerprint,
+                "task_type": dataset.task_type,
+                "n_rows": dataset.n_rows,
+                "n_features": dataset.n_features,
+                "target": dataset.target,
+            },
+            model=family,
+            metric=metric,
+            direction="maximize" if METRIC_DIRECTION[metric] > 0 else "minimize",
+            recommendations=recs,
+            fallback=fallback,
+            warnings=notes,
+        )
+
+    def _groups_of(self, fingerprint: str) -> frozenset[str]:
+        tasks = self.kb.tasks
+        same = tasks[tasks["fingerprint"] == fingerprint]
+        return frozenset(same["group_key"].astype(str))
+
+    def _select_family(
+        self, kind: str, metric: str, metafeatures: pd.Series, excluded: frozenset[str]
+    ) -> tuple[str, str]:
+        """Algorithm selection: the family whose best configurations did best on the
+        nearest stored tasks (scores normalised per task across all families)."""
+        from autometa.meta import build_metadata
+
+        stack, _ = self.learner("lightgbm", kind, metric, excluded)
+        neighbours = stack.diagnose(metafeatures, n_neighbours=10).neighbours
+        best: dict[str, pd.Series] = {}
+        for family in sorted(set(self.kb.configurations["family"])):
+            try:
+                data = build_metadata(self.kb, family, kind, metric)
+            except MetaModelError:
+                continue
+            raw = pd.DataFrame(data.scores, index=data.task_ids).reindex(neighbours["task_id"])
+            best[family] = raw.max(axis=1) if data.direction > 0 else -raw.min(axis=1)
+        table = pd.DataFrame(best).dropna()
+        if table.empty:
+            return "lightgbm", "model auto: too few shared evaluations; chose lightgbm"
+        span = (table.max(axis=1) - table.min(axis=1)).replace(0, 1.0)
+        relative = table.sub(table.min(axis=1), axis=0).div(span, axis=0).mean()
+        family = str(relative.idxmax())
+        return family, (
+            f"model auto: chose {family} (best on the {len(table)} nearest stored tasks; "
+            + ", ".join(f"{f} {v:.2f}" for f, v in relative.sort_values().items())
+            + ")"
+        )
+
+
+def _is_dataset(value: Any) -> bool:
+    from autometa.data import Dataset
+
+    return isinstance(value, Dataset)
+
+
+def _finite(value: Any) -> float | None:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if np.isfinite(value) else None
+
+
+def _safe_order(ranking: pd.DataFrame, stack: Any, meta: Any) -> pd.DataFrame:
+    """Fallback order: the library default, then the robust portfolio, then the rest."""
+    from autometa.meta import Portfolio
+
+    portfolio = next((m for m in stack.base_models_ if isinstance(m, Portfolio)), None)
+    first = [meta.default_config_id] if meta.default_config_id is not None else []
+    if portfolio is not None:
+        first += [int(meta.config_ids[i]) for i in portfolio.members_]
+    order = {c: i for i, c in enumerate(dict.fromkeys(first))}
+    key = ranking["config_id"].map(lambda c: order.get(int(c), len(order)))
+    return ranking.assign(_key=key).sort_values("_key", kind="stable").drop(columns="_key")
+
+
+def _predicted_metric(
+    meta: Any, neighbours: pd.DataFrame, config_id: int, score: Any
+) -> float | None:
+    """The expected metric value: the configuration's mean raw score on the nearest tasks
+    that evaluated it (the level-2 score is a normalised rank, not a metric value)."""
+    column = np.flatnonzero(meta.config_ids == config_id)
+    rows = meta.tasks.index.get_indexer(neighbours["task_id"])
+    rows = rows[rows >= 0]
+    if not len(column) or not len(rows):
+        return _finite(score)
+    values = meta.scores[rows, column[0]]
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if values.size else _finite(score)
+
+
+def _supporting(meta: Any, neighbours: pd.DataFrame, config_id: int, n: int = 3) -> list[Neighbor]:
+    """The nearest stored tasks on which this configuration did best."""
+    column = np.flatnonzero(meta.config_ids == config_id)
+    rows = meta.tasks.index.get_indexer(neighbours["task_id"])
+    frame = neighbours.assign(
+        quality=[meta.normalised[r, column[0]] if r >= 0 and len(column) else np.nan for r in rows]
+    )
+    frame = frame.dropna(subset=["quality"]).sort_values(
+        ["quality", "distance"], ascending=[False, True]
+    )
+    return [Neighbor(str(r.name), round(float(r.distance), 4)) for r in frame.head(n).itertuples()]
+
+
+def _load_or_fit(kb: Any, data: Any, stack_class: Any, train_ids: np.ndarray) -> Any:
+    """A fitted stack from the on-disk cache, or fit (and cache) one."""
+    try:
+        from autometa.meta import persist
+    except ImportError:  # pragma: no cover - persistence not available
+        return stack_class().fit(data, train_ids)
+    return persist.load_or_fit(kb, data, train_ids)
+
+
+_DEFAULT: Recommender | None = None
+
+
+def recommend(data: Any, y: Any = None, **kwargs: Any) -> RecommendationResult:
+    """Recommend configurations for a dataset with a process-wide default Recommender.
+
+    ``autometa.recommend(X, y, model="lightgbm", metric=None, k=5, exclude_self=False)``.
+    """
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = Recommender()
+    return _DEFAULT.recommend(data, y, **kwargs)

@@ -1,0 +1,132 @@
+"""Recommendations from the shipped knowledge base: contract, diversity, safety, exclusion."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import lightgbm
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+from sklearn.model_selection import cross_val_score
+
+import autometa
+from autometa.cli import cli
+from autometa.exceptions import MetaModelError
+from autometa.recommender import Recommender, feasible
+
+
+@pytest.fixture(scope="module")
+def recommender() -> Recommender:
+    return Recommender(shipped=True, store="sqlite://")  # shipped snapshot + an empty store
+
+
+def _cancer() -> tuple[pd.DataFrame, pd.Series]:
+    data = load_breast_cancer(as_frame=True)
+    return data.data, data.target.map(dict(enumerate(data.target_names)))
+
+
+def test_recommendations_contract(recommender: Recommender) -> None:
+    X, y = _cancer()
+    result = recommender.recommend(X, y, k=5)
+    assert result.model == "lightgbm" and result.metric == "roc_auc"
+    assert result.direction == "maximize"
+    assert result.task["task_type"] == "binary" and result.task["n_rows"] == 569
+    assert [r.rank for r in result.recommendations] == [1, 2, 3, 4, 5]
+    for rec in result.recommendations:
+        assert rec.predicted_score is not None and 0.5 <= rec.predicted_score <= 1.0
+        assert rec.neighbors and all(n.distance >= 0 for n in rec.neighbors)
+        lightgbm.LGBMClassifier(**rec.params)  # accepted as-is
+    # the stored copy of this very dataset is a neighbour (it is not excluded here)
+    names = {n.name for rec in result.recommendations for n in rec.neighbors}
+    assert names & {"sklearn/breast_cancer", "keel/wdbc"}
+
+
+def test_recommendations_are_diverse(recommender: Recommender) -> None:
+    X, y = _cancer()
+    result = recommender.recommend(X, y, k=5)
+    configs = [r.config for r in result.recommendations]
+    assert len({json.dumps(c, sort_keys=True) for c in configs}) == 5
+    rates = [c["learning_rate"] for c in configs]
+    leaves = [c["num_leaves"] for c in configs]
+    assert max(rates) / min(rates) > 1.5 or max(leaves) / min(leaves) > 1.5
+
+
+def test_top1_trains_and_beats_chance(recommender: Recommender) -> None:
+    X, y = _cancer()
+    best = recommender.recommend(X, y, k=1).best
+    auc = cross_val_score(lightgbm.LGBMClassifier(**best.params), X, y, cv=3, scoring="roc_auc")
+    assert auc.mean() > 0.97
+
+
+def test_exclude_self_drops_the_dataset_and_its_group(recommender: Recommender) -> None:
+    X, y = _cancer()
+    result = recommender.recommend(X, y, k=5, exclude_self=True)
+    names = {n.name for rec in result.recommendations for n in rec.neighbors}
+    assert not names & {"sklearn/breast_cancer", "keel/wdbc"}
+
+
+def test_tiny_dataset_never_gets_unfillable_leaves(recommender: Recommender) -> None:
+    # FLAML's zero-shot picks min_child_samples=53 for a 75-row iris split (their #1247)
+    data = load_iris(as_frame=True)
+    X, y = data.data.iloc[::2], data.target.iloc[::2].astype(str)
+    result = recommender.recommend(X, y, k=5)
+    assert all(r.config["min_child_samples"] <= 7 for r in result.recommendations)
+    best = result.best.estimator("multiclass")
+    assert cross_val_score(best, X, y, cv=3).mean() > 0.85
+
+
+def test_regression_uses_rmse(recommender: Recommender) -> None:
+    data = load_diabetes(as_frame=True)
+    result = recommender.recommend(data.data, data.target, k=3)
+    assert result.metric == "rmse" and result.direction == "minimize"
+    assert all(
+        r.predicted_score is not None and r.predicted_score > 0 for r in result.recommendations
+    )
+    lightgbm.LGBMRegressor(**result.best.params).fit(data.data, data.target)
+
+
+def test_bad_arguments_raise_typed_errors(recommender: Recommender) -> None:
+    X, y = _cancer()
+    with pytest.raises(MetaModelError, match="metric"):
+        recommender.recommend(X, y, metric="f1")
+    with pytest.raises(MetaModelError, match=r"family|valid"):
+        recommender.recommend(X, y, model="svm")
+
+
+def test_module_level_function_is_callable() -> None:
+    assert callable(autometa.recommend)
+    assert autometa.Recommender is Recommender
+
+
+def test_feasibility_rule() -> None:
+    assert not feasible("lightgbm", {"min_child_samples": 53}, 75)
+    assert feasible("lightgbm", {"min_child_samples": 5}, 75)
+    assert feasible("linear", {"C": 1.0}, 10)
+
+
+def test_cli_recommend_json_contract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUTOMETA_STORE", f"sqlite:///{tmp_path / 'none.db'}")
+    X, y = _cancer()
+    path = tmp_path / "cancer.csv"
+    X.assign(diagnosis=y).to_csv(path, index=False)
+    result = CliRunner().invoke(
+        cli, ["recommend", str(path), "--top", "3", "--format", "json", "--exclude-self"]
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert set(payload) == {
+        "task", "model", "metric", "direction", "recommendations", "fallback", "warnings",
+    }  # fmt: skip
+    assert set(payload["task"]) == {"fingerprint", "task_type", "n_rows", "n_features", "target"}
+    assert payload["task"]["target"] == "diagnosis"
+    assert len(payload["recommendations"]) == 3
+    for rec in payload["recommendations"]:
+        assert {"rank", "model", "params", "predicted_score", "uncertainty", "neighbors"} <= set(
+            rec
+        )
+        lightgbm.LGBMClassifier(**rec["params"])
+    bad = CliRunner().invoke(cli, ["recommend", str(path), "--metric", "nope"])
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
