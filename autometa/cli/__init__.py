@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import click
 
 from autometa import __version__
+from autometa.cli._benchmark import benchmark_group
 from autometa.cli._harvest import harvest_group
 from autometa.cli._metafeatures import metafeatures_cmd
 from autometa.cli._recommend import recommend_cmd
@@ -28,6 +29,7 @@ cli.add_command(recommend_cmd)
 cli.add_command(metafeatures_cmd)
 cli.add_command(store_group)
 cli.add_command(harvest_group)
+cli.add_command(benchmark_group)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
