@@ -137,18 +137,21 @@ class Recommender:
         self, family: str, kind: str, metric: str, exclude_groups: frozenset[str] = frozenset()
     ) -> tuple[Any, Any]:
         """The fitted stack and its MetaData for (family, task kind, metric), cached."""
-        from autometa.meta import StackedMetaLearner, build_metadata
+        from autometa.meta import StackedMetaLearner, build_metadata, persist
 
         key = (family, kind, metric, exclude_groups)
         if key not in self._learners:
             data = build_metadata(self.kb, family, kind, metric)
-            keep = ~data.tasks["group_key"].astype(str).isin(exclude_groups)
+            keep = ~data.tasks["group_key"].astype(str).isin(exclude_groups).to_numpy()
             if keep.sum() < 10:
                 raise MetaModelError(
                     f"the knowledge base holds only {int(keep.sum())} {kind} tasks with "
                     f"{family} evaluations of {metric}; at least 10 are needed"
                 )
-            stack = _load_or_fit(self.kb, data, StackedMetaLearner, data.task_ids[keep.to_numpy()])
+            if exclude_groups:  # a one-off stack without the excluded groups: not cached
+                stack = StackedMetaLearner().fit(data, data.task_ids[keep])
+            else:
+                stack = persist.load_or_fit(self.kb, family, kind, metric)
             self._learners[key] = (stack, data)
         return self._learners[key]
 
@@ -331,15 +334,6 @@ def _supporting(meta: Any, neighbours: pd.DataFrame, config_id: int, n: int = 3)
         ["quality", "distance"], ascending=[False, True]
     )
     return [Neighbor(str(r.name), round(float(r.distance), 4)) for r in frame.head(n).itertuples()]
-
-
-def _load_or_fit(kb: Any, data: Any, stack_class: Any, train_ids: np.ndarray) -> Any:
-    """A fitted stack from the on-disk cache, or fit (and cache) one."""
-    try:
-        from autometa.meta import persist
-    except ImportError:  # pragma: no cover - persistence not available
-        return stack_class().fit(data, train_ids)
-    return persist.load_or_fit(kb, data, train_ids)
 
 
 _DEFAULT: Recommender | None = None
