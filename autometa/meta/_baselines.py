@@ -1,0 +1,146 @@
+"""Rankers compared by the leave-group-out benchmark: baselines, base models, the stack.
+
+A ranker has ``fit(data, train_task_ids)`` and ``scores(metafeatures) -> tasks × configs``
+(higher first, over ``data.config_ids``; NaN ranks last).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol, Self
+
+import numpy as np
+import pandas as pd
+
+from autometa.meta._base import MetaModel, nan_mean
+from autometa.meta.data import MetaData
+from autometa.meta.knn import NearestTasks
+from autometa.meta.stack import StackedMetaLearner
+
+#: FLAML's zero-shot meta-features (flaml/default/*.json "meta_feature_names").
+FLAML_FEATURES = (
+    "NumberOfInstances",
+    "NumberOfFeatures",
+    "NumberOfClasses",
+    "PercentageOfNumericFeatures",
+)
+
+
+class Ranker(Protocol):
+    name: str
+
+    def fit(self, data: MetaData, train_task_ids: np.ndarray) -> Self: ...
+
+    def scores(self, metafeatures: pd.DataFrame) -> np.ndarray | dict[str, np.ndarray]: ...
+
+
+class DefaultRanker:
+    """The library default first, the rest by mean training score."""
+
+    name = "default"
+
+    def fit(self, data: MetaData, train_task_ids: np.ndarray) -> Self:
+        mean = np.nan_to_num(nan_mean(data.normalised[data.rows(train_task_ids)], axis=0), nan=-1)
+        self.score_ = mean + 10.0 * (data.config_ids == data.default_config_id)
+        return self
+
+    def scores(self, metafeatures: pd.DataFrame) -> np.ndarray:
+        return np.tile(self.score_, (len(metafeatures), 1))
+
+
+class SingleBest(DefaultRanker):
+    """The configuration with the best mean normalised score over the training tasks."""
+
+    name = "single_best"
+
+    def fit(self, data: MetaData, train_task_ids: np.ndarray) -> Self:
+        self.score_ = nan_mean(data.normalised[data.rows(train_task_ids)], axis=0)
+        return self
+
+
+class NeighbourBest:
+    """Best configurations of the nearest training tasks.
+
+    ``style="flaml"``: FLAML zero-shot, 1-NN (L2) on its four meta-features scaled with a
+    RobustScaler, the nearest task's configurations in its order. ``style="autosklearn"``:
+    L1 on all scaled meta-features, the best configuration of each nearest task in turn.
+    """
+
+    def __init__(self, style: str) -> None:
+        self.style = style
+        self.name = f"{style}_knn" if style == "autosklearn" else "flaml_1nn"
+
+    def fit(self, data: MetaData, train_task_ids: np.ndarray) -> Self:
+        if self.style == "flaml":
+            features = [c for c in FLAML_FEATURES if c in data.metafeatures.columns]
+            self.model_ = NearestTasks(k=1, metric="l2", features=features, robust=True)
+        else:
+            self.model_ = NearestTasks(k=20, metric="l1", features="all")
+        self.model_.fit(data, train_task_ids)
+        return self
+
+    def scores(self, metafeatures: pd.DataFrame) -> np.ndarray:
+        frame = metafeatures.copy()
+        if self.style == "flaml" and "NumberOfClasses" in frame:
+            frame["NumberOfClasses"] = frame["NumberOfClasses"].fillna(
+                0.0
+            )  # FLAML: 0 for regression
+        X = self.model_.transform_.transform(frame)
+        return self.model_.neighbour_best_ranking(X, self.style)
+
+
+class ModelRanker:
+    """A base meta-model ranking by its ``score``."""
+
+    def __init__(self, model: MetaModel) -> None:
+        self.model = model
+        self.name = model.name
+
+    def fit(self, data: MetaData, train_task_ids: np.ndarray) -> Self:
+        self.model_ = self.model.clone().fit(data, train_task_ids)
+        return self
+
+    def scores(self, metafeatures: pd.DataFrame) -> np.ndarray:
+        return self.model_.predict_batch(metafeatures).score
+
+
+class StackRanker:
+    """The stacked meta-learner's ranking; also reports the ranking without the default
+    margin (``<name>_no_margin``) from the same fit."""
+
+    def __init__(self, name: str = "stack", **params: Any) -> None:
+        self.name = name
+        self.params = params
+
+    def fit(self, data: MetaData, train_task_ids: np.ndarray) -> Self:
+        self.model_ = StackedMetaLearner(**self.params).fit(data, train_task_ids)
+        return self
+
+    def scores(self, metafeatures: pd.DataFrame) -> dict[str, np.ndarray]:
+        stack = self.model_
+        out = stack.predict_batch(metafeatures)
+        margin, stack.default_margin_ = stack.default_margin_, 0.0
+        try:
+            plain = stack.predict_batch(metafeatures)["order"]
+        finally:
+            stack.default_margin_ = margin
+        return {
+            self.name: -out["order"].astype(float),
+            f"{self.name}_no_margin": -plain.astype(float),
+        }
+
+
+def default_rankers() -> list[Callable[[], Ranker]]:
+    """Factories of every method in the benchmark table, baselines first."""
+    from autometa.meta.stack import default_base_models
+
+    factories: list[Callable[[], Ranker]] = [
+        DefaultRanker,
+        SingleBest,
+        lambda: NeighbourBest("flaml"),
+        lambda: NeighbourBest("autosklearn"),
+    ]
+    for model in default_base_models():
+        factories.append(lambda m=model: ModelRanker(m))
+    factories.append(StackRanker)
+    return factories

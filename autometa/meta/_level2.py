@@ -1,0 +1,231 @@
+"""Stack internals: level-2 models, the default-safety margin, top-k diversification,
+leave-group-out folds."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from scipy.optimize import nnls
+from sklearn.model_selection import GroupKFold
+
+from autometa.exceptions import MetaModelError
+from autometa.meta._base import lgb_params, nan_mean
+from autometa.meta.knn import NearestTasks
+
+LEVEL2_KINDS = ("mean", "linear", "lgbm")
+MARGINS = (0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 1.0)
+
+
+@dataclass
+class Level2:
+    """A fitted level-2 model: the mean of the calibrated base scores, a non-negative
+    linear blend, or a (monotone) LightGBM booster."""
+
+    kind: str
+    booster: lgb.Booster | None = None
+    coef: np.ndarray | None = None  # linear: intercept, then one weight per feature
+    fill: np.ndarray | None = None  # linear: value standing for a missing feature
+    columns: np.ndarray | None = None  # mean: positions of the calibrated base scores
+
+    def predict(self, feats: np.ndarray) -> np.ndarray:
+        """Predicted normalised score, tasks × candidates, from tasks × candidates × features."""
+        flat = feats.reshape(-1, feats.shape[2])
+        if self.kind == "mean":
+            assert self.columns is not None
+            sub = flat[:, self.columns]
+            count = np.isfinite(sub).sum(axis=1)
+            out = np.nansum(sub, axis=1) / np.maximum(count, 1)
+            out = np.where(count > 0, out, np.nan)
+        elif self.kind == "lgbm":
+            assert self.booster is not None
+            out = np.asarray(self.booster.predict(flat), dtype=float)
+        else:
+            assert self.coef is not None and self.fill is not None
+            out = self.coef[0] + np.where(np.isnan(flat), self.fill, flat) @ self.coef[1:]
+        return out.reshape(feats.shape[:2])
+
+    def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, str]]:
+        if self.kind == "mean":
+            assert self.columns is not None
+            return {"kind": "mean"}, {"level2.columns": self.columns}, {}
+        if self.kind == "lgbm":
+            assert self.booster is not None
+            return {"kind": "lgbm"}, {}, {"level2": self.booster.model_to_string()}
+        assert self.coef is not None and self.fill is not None
+        return {"kind": self.kind}, {"level2.coef": self.coef, "level2.fill": self.fill}, {}
+
+    @classmethod
+    def from_state(
+        cls,
+        config: Mapping[str, Any],
+        arrays: Mapping[str, np.ndarray],
+        boosters: Mapping[str, str],
+    ) -> Level2:
+        if config["kind"] == "mean":
+            return cls("mean", columns=np.asarray(arrays["level2.columns"], dtype=int))
+        if config["kind"] == "lgbm":
+            return cls("lgbm", booster=lgb.Booster(model_str=boosters["level2"]))
+        return cls(config["kind"], coef=arrays["level2.coef"], fill=arrays["level2.fill"])
+
+
+def train_level2(
+    kind: str,
+    feats: np.ndarray,
+    Y: np.ndarray,
+    params: Mapping[str, Any],
+    monotone: np.ndarray,
+    calibrated: np.ndarray,
+) -> Level2:
+    """Fit level-2 on rows (task, candidate) with a known normalised score.
+
+    ``monotone`` marks the features the prediction may only increase with (base scores);
+    ``calibrated`` the base scores that estimate the normalised score (averaged by "mean").
+    """
+    if kind == "mean":
+        return Level2("mean", columns=np.flatnonzero(calibrated))
+    F, y = feats.reshape(-1, feats.shape[2]), Y.ravel()
+    ok = np.isfinite(y)
+    F, y = F[ok], y[ok]
+    if kind == "lgbm":
+        p = lgb_params(objective="regression", min_data_in_leaf=40, lambda_l2=1.0, **params)
+        p["monotone_constraints"] = [int(m) for m in monotone]
+        rounds = int(p.pop("n_estimators", 100))
+        return Level2("lgbm", booster=lgb.train(p, lgb.Dataset(F, y), num_boost_round=rounds))
+    if kind == "linear":
+        fill = np.nan_to_num(nan_mean(F, axis=0), nan=0.0)
+        Z = np.where(np.isnan(F), fill, F)
+        # intercept free (split into + and - parts), other weights >= 0 where monotone
+        signs = np.where(monotone, 1.0, np.nan)
+        cols = [np.ones(len(Z)), -np.ones(len(Z))]
+        layout = []
+        for j in range(Z.shape[1]):
+            cols.append(Z[:, j])
+            layout.append((j, 1.0))
+            if np.isnan(signs[j]):
+                cols.append(-Z[:, j])
+                layout.append((j, -1.0))
+        w, _ = nnls(np.column_stack(cols), y)
+        coef = np.zeros(Z.shape[1] + 1)
+        coef[0] = w[0] - w[1]
+        for (j, s), v in zip(layout, w[2:], strict=True):
+            coef[j + 1] += s * v
+        return Level2("linear", coef=coef, fill=fill)
+    raise MetaModelError(f"unknown level-2 model {kind!r}; valid: {', '.join(LEVEL2_KINDS)}")
+
+
+def margin_curve(pred: np.ndarray, Y: np.ndarray, default_pos: int) -> pd.DataFrame:
+    """Top-1 regret and rate of top picks worse than the default, for each margin."""
+    rows = []
+    has_default = np.isfinite(Y[:, default_pos])
+    for margin in MARGINS:
+        p = np.where(np.isnan(Y), -np.inf, pred)
+        p[:, default_pos] += margin
+        top = Y[np.arange(len(Y)), np.argmax(p, axis=1)]
+        worse = top < Y[:, default_pos] - 1e-12
+        rows.append((margin, float(np.mean(1 - top)), float(worse[has_default].mean())))
+    return pd.DataFrame(rows, columns=["margin", "regret", "worse_than_default"])
+
+
+def top1_regret(pred: np.ndarray, Y: np.ndarray) -> float:
+    """Mean regret of each task's highest-predicted evaluated candidate."""
+    p = np.where(np.isnan(Y), -np.inf, np.nan_to_num(pred, nan=-1e9))
+    return float(np.mean(1.0 - Y[np.arange(len(Y)), np.argmax(p, axis=1)]))
+
+
+def choose_margin(curve: pd.DataFrame, max_worse: float, max_regret_increase: float) -> float:
+    """Among margins costing at most ``max_regret_increase`` top-1 regret over the best
+    one: the smallest meeting ``max_worse``, else the one with the fewest top picks worse
+    than the default."""
+    if curve.empty:
+        return 0.0
+    budget = curve["regret"].min() + max_regret_increase + 1e-12
+    ok = curve[curve["regret"] <= budget]
+    meet = ok[ok["worse_than_default"] <= max_worse]
+    if len(meet):
+        return float(meet["margin"].iloc[0])
+    return float(ok.loc[ok["worse_than_default"].idxmin(), "margin"])
+
+
+def diversified_order(
+    priority: np.ndarray,
+    samples: np.ndarray,
+    weights: np.ndarray,
+    k: int,
+    pool: np.ndarray | None = None,
+) -> np.ndarray:
+    """Candidate order: the top-priority pick first, then greedily, for ``k`` positions,
+    the ``pool`` candidate that most raises the weighted expected best score of the set;
+    the rest by priority.
+
+    ``samples`` (similar tasks × candidates) are those tasks' normalised scores, recentred
+    so that their weighted mean equals ``priority`` (NaN: no information, use priority).
+    """
+    order = list(np.argsort(-np.nan_to_num(priority, nan=-np.inf), kind="stable"))
+    if k <= 1 or len(order) <= 1 or samples.size == 0:
+        return np.asarray(order)
+    w = weights / weights.sum()
+    known = np.isfinite(samples)
+    total = (known * w[:, None]).sum(axis=0)
+    mean = (np.nan_to_num(samples) * w[:, None]).sum(axis=0) / np.where(total > 0, total, 1.0)
+    centred = np.where(known, samples, mean) - mean + priority
+    centred = np.nan_to_num(centred, nan=-np.inf)
+    chosen = [order[0]]
+    best = centred[:, order[0]].copy()
+    free = np.ones(len(priority), dtype=bool) if pool is None else pool.astype(bool).copy()
+    free[order[0]] = False
+    for _ in range(min(k, len(order)) - 1):
+        gain = (np.maximum(best[:, None], centred) * w[:, None]).sum(axis=0)
+        gain = np.where(free & np.isfinite(priority), gain + 1e-9 * priority, -np.inf)
+        c = int(np.argmax(gain))
+        if not np.isfinite(gain[c]):
+            break
+        chosen.append(c)
+        free[c] = False
+        best = np.maximum(best, centred[:, c])
+    return np.asarray(chosen + [c for c in order if c not in set(chosen)])
+
+
+def similarity_positions(
+    knn: NearestTasks,
+    X: np.ndarray,
+    priority: np.ndarray,
+    idx: np.ndarray,
+    k: int,
+    pool: np.ndarray | None,
+) -> np.ndarray:
+    """Ranking positions (0 = first) per task of ``X``: :func:`diversified_order` over all
+    of ``knn``'s training tasks, weighted by inverse meta-feature distance."""
+    dist, nbrs = knn.kneighbors(X, len(knn.X_))
+    scale = max(float(np.median(knn.reference_)), 1e-9)
+    positions = np.empty(priority.shape, dtype=int)
+    for t in range(len(priority)):
+        samples = np.where(idx >= 0, knn.Y_[nbrs[t]][:, np.clip(idx, 0, None)], np.nan)
+        order = diversified_order(priority[t], samples, 1.0 / (dist[t] / scale + 0.05), k, pool)
+        positions[t, order] = np.arange(len(order))
+    return positions
+
+
+def group_folds(
+    task_ids: np.ndarray, groups: np.ndarray, n_splits: int, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train ids, test ids) pairs; a group is never on both sides."""
+    n_groups = len(np.unique(groups))
+    if n_groups < 2:
+        raise MetaModelError(f"leave-group-out needs at least 2 task groups, got {n_groups}")
+    splitter = GroupKFold(min(n_splits, n_groups), shuffle=True, random_state=seed)
+    return [(task_ids[a], task_ids[b]) for a, b in splitter.split(task_ids, groups=groups)]
+
+
+def unique_keys(names: Sequence[str]) -> list[str]:
+    """Names made unique by numbering repeats (knn, knn2, ...)."""
+    seen: dict[str, int] = {}
+    keys = []
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+        keys.append(n if seen[n] == 1 else f"{n}{seen[n]}")
+    return keys

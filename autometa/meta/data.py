@@ -1,0 +1,301 @@
+"""Meta-data for learning: the tasks × configurations score matrix and task meta-features.
+
+:func:`build_metadata` turns a knowledge base (a :class:`~autometa.store.snapshot.Snapshot`)
+into a :class:`MetaData` for one (model family, task kind, metric);
+:class:`MetaFeatureTransform` maps raw meta-feature dicts to the scaled vectors the
+meta-models read, fitted on training tasks only and reusable for a new task.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from autometa.exceptions import MetaModelError
+
+#: Task kinds the meta-learner distinguishes, and the task types each one pools.
+TASK_KINDS: dict[str, tuple[str, ...]] = {
+    "classification": ("binary", "multiclass"),
+    "regression": ("regression",),
+}
+DEFAULT_METRICS: dict[str, str] = {"classification": "roc_auc", "regression": "rmse"}
+#: Count-like qualities, log-transformed before scaling (besides any heavy-tailed column).
+_COUNT_PREFIXES = ("NumberOf", "Symbols", "MajorityClassSize", "MinorityClassSize")
+_COUNT_NAMES = frozenset(
+    {"Dimensionality", "DatasetRatio", "InverseDatasetRatio", "EquivalentNumberOfAtts"}
+    | {f"{s}NominalAttDistinctValues" for s in ("Max", "Mean", "Min", "Stdv")}
+)
+_CLIP = 5.0
+#: Named meta-feature sets (see :func:`resolve_features`).
+FEATURE_SETS = ("all", "compact")
+
+
+def resolve_features(
+    spec: str | Sequence[str] | None, available: Sequence[str]
+) -> list[str] | None:
+    """Column list of a feature-set name, or ``spec`` itself; None = every covered column.
+
+    ``"compact"``: OpenML's simple qualities plus the landmarkers' AUC/R² (the qualities
+    that say how large and how hard a task is), robust with a hundred-odd tasks.
+    """
+    if spec is None or (isinstance(spec, str) and spec == "all"):
+        return None
+    if not isinstance(spec, str):
+        return list(spec)
+    if spec != "compact":
+        raise MetaModelError(f"unknown feature set {spec!r}; valid: {', '.join(FEATURE_SETS)}")
+    from autometa.metafeatures import metafeature_names
+
+    simple = set(metafeature_names("binary", groups=["simple"]))
+    simple |= {"ClassProbabilityMin", "ClassProbabilityMax", "ClassProbabilitySTD"}
+    landmarks = {
+        n
+        for t in ("binary", "regression")
+        for n in metafeature_names(t, groups=["landmarking"])
+        if n.endswith(("AUC", "R2"))
+    }
+    return [c for c in available if c in simple | landmarks]
+
+
+def task_kind_of(task_type: str) -> str:
+    """The task kind ("classification"/"regression") a task type belongs to."""
+    for kind, types in TASK_KINDS.items():
+        if task_type in types:
+            return kind
+    raise MetaModelError(f"unknown task type {task_type!r}; valid: binary, multiclass, regression")
+
+
+def _signed_log(x: np.ndarray) -> np.ndarray:
+    return np.sign(x) * np.log1p(np.abs(x))
+
+
+@dataclass(frozen=True)
+class MetaFeatureTransform:
+    """Column choice, log of count-like/heavy-tailed columns, median imputation, scaling.
+
+    ``robust=True`` scales by median and IQR without logs (FLAML's zero-shot RobustScaler);
+    the default standardises and clips to ±5.
+    """
+
+    columns: tuple[str, ...]
+    log: np.ndarray  # bool per column
+    fill: np.ndarray  # imputation value per column (after the log)
+    center: np.ndarray
+    scale: np.ndarray
+    clip: float = _CLIP
+
+    @classmethod
+    def fit(
+        cls,
+        frame: pd.DataFrame,
+        columns: str | Sequence[str] | None = None,
+        *,
+        min_coverage: float = 0.5,
+        robust: bool = False,
+    ) -> MetaFeatureTransform:
+        """Learn the transform from training tasks' raw meta-features (rows = tasks).
+
+        ``columns``: a list, a name in :data:`FEATURE_SETS`, or None (columns defined for at
+        least ``min_coverage`` of the tasks)."""
+        columns = resolve_features(columns, list(frame.columns))
+        if columns is None:
+            coverage = frame.notna().mean()
+            columns = [c for c in frame.columns if coverage[c] >= min_coverage]
+        missing = [c for c in columns if c not in frame.columns]
+        raw = frame.reindex(columns=list(columns)).to_numpy(dtype=float, copy=True)
+        raw[~np.isfinite(raw)] = np.nan
+        if robust:
+            log = np.zeros(len(columns), dtype=bool)
+        else:
+            log = np.array([_is_count(c) for c in columns], dtype=bool) | _heavy_tailed(raw)
+        x = np.where(log, _signed_log(raw), raw)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+            fill = np.nan_to_num(np.nanmedian(x, axis=0), nan=0.0)
+        x = np.where(np.isnan(x), fill, x)
+        if robust:
+            center = np.median(x, axis=0)
+            scale = np.subtract(*np.percentile(x, [75, 25], axis=0))
+        else:
+            center, scale = x.mean(axis=0), x.std(axis=0)
+        scale = np.where(scale > 1e-12, scale, 1.0)
+        keep = np.array([c not in missing for c in columns]) & (np.ptp(x, axis=0) > 0)
+        if not keep.any():
+            raise MetaModelError("no informative meta-feature column among the training tasks")
+        return cls(
+            columns=tuple(c for c, k in zip(columns, keep, strict=True) if k),
+            log=log[keep],
+            fill=fill[keep],
+            center=center[keep],
+            scale=scale[keep],
+            clip=np.inf if robust else _CLIP,
+        )
+
+    def transform(self, metafeatures: pd.DataFrame | Mapping[str, Any]) -> np.ndarray:
+        """Scaled matrix (tasks × columns) of a frame, or a 1-row matrix of one task's dict."""
+        if isinstance(metafeatures, pd.DataFrame):
+            frame = metafeatures
+        elif isinstance(metafeatures, pd.Series):
+            frame = metafeatures.to_frame().T
+        else:
+            frame = pd.DataFrame([{k: _float(v) for k, v in metafeatures.items()}])
+        raw = frame.reindex(columns=list(self.columns)).to_numpy(dtype=float, copy=True)
+        raw[~np.isfinite(raw)] = np.nan
+        x = np.where(self.log, _signed_log(raw), raw)
+        x = np.where(np.isnan(x), self.fill, x)
+        return np.clip((x - self.center) / self.scale, -self.clip, self.clip)
+
+    def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """JSON part and array part, for :mod:`autometa.meta.persist`."""
+        arrays = {"log": self.log, "fill": self.fill, "center": self.center, "scale": self.scale}
+        return {"columns": list(self.columns), "clip": _json_float(self.clip)}, arrays
+
+    @classmethod
+    def from_state(
+        cls, config: Mapping[str, Any], arrays: Mapping[str, np.ndarray]
+    ) -> MetaFeatureTransform:
+        return cls(
+            columns=tuple(config["columns"]),
+            log=np.asarray(arrays["log"], dtype=bool),
+            fill=np.asarray(arrays["fill"], dtype=float),
+            center=np.asarray(arrays["center"], dtype=float),
+            scale=np.asarray(arrays["scale"], dtype=float),
+            clip=float(config["clip"]),
+        )
+
+
+def _float(value: Any) -> float:
+    try:
+        return float(value) if value is not None else np.nan
+    except (TypeError, ValueError):
+        return np.nan
+
+
+def _json_float(value: float) -> float | str:
+    return value if np.isfinite(value) else "inf"
+
+
+def _is_count(name: str) -> bool:
+    return name.startswith(_COUNT_PREFIXES) or name in _COUNT_NAMES
+
+
+def _heavy_tailed(x: np.ndarray) -> np.ndarray:
+    """Columns whose sample skewness exceeds 3 (a few extreme tasks would dominate)."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mu, sd = np.nanmean(x, axis=0), np.nanstd(x, axis=0)
+        skew = np.nanmean(((x - mu) / sd) ** 3, axis=0)
+    return np.nan_to_num(np.abs(skew), nan=0.0) > 3.0
+
+
+@dataclass(frozen=True)
+class MetaData:
+    """Everything a meta-model trains on, for one (family, task kind, metric).
+
+    ``scores`` holds fold-mean raw metric values (NaN where not evaluated); ``normalised``
+    maps each task's row to [0, 1]: 1 = its best evaluated configuration, 0 = its worst
+    (direction-aware), so regret = 1 - normalised.
+    """
+
+    family: str
+    task_kind: str
+    metric: str
+    direction: int
+    tasks: pd.DataFrame  # index task_id: name, group_key, task_type, n_rows, n_features
+    metafeatures: pd.DataFrame  # raw qualities, index task_id (same order as tasks)
+    config_ids: np.ndarray
+    encodings: np.ndarray  # configs × encoding dims
+    encoding_names: tuple[str, ...]
+    scores: np.ndarray  # tasks × configs
+    normalised: np.ndarray  # tasks × configs
+    default_config_id: int | None
+
+    @property
+    def task_ids(self) -> np.ndarray:
+        return self.tasks.index.to_numpy()
+
+    def rows(self, task_ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Row positions of ``task_ids``; MetaModelError for unknown ids."""
+        pos = self.tasks.index.get_indexer(np.asarray(task_ids))
+        if (pos < 0).any():
+            raise MetaModelError(f"unknown task id(s): {np.asarray(task_ids)[pos < 0].tolist()}")
+        return pos
+
+    def groups(self, task_ids: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
+        """Group key per task (tasks sharing a source share a key)."""
+        frame = self.tasks if task_ids is None else self.tasks.iloc[self.rows(task_ids)]
+        return frame["group_key"].astype(str).to_numpy()
+
+
+def _representative_type(task_kind: str) -> str:
+    return TASK_KINDS[task_kind][0]
+
+
+def build_metadata(
+    kb: Any,
+    family: str = "lightgbm",
+    task_kind: str = "classification",
+    metric: str | None = None,
+) -> MetaData:
+    """Collect the meta-data of ``family`` on the ``task_kind`` tasks of ``kb``.
+
+    Raises MetaModelError when the metric, kind or family is unknown, or fewer than two
+    tasks with two distinct scores remain.
+    """
+    from autometa.harvest.evaluate import METRIC_DIRECTION, metrics_for
+    from autometa.spaces import get_space
+
+    if task_kind not in TASK_KINDS:
+        raise MetaModelError(f"unknown task kind {task_kind!r}; valid: {', '.join(TASK_KINDS)}")
+    metric = metric or DEFAULT_METRICS[task_kind]
+    rep = _representative_type(task_kind)
+    if metric not in metrics_for(rep):
+        raise MetaModelError(
+            f"metric {metric!r} is not recorded for {task_kind}; valid: {metrics_for(rep)}"
+        )
+    space = get_space(family)
+    tasks = kb.tasks[kb.tasks["task_type"].isin(TASK_KINDS[task_kind])]
+    ev = kb.evaluations_frame(family=space.family, metric=metric, status="ok")
+    ev = ev[ev["task_id"].isin(tasks.index) & np.isfinite(ev["value"].astype(float))]
+    configs = kb.configurations_frame(space.family)
+    configs = configs[configs["space_version"] == space.version]
+    ev = ev[ev["config_id"].isin(configs.index)]
+    if ev.empty:
+        raise MetaModelError(f"no {metric} evaluations of {family} on {task_kind} tasks")
+    wide = ev.groupby(["task_id", "config_id"])["value"].mean().unstack("config_id")
+    direction = METRIC_DIRECTION[metric]
+    signed = direction * wide.to_numpy(dtype=float)
+    best, worst = np.nanmax(signed, axis=1), np.nanmin(signed, axis=1)
+    ok = (best - worst) > 1e-12 * np.maximum(1.0, np.abs(best))
+    wide, signed, best, worst = wide[ok], signed[ok], best[ok], worst[ok]
+    if len(wide) < 2:
+        raise MetaModelError(f"fewer than 2 {task_kind} tasks with distinct {metric} scores")
+    normalised = (signed - worst[:, None]) / (best - worst)[:, None]
+    config_ids = wide.columns.to_numpy(dtype=np.int64)
+    encodings = np.vstack([space.encode(configs.at[c, "params"], rep) for c in config_ids])
+    default_hash = space.config_hash(space.default(rep))
+    default = configs.index[configs["config_hash"] == default_hash]
+    default_id = int(default[0]) if len(default) and int(default[0]) in set(config_ids) else None
+    task_ids = wide.index.to_numpy(dtype=np.int64)
+    table = tasks.loc[task_ids, ["name", "group_key", "task_type", "n_rows", "n_features"]]
+    table = table.assign(group_key=table["group_key"].fillna(table["name"]).astype(str))
+    mf = kb.metafeatures.reindex(task_ids).astype(float)
+    return MetaData(
+        family=space.family,
+        task_kind=task_kind,
+        metric=metric,
+        direction=direction,
+        tasks=table,
+        metafeatures=mf,
+        config_ids=config_ids,
+        encodings=encodings,
+        encoding_names=tuple(space.encoding_names(rep)),
+        scores=wide.to_numpy(dtype=float),
+        normalised=normalised,
+        default_config_id=default_id,
+    )

@@ -1,0 +1,266 @@
+"""Leave-group-out benchmark of configuration recommenders on the knowledge base.
+
+For each fold of a GroupKFold over ``group_key`` (every group is held out exactly once;
+``n_splits=None`` holds out one group at a time), each method is fitted on the other
+groups' tasks and ranks the configurations for the held-out tasks, scored against their
+stored evaluations: normalised regret of the top pick and of the best of the top five,
+and whether the top pick is worse than the library default.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
+
+from autometa.exceptions import MetaModelError
+from autometa.meta._baselines import Ranker, default_rankers
+from autometa.meta.data import TASK_KINDS, MetaData, build_metadata
+
+
+def outer_folds(
+    data: MetaData, n_splits: int | None, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train ids, held-out ids) per fold; ``None`` = leave one group out."""
+    groups, ids = data.groups(), data.task_ids
+    n_groups = len(np.unique(groups))
+    if n_groups < 2:
+        raise MetaModelError("the benchmark needs at least 2 task groups")
+    if n_splits is None or n_splits >= n_groups:
+        splitter: Any = LeaveOneGroupOut()
+    else:
+        splitter = GroupKFold(n_splits, shuffle=True, random_state=seed)
+    return [(ids[a], ids[b]) for a, b in splitter.split(ids, groups=groups)]
+
+
+def score_rankings(
+    data: MetaData, task_ids: np.ndarray, scores: np.ndarray, top: int = 5
+) -> pd.DataFrame:
+    """Regret of the top pick and of the best of the ``top`` first, per held-out task.
+
+    Only configurations evaluated on the task are ranked; NaN scores rank last.
+    """
+    Y = data.normalised[data.rows(task_ids)]
+    key = np.where(np.isnan(scores), -np.inf, scores)
+    key = np.where(np.isnan(Y), -np.inf - 0.0, key)
+    order = np.argsort(-key, axis=1, kind="stable")
+    evaluated = np.isfinite(Y)
+    d = np.flatnonzero(data.config_ids == data.default_config_id)
+    rows = []
+    for t in range(len(Y)):
+        ranked = [c for c in order[t] if evaluated[t, c]]
+        picks = Y[t, ranked[:top]]
+        default = Y[t, d[0]] if len(d) and evaluated[t, d[0]] else np.nan
+        rows.append(
+            {
+                "task_id": int(task_ids[t]),
+                "top1_config_id": int(data.config_ids[ranked[0]]),
+                "regret_top1": 1.0 - picks[0],
+                f"regret_top{top}": 1.0 - picks.max(),
+                "worse_than_default": float(picks[0] < default - 1e-12)
+                if np.isfinite(default)
+                else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def run_loo(
+    data: MetaData,
+    rankers: Sequence[Callable[[], Ranker]] | None = None,
+    *,
+    n_splits: int | None = 10,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """Per-task results of every method (rows: task × method) with fit seconds per fold."""
+    factories = list(rankers) if rankers is not None else default_rankers()
+    results = []
+    for fold, (train, test) in enumerate(outer_folds(data, n_splits, seed)):
+        if set(data.groups(train)) & set(data.groups(test)):
+            raise MetaModelError("a held-out group leaked into training")  # never expected
+        mf = data.metafeatures.loc[test]
+        for factory in factories:
+            start = time.perf_counter()
+            ranker = factory().fit(data, train)
+            seconds = time.perf_counter() - start
+            scores = ranker.scores(mf)
+            named = scores if isinstance(scores, dict) else {ranker.name: scores}
+            for name, matrix in named.items():
+                part = score_rankings(data, test, matrix)
+                results.append(part.assign(method=name, fold=fold, fit_seconds=seconds))
+        if progress is not None:
+            progress(f"fold {fold}: {len(test)} held-out tasks")
+    return pd.concat(results, ignore_index=True)
+
+
+def summarise(results: pd.DataFrame) -> pd.DataFrame:
+    """Mean regrets and % worse than default per method, in the order methods appeared."""
+    order = list(dict.fromkeys(results["method"]))
+    g = results.groupby("method", sort=False)
+    summary = pd.DataFrame(
+        {
+            "regret_top1": g["regret_top1"].mean(),
+            "regret_top5": g["regret_top5"].mean(),
+            "pct_worse_than_default": 100.0 * g["worse_than_default"].mean(),
+            "fit_seconds": g.apply(
+                lambda f: f.drop_duplicates("fold")["fit_seconds"].mean(), include_groups=False
+            ),
+        }
+    ).loc[order]
+    if "default" in summary.index:
+        summary.insert(
+            1, "top1_vs_default", summary["regret_top1"] / summary.at["default", "regret_top1"]
+        )
+    return summary
+
+
+@dataclass
+class LooReport:
+    """Benchmark outcome per task kind: summary tables, per-task rows and data facts."""
+
+    family: str
+    n_splits: int | None
+    summaries: dict[str, pd.DataFrame] = field(default_factory=dict)
+    results: dict[str, pd.DataFrame] = field(default_factory=dict)
+    facts: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def to_markdown(self) -> str:
+        folds = (
+            "leave-one-group-out"
+            if self.n_splits is None
+            else f"GroupKFold({self.n_splits}) over groups"
+        )
+        lines = []
+        for kind, summary in self.summaries.items():
+            f = self.facts[kind]
+            lines += [
+                f"### {self.family}, {kind} ({f['metric']})",
+                "",
+                f"{f['tasks']} tasks in {f['groups']} groups, {f['configs']} configurations "
+                f"(median {f['configs_per_task']} evaluated per task), {folds}.",
+                *_fact_lines(f),
+                "",
+                "| method | top-1 regret | vs default | best-of-top-5 regret "
+                "| % worse than default | fit s/fold |",
+                "|---|---:|---:|---:|---:|---:|",
+            ]
+            for name, r in summary.iterrows():
+                ratio = r.get("top1_vs_default", np.nan)
+                lines.append(
+                    f"| {name} | {r['regret_top1']:.4f} | {ratio:.2f} | {r['regret_top5']:.4f} | "
+                    f"{r['pct_worse_than_default']:.1f} | {r['fit_seconds']:.2f} |"
+                )
+            lines.append("")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: facts and summary table per task kind."""
+        return {
+            "family": self.family,
+            "n_splits": self.n_splits,
+            "task_kinds": {
+                kind: {
+                    "facts": self.facts[kind],
+                    "summary": json.loads(s.to_json(orient="index")),
+                }
+                for kind, s in self.summaries.items()
+            },
+        }
+
+
+def in_task_reference(kb: Any, data: MetaData) -> dict[str, float]:
+    """Noise floor: regret of choosing each task's configuration by its own evaluations.
+
+    For each task and fold k, the configuration with the best mean over the other folds is
+    scored on fold k alone (normalised by fold k's best and worst). Meta-learning cannot
+    be expected to beat this in-task selection; the default is scored the same way.
+    """
+    ev = kb.evaluations_frame(family=data.family, metric=data.metric)
+    ev = ev[ev["task_id"].isin(data.task_ids) & ev["config_id"].isin(data.config_ids)]
+    cube = ev.pivot_table(index=["task_id", "config_id"], columns="fold", values="value")
+    folds = list(cube.columns)
+    wide = cube.unstack("config_id")
+    regrets: dict[str, list[float]] = {"in_task_selection": [], "default": []}
+    for k in folds:
+        test = data.direction * wide[k].reindex(columns=data.config_ids).to_numpy(dtype=float)
+        rest = [data.direction * wide[f].reindex(columns=data.config_ids) for f in folds if f != k]
+        if not rest:
+            break
+        chooser = np.nanmean(np.stack([r.to_numpy(dtype=float) for r in rest]), axis=0)
+        lo, hi = np.nanmin(test, axis=1), np.nanmax(test, axis=1)
+        ok = (hi - lo) > 1e-12
+        norm = (test - lo[:, None]) / np.where(ok, hi - lo, 1.0)[:, None]
+        pick = np.argmax(np.where(np.isnan(chooser) | np.isnan(test), -np.inf, chooser), axis=1)
+        regrets["in_task_selection"] += list(1 - norm[ok, pick[ok]])
+        d = np.flatnonzero(data.config_ids == data.default_config_id)
+        if len(d):
+            regrets["default"] += list(1 - norm[ok, d[0]])
+    return {k: float(np.nanmean(v)) for k, v in regrets.items() if v}
+
+
+def benchmark_loo(
+    kb: Any,
+    family: str = "lightgbm",
+    task_kinds: Sequence[str] = tuple(TASK_KINDS),
+    *,
+    metric: str | None = None,
+    n_splits: int | None = 10,
+    seed: int = 0,
+    rankers: Sequence[Callable[[], Ranker]] | None = None,
+    progress: Callable[[str], None] | None = None,
+    time_full_fit: bool = True,
+) -> LooReport:
+    """The ``autometa benchmark loo`` entry point: :func:`run_loo` per task kind.
+
+    ``metric`` applies to every kind (default: roc_auc / rmse). A kind without usable
+    evaluations is skipped and noted in ``facts`` (``skipped``). ``time_full_fit`` also
+    times one default stack fitted on every task (``stack_fit_seconds``) and records the
+    in-task noise floor (:func:`in_task_reference`).
+    """
+    report = LooReport(family=family, n_splits=n_splits)
+    for kind in task_kinds:
+        try:
+            data = build_metadata(kb, family, kind, metric)
+        except MetaModelError as exc:
+            report.facts[kind] = {"skipped": str(exc)}
+            continue
+        per_task = np.isfinite(data.normalised).sum(axis=1)
+        report.facts[kind] = {
+            "metric": data.metric,
+            "tasks": len(data.task_ids),
+            "groups": len(np.unique(data.groups())),
+            "configs": len(data.config_ids),
+            "configs_per_task": int(np.median(per_task)),
+        }
+        if time_full_fit:
+            from autometa.meta.stack import StackedMetaLearner
+
+            start = time.perf_counter()
+            StackedMetaLearner(seed=seed).fit(data)
+            report.facts[kind]["stack_fit_seconds"] = round(time.perf_counter() - start, 2)
+            floor = in_task_reference(kb, data)
+            report.facts[kind] |= {f"noise_floor_{k}": round(v, 4) for k, v in floor.items()}
+        results = run_loo(data, rankers, n_splits=n_splits, seed=seed, progress=progress)
+        report.results[kind] = results
+        report.summaries[kind] = summarise(results)
+    return report
+
+
+def _fact_lines(facts: dict[str, Any]) -> list[str]:
+    lines = []
+    if "stack_fit_seconds" in facts:
+        lines.append(f"Fitting the stack on all tasks: {facts['stack_fit_seconds']:.1f} s.")
+    if "noise_floor_in_task_selection" in facts:
+        lines.append(
+            "Noise floor (choose by 2 of the task's own 3 folds, score on the third): "
+            f"regret {facts['noise_floor_in_task_selection']:.3f} vs the default's "
+            f"{facts.get('noise_floor_default', float('nan')):.3f} on the same footing."
+        )
+    return lines

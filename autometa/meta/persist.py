@@ -1,0 +1,220 @@
+"""Save and load fitted stacks without pickle, and cache them per knowledge base.
+
+A saved stack is a folder: ``stack.json`` (parameters, learned scalars, the layout of the
+rest and each file's sha256), ``arrays.npz`` (read with ``allow_pickle=False``) and one
+LightGBM model string per booster under ``boosters/``. Nothing in it can run code when
+loaded. :func:`load_or_fit` keeps fitted stacks under
+``$XDG_CACHE_HOME/autometa/models/<knowledge-base checksum>/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from autometa.exceptions import MetaModelError
+from autometa.meta._base import MetaModel, ModelState
+from autometa.meta._level2 import Level2
+from autometa.meta.stack import StackedMetaLearner
+
+FORMAT = "autometa-metamodel"
+FORMAT_VERSION = 1
+_JSON, _NPZ, _BOOSTERS = "stack.json", "arrays.npz", "boosters"
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def save_stack(stack: StackedMetaLearner, directory: str | Path) -> Path:
+    """Write a fitted stack to ``directory`` (created; existing files are replaced)."""
+    stack._check_fitted()
+    out = Path(directory)
+    (out / _BOOSTERS).mkdir(parents=True, exist_ok=True)
+    arrays: dict[str, np.ndarray] = {
+        "stack.config_ids": stack.config_ids_,
+        "stack.train_task_ids": stack.train_task_ids_,
+    }
+    if stack.pool_ is not None:
+        arrays["stack.pool"] = stack.pool_
+    boosters: dict[str, str] = {}
+    bases = []
+    for i, model in enumerate(stack.base_models_):
+        state = model.get_state()
+        arrays |= {f"base{i}.{k}": np.asarray(v) for k, v in state.arrays.items()}
+        boosters |= {f"base{i}.{k}": v for k, v in state.boosters.items()}
+        bases.append({"kind": state.kind, "config": state.config})
+    l2_config, l2_arrays, l2_boosters = stack.level2_.get_state()
+    arrays |= l2_arrays
+    boosters |= l2_boosters
+    novelty = next((i for i, m in enumerate(stack.base_models_) if m is stack.novelty_model_), None)
+    if novelty is None:
+        state = stack.novelty_model_.get_state()
+        arrays |= {f"novelty.{k}": np.asarray(v) for k, v in state.arrays.items()}
+        bases_novelty: Any = {"kind": state.kind, "config": state.config}
+    else:
+        bases_novelty = novelty
+    for key, text in boosters.items():
+        (out / _BOOSTERS / f"{key}.txt").write_text(text)
+    if any(a.dtype == object for a in arrays.values()):
+        raise MetaModelError("refusing to save object arrays (they would need pickle)")
+    np.savez(out / _NPZ, **arrays)
+    files = {_NPZ: _sha256(out / _NPZ)}
+    files |= {f"{_BOOSTERS}/{k}.txt": _sha256(out / _BOOSTERS / f"{k}.txt") for k in boosters}
+    doc = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "params": stack.get_params(),
+        "meta": stack.meta_,
+        "model_keys": stack.model_keys_,
+        "base_models": bases,
+        "novelty": bases_novelty,
+        "level2": l2_config,
+        "level2_kind": stack.level2_kind_,
+        "level2_regret": stack.level2_regret_,
+        "default_config_id": stack.default_config_id_,
+        "default_margin": stack.default_margin_,
+        "margin_curve": stack.margin_curve_.to_dict(orient="list"),
+        "disagreement_threshold": _finite(stack.disagreement_threshold_),
+        "boosters": sorted(boosters),
+        "files": files,
+    }
+    (out / _JSON).write_text(json.dumps(doc, indent=1, sort_keys=True, allow_nan=False) + "\n")
+    return out
+
+
+def load_stack(directory: str | Path) -> StackedMetaLearner:
+    """Read a stack written by :func:`save_stack`; MetaModelError if missing or altered."""
+    root = Path(directory)
+    try:
+        doc = json.loads((root / _JSON).read_text())
+    except (OSError, ValueError) as exc:
+        raise MetaModelError(f"cannot read saved meta-model {root / _JSON}: {exc}") from exc
+    if doc.get("format") != FORMAT or doc.get("format_version") != FORMAT_VERSION:
+        raise MetaModelError(f"{root} is not an {FORMAT} v{FORMAT_VERSION} folder")
+    for name, digest in doc["files"].items():
+        path = root / name
+        if not path.is_file() or _sha256(path) != digest:
+            raise MetaModelError(f"saved meta-model file {path} is missing or was modified")
+    with np.load(root / _NPZ, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    boosters = {k: (root / _BOOSTERS / f"{k}.txt").read_text() for k in doc["boosters"]}
+    stack = StackedMetaLearner(**doc["params"])
+    stack.base_models_ = [
+        MetaModel.from_state(_state(base, f"base{i}.", arrays, boosters))
+        for i, base in enumerate(doc["base_models"])
+    ]
+    novelty = doc["novelty"]
+    stack.base_models = [m.clone() for m in stack.base_models_]  # what a refit would use
+    stack.novelty_model_ = (
+        stack.base_models_[novelty]
+        if isinstance(novelty, int)
+        else MetaModel.from_state(_state(novelty, "novelty.", arrays, {}))
+    )
+    stack.level2_ = Level2.from_state(doc["level2"], arrays, boosters)
+    stack.level2_kind_ = doc["level2_kind"]
+    stack.level2_regret_ = doc["level2_regret"]
+    stack.model_keys_ = doc["model_keys"]
+    stack.meta_ = doc["meta"]
+    stack.config_ids_ = arrays["stack.config_ids"]
+    stack.train_task_ids_ = arrays["stack.train_task_ids"]
+    stack.pool_ = arrays.get("stack.pool")
+    stack.default_config_id_ = doc["default_config_id"]
+    stack.default_margin_ = float(doc["default_margin"])
+    stack.margin_curve_ = pd.DataFrame(doc["margin_curve"])
+    threshold = doc["disagreement_threshold"]
+    stack.disagreement_threshold_ = np.inf if threshold is None else float(threshold)
+    return stack
+
+
+def _state(
+    entry: Mapping[str, Any],
+    prefix: str,
+    arrays: Mapping[str, np.ndarray],
+    boosters: Mapping[str, str],
+) -> ModelState:
+    n = len(prefix)
+    return ModelState(
+        kind=entry["kind"],
+        config=dict(entry["config"]),
+        arrays={k[n:]: v for k, v in arrays.items() if k.startswith(prefix)},
+        boosters={k[n:]: v for k, v in boosters.items() if k.startswith(prefix)},
+    )
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+# ---------------------------------------------------------------------- cache
+def cache_root() -> Path:
+    """``$XDG_CACHE_HOME/autometa/models`` (``~/.cache`` when the variable is unset)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "autometa" / "models"
+
+
+def kb_checksum(kb: Any) -> str:
+    """Identity of a knowledge base's content: the sha256s in its manifest(s); a source
+    without them (a live store) is hashed from its frames."""
+    digest = hashlib.sha256()
+    leaves = _leaf_manifests(kb.manifest)
+    if leaves and all("files" in m for m in leaves):
+        for m in leaves:
+            for table in sorted(m["files"]):
+                digest.update(f"{table}:{m['files'][table]['sha256']};".encode())
+        return digest.hexdigest()
+    ev = kb.evaluations[["task_id", "config_id", "fold", "metric", "value", "status"]]
+    for frame in (ev, kb.tasks[["fingerprint"]], kb.configurations[["config_hash"]]):
+        digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    digest.update(pd.util.hash_pandas_object(kb.metafeatures.fillna(-1e300)).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _leaf_manifests(manifest: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    if "sources" in manifest and isinstance(manifest["sources"], list):
+        return [leaf for m in manifest["sources"] for leaf in _leaf_manifests(m)]
+    return [manifest]
+
+
+def load_or_fit(
+    kb: Any,
+    family: str = "lightgbm",
+    task_kind: str = "classification",
+    metric: str | None = None,
+    *,
+    cache_dir: str | Path | None = None,
+    refit: bool = False,
+    **params: Any,
+) -> StackedMetaLearner:
+    """The stack for (family, task kind, metric) on ``kb``: from the cache when this
+    knowledge base and these parameters were fitted before, else fitted and cached."""
+    from autometa.meta.data import DEFAULT_METRICS, build_metadata
+
+    metric = metric or DEFAULT_METRICS.get(task_kind, "")
+    tag = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
+    root = Path(cache_dir) if cache_dir is not None else cache_root()
+    target = root / kb_checksum(kb)[:20] / f"{family}-{task_kind}-{metric}-{tag[:8]}"
+    if target.is_dir() and not refit:
+        try:
+            return load_stack(target)
+        except MetaModelError:
+            pass  # a damaged entry is rebuilt below
+    stack = StackedMetaLearner(**params).fit(build_metadata(kb, family, task_kind, metric))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".tmp-"))
+    try:
+        save_stack(stack, staging)
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return stack

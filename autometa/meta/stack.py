@@ -1,0 +1,308 @@
+"""Stacked meta-learner: base meta-models combined by a level-2 model.
+
+``fit`` predicts every training task with base models that never saw it or its group
+(GroupKFold on ``group_key``), trains the level-2 model on those out-of-fold predictions
+to predict the normalised score, chooses the default-safety margin on cross-fitted level-2
+predictions, then refits the base models on all training tasks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Self
+
+import numpy as np
+import pandas as pd
+
+from autometa.exceptions import MetaModelError
+from autometa.meta._base import Candidates, MetaFeatures, MetaModel
+from autometa.meta._level2 import (
+    LEVEL2_KINDS,
+    Level2,
+    choose_margin,
+    group_folds,
+    margin_curve,
+    similarity_positions,
+    top1_regret,
+    train_level2,
+    unique_keys,
+)
+from autometa.meta.classifier import PortfolioClassifier
+from autometa.meta.data import MetaData
+from autometa.meta.knn import NearestTasks, Novelty
+from autometa.meta.portfolio import Portfolio, greedy_portfolio
+from autometa.meta.surrogate import Surrogate
+
+
+def default_base_models() -> list[MetaModel]:
+    """The base models of a default stack (append more, e.g. a neural meta-learner)."""
+    return [NearestTasks(), Surrogate(), Portfolio(), PortfolioClassifier()]
+
+
+@dataclass(frozen=True)
+class TaskDiagnostics:
+    """Safety signals for one task: is the recommendation to be trusted?
+
+    ``disagreement``: spread of the calibrated base models' scores for the top pick;
+    ``novelty``: distance to the nearest training task relative to the training tasks'
+    own spacing; ``fallback``: either exceeds its training 95th percentile.
+    """
+
+    top_config_id: int
+    disagreement: float
+    disagreement_threshold: float
+    novelty: Novelty
+    neighbours: pd.DataFrame
+    fallback: bool
+
+
+class StackedMetaLearner:
+    """Level-2 combination of base meta-models, with a default-safety margin.
+
+    Args:
+        base_models: unfitted base models (default: :func:`default_base_models`).
+        n_splits: GroupKFold splits for the out-of-fold base predictions.
+        level2: "mean" (of the calibrated base scores), "linear" (non-negative blend),
+            "lgbm" (monotone LightGBM), or "auto": the one with the lowest cross-fitted
+            top-1 regret on the training tasks.
+        default_margin: a candidate must beat the library default's predicted score by this
+            much to rank above it; "auto" picks it on cross-fitted predictions.
+        max_worse_than_default, max_regret_increase: "auto" considers the margins costing
+            at most ``max_regret_increase`` cross-fitted top-1 regret over the best one and
+            takes the smallest whose rate of top picks worse than the default is at most
+            ``max_worse_than_default``, else the one with the lowest rate.
+        diversify: after the top pick, positions of the ranking filled for the best
+            expected score of the set (over the training tasks, weighted by similarity)
+            rather than one by one; 1 = off.
+        pool_size: those positions are drawn from a greedy portfolio of this many
+            configurations built on the training tasks (complementary by construction);
+            0 = from every candidate.
+        n_estimators, learning_rate, num_leaves: level-2 LightGBM's.
+        seed: fold shuffling and LightGBM seed.
+    """
+
+    def __init__(
+        self,
+        base_models: Sequence[MetaModel] | None = None,
+        n_splits: int = 5,
+        level2: str = "mean",
+        default_margin: float | str = "auto",
+        max_worse_than_default: float = 0.05,
+        max_regret_increase: float = 0.0,
+        diversify: int = 5,
+        pool_size: int = 8,
+        n_estimators: int = 100,
+        learning_rate: float = 0.05,
+        num_leaves: int = 7,
+        seed: int = 0,
+    ) -> None:
+        self.base_models = base_models
+        self.n_splits = n_splits
+        self.level2 = level2
+        self.default_margin = default_margin
+        self.max_worse_than_default = max_worse_than_default
+        self.max_regret_increase = max_regret_increase
+        self.diversify = diversify
+        self.pool_size = pool_size
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.seed = seed
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, data: MetaData, train_task_ids: Sequence[int] | np.ndarray | None = None) -> Self:
+        """Fit base models out-of-fold, the level-2 model, the margin, then refit bases."""
+        ids = data.task_ids if train_task_ids is None else np.asarray(train_task_ids, dtype=int)
+        rows = data.rows(ids)
+        protos = default_base_models() if self.base_models is None else list(self.base_models)
+        if not protos:
+            raise MetaModelError("a stack needs at least one base model")
+        self.model_keys_ = unique_keys([m.name for m in protos])
+        self.folds_ = group_folds(ids, data.groups(ids), self.n_splits, self.seed)
+        self.config_ids_ = data.config_ids.copy()
+        self.default_config_id_ = data.default_config_id
+        mf = data.metafeatures.iloc[rows]
+        position = pd.Index(ids)
+        feats: np.ndarray | None = None
+        for train, test in self.folds_:
+            models = [m.clone().fit(data, train) for m in protos]
+            part = self._features(models, mf.loc[test], None)
+            if feats is None:
+                feats = np.full((len(ids), len(data.config_ids), part.shape[2]), np.nan)
+            feats[position.get_indexer(test)] = part
+        assert feats is not None
+        self.base_models_ = [m.clone().fit(data, ids) for m in protos]
+        Y = data.normalised[rows]
+        self.oof_features_ = feats  # level-2 training inputs (not persisted)
+        self.pool_ = greedy_portfolio(Y, self.pool_size)[0] if self.pool_size > 0 else None
+        # level-2 kind, margin and disagreement threshold from cross-fitted predictions
+        kinds = LEVEL2_KINDS if self.level2 == "auto" else (self.level2,)
+        if any(k not in LEVEL2_KINDS for k in kinds):
+            raise MetaModelError(
+                f"unknown level2 {self.level2!r}; valid: auto, {', '.join(LEVEL2_KINDS)}"
+            )
+        cross = {}
+        for kind in kinds:
+            pred = np.full(Y.shape, np.nan)
+            for train, test in self.folds_:
+                tr, te = position.get_indexer(train), position.get_indexer(test)
+                pred[te] = self._train(kind, feats[tr], Y[tr]).predict(feats[te])
+            cross[kind] = pred
+        self.level2_regret_ = {k: top1_regret(p, Y) for k, p in cross.items()}
+        self.level2_kind_ = min(kinds, key=lambda k: self.level2_regret_[k])
+        pred = cross[self.level2_kind_]
+        self.level2_ = self._train(self.level2_kind_, feats, Y)
+        d = np.flatnonzero(data.config_ids == data.default_config_id)
+        self.margin_curve_ = margin_curve(pred, Y, int(d[0])) if len(d) else pd.DataFrame()
+        self.default_margin_ = self._choose_margin()
+        top = np.argmax(np.where(np.isnan(Y), -np.inf, pred), axis=1)
+        spread = self._disagreement(feats)[np.arange(len(top)), top]
+        finite = spread[np.isfinite(spread)]
+        self.disagreement_threshold_ = float(np.quantile(finite, 0.95)) if finite.size else np.inf
+        self.novelty_model_ = next(
+            (m for m in self.base_models_ if isinstance(m, NearestTasks)), None
+        ) or NearestTasks().fit(data, ids)
+        self.train_task_ids_ = ids
+        self.meta_ = {"family": data.family, "task_kind": data.task_kind, "metric": data.metric}
+        return self
+
+    def _train(self, kind: str, feats: np.ndarray, Y: np.ndarray) -> Level2:
+        params = {
+            "n_estimators": self.n_estimators,
+            "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves,
+            "seed": self.seed,
+        }
+        monotone, calibrated = self._score_columns()
+        return train_level2(kind, feats, Y, params, monotone, calibrated)
+
+    def _score_columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """Feature masks: base-model scores (level-2 may only increase with them), and the
+        calibrated ones among them."""
+        score, calibrated = [], []
+        for model in self._models():
+            score += [True] + [False] * len(model.stack_extras)
+            calibrated += [model.calibrated] + [False] * len(model.stack_extras)
+        return np.asarray([*score, False]), np.asarray([*calibrated, False])
+
+    def _models(self) -> list[MetaModel]:
+        fitted = getattr(self, "base_models_", None)
+        if fitted is not None:
+            return fitted
+        return default_base_models() if self.base_models is None else list(self.base_models)
+
+    def _features(
+        self, models: Sequence[MetaModel], metafeatures: MetaFeatures, candidates: Candidates
+    ) -> np.ndarray:
+        """Level-2 features (tasks × candidates × features) from fitted base models."""
+        cols = []
+        for model in models:
+            pred = model.predict_batch(metafeatures, candidates)
+            cols.append(pred.score)
+            cols += [np.broadcast_to(pred.extras[e], pred.score.shape) for e in model.stack_extras]
+        idx, _ = models[0].resolve(candidates)
+        ids = np.where(idx >= 0, self.config_ids_[np.clip(idx, 0, None)], -1)
+        is_default = (ids == self.default_config_id_).astype(float)
+        cols.append(np.broadcast_to(is_default, cols[0].shape))
+        return np.stack(cols, axis=2)
+
+    @property
+    def feature_names_(self) -> list[str]:
+        names = []
+        for key, model in zip(self.model_keys_, self._models(), strict=True):
+            names += [key, *(f"{key}.{e}" for e in model.stack_extras)]
+        return [*names, "is_default"]
+
+    def _choose_margin(self) -> float:
+        if not isinstance(self.default_margin, str):
+            return float(self.default_margin)
+        if self.default_margin != "auto":
+            raise MetaModelError(
+                f"default_margin must be a number or 'auto', got {self.default_margin!r}"
+            )
+        return choose_margin(
+            self.margin_curve_, self.max_worse_than_default, self.max_regret_increase
+        )
+
+    def _disagreement(self, feats: np.ndarray) -> np.ndarray:
+        """Std of the calibrated base models' scores (NaN with fewer than two)."""
+        sub = feats[:, :, self._score_columns()[1]]
+        count = np.isfinite(sub).sum(axis=2)
+        mean = np.nansum(sub, axis=2) / np.maximum(count, 1)
+        var = np.nansum((sub - mean[..., None]) ** 2, axis=2) / np.maximum(count, 1)
+        return np.where(count >= 2, np.sqrt(var), np.nan)
+
+    # ------------------------------------------------------------------ predict
+    def predict_batch(
+        self, metafeatures: MetaFeatures, candidates: Candidates = None
+    ) -> dict[str, np.ndarray]:
+        """Per task × candidate: score (level-2), priority (score + default margin),
+        uncertainty (base-model disagreement), order (ranking positions, 0 = first) and
+        the level-2 features."""
+        self._check_fitted()
+        feats = self._features(self.base_models_, metafeatures, candidates)
+        score = self.level2_.predict(feats)
+        priority = score + self.default_margin_ * feats[:, :, -1]
+        order = self._order(metafeatures, priority, candidates)
+        return {
+            "score": score,
+            "priority": priority,
+            "uncertainty": self._disagreement(feats),
+            "order": order,
+            "features": feats,
+        }
+
+    def _order(
+        self, metafeatures: MetaFeatures, priority: np.ndarray, candidates: Candidates
+    ) -> np.ndarray:
+        knn = self.novelty_model_
+        idx, _ = knn.resolve(candidates)
+        X = knn.transform_.transform(metafeatures)
+        pool = None if self.pool_ is None else np.isin(idx, self.pool_)
+        return similarity_positions(knn, X, priority, idx, self.diversify, pool)
+
+    def rank(self, metafeatures: MetaFeatures, candidates: Candidates = None) -> pd.DataFrame:
+        """One task's candidates, best first: config_id (-1: unknown encoding), score,
+        priority, uncertainty, one column per base prediction, rank (1 = first)."""
+        if isinstance(metafeatures, pd.DataFrame) and len(metafeatures) != 1:
+            raise MetaModelError(f"rank() takes one task, got {len(metafeatures)} rows")
+        out = self.predict_batch(metafeatures, candidates)
+        idx, _ = self.base_models_[0].resolve(candidates)
+        frame = pd.DataFrame(
+            {
+                "config_id": np.where(idx >= 0, self.config_ids_[np.clip(idx, 0, None)], -1),
+                "score": out["score"][0],
+                "priority": out["priority"][0],
+                "uncertainty": out["uncertainty"][0],
+            }
+        )
+        base = pd.DataFrame(out["features"][0], columns=self.feature_names_)
+        frame = pd.concat([frame, base.drop(columns="is_default")], axis=1)
+        frame["rank"] = out["order"][0] + 1
+        return frame.sort_values("rank").reset_index(drop=True)
+
+    def diagnose(self, metafeatures: MetaFeatures, n_neighbours: int = 5) -> TaskDiagnostics:
+        """Safety signals of one task (see :class:`TaskDiagnostics`)."""
+        ranking = self.rank(metafeatures)
+        novelty = self.novelty_model_.novelty(metafeatures)[0]
+        disagreement = float(ranking["uncertainty"].iloc[0])
+        fallback = novelty.percentile > 0.95 or disagreement > self.disagreement_threshold_
+        return TaskDiagnostics(
+            top_config_id=int(ranking["config_id"].iloc[0]),
+            disagreement=disagreement,
+            disagreement_threshold=self.disagreement_threshold_,
+            novelty=novelty,
+            neighbours=self.novelty_model_.neighbours(metafeatures, n_neighbours),
+            fallback=bool(fallback),
+        )
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor arguments except ``base_models``."""
+        names = ("n_splits", "level2", "default_margin", "max_worse_than_default")
+        names += ("max_regret_increase", "diversify", "pool_size", "n_estimators", "learning_rate")
+        return {n: getattr(self, n) for n in (*names, "num_leaves", "seed")}
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "level2_"):
+            raise MetaModelError("StackedMetaLearner is not fitted; call fit() first")

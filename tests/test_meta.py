@@ -1,0 +1,400 @@
+"""Meta-learning: meta-data, base models, the stack, persistence and the LOO benchmark.
+
+Most tests use a synthetic knowledge base with a planted structure (large tasks prefer
+many trees, small tasks few; some configurations are always poor); one uses a subset of
+the shipped snapshot's real evaluations.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from autometa.exceptions import MetaModelError
+from autometa.meta import (
+    MetaFeatureTransform,
+    MetaModel,
+    NearestTasks,
+    Portfolio,
+    PortfolioClassifier,
+    StackedMetaLearner,
+    Surrogate,
+    build_metadata,
+    greedy_portfolio,
+    register_model,
+    run_loo,
+    summarise,
+)
+from autometa.meta._base import BasePrediction
+from autometa.meta._baselines import DefaultRanker, ModelRanker, NeighbourBest, SingleBest
+from autometa.meta.evaluation import outer_folds
+from autometa.meta.persist import kb_checksum, load_or_fit, load_stack, save_stack
+from autometa.spaces import get_space
+from autometa.store.snapshot import Snapshot
+
+N_GROUPS, PER_GROUP, N_DESIGN = 10, 3, 9
+EVAL_COLUMNS = ["task_id", "config_id", "family", "fold", "metric"]
+
+
+def _synthetic_kb(seed: int = 0) -> Snapshot:
+    """30 classification tasks in 10 groups + 1 constant task; lightgbm default + 9 configs.
+
+    AUC = 0.8 + 0.05 * size * (log n_estimators - 2) - 0.1 * [min_child_samples > 50]
+    where size = +1 for large tasks and -1 for small ones, plus a per-group offset and
+    small fold noise; log_loss moves the other way.
+    """
+    rng = np.random.default_rng(seed)
+    space = get_space("lightgbm")
+    params = [space.default("binary"), *space.design("binary", N_DESIGN, seed=0)]
+    configs = pd.DataFrame(
+        {
+            "family": "lightgbm",
+            "params": params,
+            "space_version": space.version,
+            "config_hash": [space.config_hash(p) for p in params],
+        },
+        index=pd.Index(np.arange(1, len(params) + 1), name="config_id"),
+    )
+    tasks, mf, evals = [], [], []
+    for t in range(N_GROUPS * PER_GROUP + 1):
+        group = t // PER_GROUP
+        large = group % 2 == 0
+        n_rows = int(rng.integers(3000, 20000) if large else rng.integers(80, 400))
+        tasks.append(
+            {
+                "task_id": t + 1,
+                "name": f"synthetic/{t}",
+                "source": "synthetic",
+                "source_id": str(t),
+                "fingerprint": f"fp{t}",
+                "group_key": f"g{group}",
+                "task_type": "binary" if t % 3 else "multiclass",
+                "target": "y",
+                "n_rows": n_rows,
+                "n_features": 5,
+                "provenance": {},
+            }
+        )
+        mf.append(
+            {
+                "NumberOfInstances": float(n_rows),
+                "NumberOfFeatures": 5.0 + group,
+                "NumberOfClasses": 2.0 if t % 3 else 3.0,
+                "kNN1NAUC": 0.7 + 0.02 * group + rng.normal(0, 0.01),
+                "Undefined": np.nan,
+            }
+        )
+        offset = rng.normal(0, 0.02)
+        for c, p in zip(configs.index, params, strict=True):
+            size = 1.0 if large else -1.0
+            auc = 0.8 + offset + 0.05 * size * (np.log10(p["n_estimators"]) - 2.0)
+            auc -= 0.1 * (p["min_child_samples"] > 50)
+            for fold in range(3):
+                value = auc + rng.normal(0, 0.002)
+                if t == N_GROUPS * PER_GROUP:  # a task where every configuration ties
+                    value = 0.75
+                for metric, v in (("roc_auc", value), ("log_loss", 1.0 - value)):
+                    evals.append((t + 1, int(c), "lightgbm", fold, metric, v, 0.1, "ok", "test"))
+    evaluations = pd.DataFrame(
+        evals,
+        columns=[*EVAL_COLUMNS[:5], "value", "fit_seconds", "status", "source"],
+    )
+    evaluations = evaluations[~((evaluations["task_id"] == 2) & (evaluations["config_id"] == 3))]
+    return Snapshot(
+        manifest={"files": {"evaluations": {"sha256": f"synthetic{seed}"}}},
+        tasks=pd.DataFrame(tasks).set_index("task_id"),
+        metafeatures=pd.DataFrame(mf, index=pd.Index(np.arange(1, len(mf) + 1), name="task_id")),
+        configurations=configs,
+        evaluations=evaluations.reset_index(drop=True),
+    )
+
+
+@pytest.fixture(scope="module")
+def kb() -> Snapshot:
+    return _synthetic_kb()
+
+
+@pytest.fixture(scope="module")
+def data(kb: Snapshot) -> Any:
+    return build_metadata(kb, "lightgbm", "classification")
+
+
+@pytest.fixture(scope="module")
+def stack(data: Any) -> StackedMetaLearner:
+    return StackedMetaLearner(n_splits=4).fit(data)
+
+
+def _mf(data: Any, task_id: int) -> dict[str, float]:
+    return data.metafeatures.loc[task_id].to_dict()
+
+
+# ---------------------------------------------------------------------- meta-data
+def test_build_metadata_normalises_each_task(kb: Snapshot, data: Any) -> None:
+    assert len(data.task_ids) == N_GROUPS * PER_GROUP  # the all-tie task is dropped
+    assert data.normalised.shape == (30, N_DESIGN + 1)
+    assert np.nanmax(data.normalised, axis=1) == pytest.approx(1.0)
+    assert np.nanmin(data.normalised, axis=1) == pytest.approx(0.0)
+    ev = kb.evaluations_frame(metric="roc_auc")
+    raw = ev[ev["task_id"] == 4].groupby("config_id")["value"].mean()
+    row = data.rows([4])[0]
+    np.testing.assert_allclose(data.scores[row], raw.loc[data.config_ids].to_numpy())
+    expected = (raw - raw.min()) / (raw.max() - raw.min())
+    np.testing.assert_allclose(data.normalised[row], expected.loc[data.config_ids].to_numpy())
+    missing = data.config_ids.tolist().index(3)
+    assert np.isnan(data.normalised[data.rows([2])[0], missing])
+    assert data.default_config_id == 1  # the library default, found by its hash
+    assert data.encodings.shape == (N_DESIGN + 1, len(data.encoding_names))
+
+
+def test_smaller_is_better_metric_is_flipped(kb: Snapshot, data: Any) -> None:
+    loss = build_metadata(kb, "lightgbm", "classification", "log_loss")
+    assert loss.direction == -1
+    np.testing.assert_allclose(loss.normalised, data.normalised, atol=1e-9)
+
+
+def test_build_metadata_rejects_bad_requests(kb: Snapshot) -> None:
+    with pytest.raises(MetaModelError, match="not recorded for regression"):
+        build_metadata(kb, "lightgbm", "regression", "roc_auc")
+    with pytest.raises(MetaModelError, match="no rmse evaluations"):
+        build_metadata(kb, "lightgbm", "regression")
+    with pytest.raises(MetaModelError, match="unknown task kind"):
+        build_metadata(kb, "lightgbm", "ranking")
+
+
+def test_transform_is_reusable_for_a_new_task(data: Any) -> None:
+    frame = data.metafeatures
+    transform = MetaFeatureTransform.fit(frame)
+    assert "Undefined" not in transform.columns  # never defined: dropped
+    assert transform.log[transform.columns.index("NumberOfInstances")]  # a count: logged
+    one = transform.transform(_mf(data, 7))
+    np.testing.assert_allclose(one[0], transform.transform(frame)[data.rows([7])[0]])
+    partial = transform.transform({"NumberOfInstances": 500, "kNN1NAUC": None, "Extra": 1})
+    assert np.isfinite(partial).all()  # missing qualities are imputed, unknown ones ignored
+    assert np.abs(transform.transform(frame)).max() <= 5.0
+
+
+# ---------------------------------------------------------------------- base models
+BASE_MODELS = [
+    NearestTasks(k=5),
+    Surrogate(n_estimators=100, min_child_samples=5),
+    Portfolio(),
+    PortfolioClassifier(n_members=4, min_child_samples=3),
+]
+
+
+@pytest.mark.parametrize("model", BASE_MODELS, ids=lambda m: m.name)
+def test_base_model_fits_and_ranks(data: Any, model: MetaModel) -> None:
+    held_out = data.task_ids[data.groups() == "g0"]
+    fitted = model.clone().fit(data, data.task_ids[data.groups() != "g0"])
+    assert not set(fitted.train_task_ids_) & set(held_out)
+    frame = fitted.predict(_mf(data, int(held_out[0])))
+    assert list(frame["config_id"]) == list(data.config_ids)
+    scored = frame["score"].notna()
+    assert scored.sum() >= 4
+    pred = fitted.predict_batch(data.metafeatures.loc[held_out]).score
+    Y = data.normalised[data.rows(held_out)]
+    order = np.argsort(-np.where(np.isnan(pred), -np.inf, pred), axis=1)
+    top1 = Y[np.arange(len(Y)), order[:, 0]]
+    top2 = np.maximum(top1, Y[np.arange(len(Y)), order[:, 1]])
+    if isinstance(model, Portfolio):  # static: its first two members cover both task sizes
+        assert top2.mean() > 0.85
+    else:  # planted structure: the top pick is far better than an average configuration
+        assert top1.mean() > np.nanmean(Y) + 0.1
+        assert top1.mean() > 0.75
+
+
+def test_nearest_tasks_finds_siblings_and_weights_them(data: Any) -> None:
+    model = NearestTasks(k=3, metric="l1").fit(data)
+    neighbours = model.neighbours(_mf(data, 4), n=3)
+    assert neighbours["task_id"].iloc[0] == 4 and neighbours["distance"].iloc[0] == 0.0
+    pred = model.predict(_mf(data, 4))
+    assert {"std", "distance"} <= set(pred.columns)
+    assert pred["distance"].iloc[0] == 0.0
+
+
+def test_surrogate_scores_never_evaluated_encodings(data: Any) -> None:
+    space = get_space("lightgbm")
+    new = space.design("binary", N_DESIGN + 4, seed=0)[N_DESIGN:]
+    enc = np.vstack([space.encode(p, "binary") for p in new])
+    surrogate = Surrogate(n_estimators=50, min_child_samples=5).fit(data)
+    frame = surrogate.predict(_mf(data, 4), enc)
+    assert (frame["config_id"] == -1).all() and frame["score"].notna().all()
+    knn = NearestTasks().fit(data)
+    assert knn.predict(_mf(data, 4), enc)["score"].isna().all()
+    known = knn.predict(_mf(data, 4), data.encodings[:2])  # known encodings map to their ids
+    assert list(known["config_id"]) == list(data.config_ids[:2])
+    with pytest.raises(MetaModelError, match="unknown configuration id"):
+        knn.predict(_mf(data, 4), [999])
+
+
+def test_greedy_portfolio_objective_decreases() -> None:
+    Y = np.array([[1.0, 0.0, 0.6], [0.0, 1.0, 0.6], [0.2, 0.1, 1.0], [1.0, 0.5, np.nan]])
+    members, objective = greedy_portfolio(Y)
+    # configs 0 and 2 tie at mean regret .45 (NaN counts as 0); 2 has the higher mean
+    # over its evaluated tasks. Then 0 covers tasks 0 and 3 (regret .1), then 1 the rest.
+    assert members.tolist() == [2, 0, 1]
+    np.testing.assert_allclose(objective, [0.45, 0.1, 0.0])
+    assert (np.diff(objective) <= 0).all()
+
+
+def test_portfolio_objective_is_monotone_on_data(data: Any) -> None:
+    model = Portfolio().fit(data)
+    assert (np.diff(model.objective_) <= 1e-12).all()
+    assert model.objective_[-1] == pytest.approx(0.0)
+    assert sorted(model.member_ids_) == sorted(data.config_ids)
+
+
+# ---------------------------------------------------------------------- the stack
+@register_model
+class SpyModel(MetaModel):
+    """Records the groups each fit saw and the tasks each prediction was for."""
+
+    name = "spy"
+    log: ClassVar[list[tuple[frozenset[str], list[int]]]] = []
+
+    def __init__(self) -> None:
+        pass
+
+    def _fit(self, data: Any, rows: np.ndarray, X: np.ndarray, Y: np.ndarray) -> None:
+        self.seen_ = frozenset(data.groups(self.train_task_ids_))
+        self.group_of_ = dict(zip(data.task_ids, data.groups(), strict=True))
+
+    def predict_batch(self, metafeatures: Any, candidates: Any = None) -> BasePrediction:
+        if isinstance(metafeatures, pd.DataFrame):
+            SpyModel.log.append((self.seen_, [int(i) for i in metafeatures.index]))
+        return super().predict_batch(metafeatures, candidates)
+
+    def _predict(self, X: np.ndarray, idx: np.ndarray, enc: np.ndarray) -> BasePrediction:
+        return BasePrediction(np.full((len(X), len(idx)), 0.5))
+
+
+def test_stack_out_of_fold_predictions_never_see_the_group(data: Any) -> None:
+    SpyModel.log.clear()
+    stack = StackedMetaLearner(base_models=[NearestTasks(k=3), SpyModel()], n_splits=5)
+    stack.fit(data)
+    groups = dict(zip(data.task_ids, data.groups(), strict=True))
+    assert len(SpyModel.log) == 5  # one out-of-fold prediction per fold
+    predicted = [t for _, tasks in SpyModel.log for t in tasks]
+    assert sorted(predicted) == sorted(data.task_ids)  # every task predicted exactly once
+    for seen, tasks in SpyModel.log:
+        assert not {groups[t] for t in tasks} & seen
+    for train, test in stack.folds_:
+        assert not set(data.groups(train)) & set(data.groups(test))
+
+
+def test_stack_ranks_and_diagnoses(data: Any, stack: StackedMetaLearner) -> None:
+    ranking = stack.rank(_mf(data, 4))
+    assert list(ranking["rank"]) == list(range(1, len(data.config_ids) + 1))
+    assert {"config_id", "score", "uncertainty", "knn", "surrogate", "selector"} <= set(ranking)
+    assert stack.level2_kind_ == "mean"
+    Y = data.normalised[data.rows([4])[0]]
+    best = Y[data.config_ids.tolist().index(int(ranking["config_id"].iloc[0]))]
+    assert best > 0.8
+    diag = stack.diagnose(_mf(data, 4))
+    assert diag.top_config_id == ranking["config_id"].iloc[0]
+    assert diag.novelty.distance == 0.0 and not diag.fallback
+    far = {k: v * 1e4 for k, v in _mf(data, 4).items()}
+    far_diag = stack.diagnose(far)
+    assert far_diag.novelty.percentile == 1.0 and far_diag.novelty.ratio > 3 and far_diag.fallback
+
+
+def test_default_margin_prefers_the_default(data: Any) -> None:
+    stack = StackedMetaLearner(n_splits=3, default_margin=1.0).fit(data)
+    assert stack.rank(_mf(data, 4))["config_id"].iloc[0] == data.default_config_id
+
+
+# ---------------------------------------------------------------------- persistence
+def test_persistence_round_trip_is_exact_and_pickle_free(
+    data: Any, stack: StackedMetaLearner, tmp_path: Path
+) -> None:
+    folder = save_stack(stack, tmp_path / "model")
+    loaded = load_stack(folder)
+    mf = data.metafeatures.iloc[:7]
+    a, b = stack.predict_batch(mf), loaded.predict_batch(mf)
+    for key in ("score", "priority", "order", "uncertainty", "features"):
+        np.testing.assert_array_equal(a[key], b[key])
+    pd.testing.assert_frame_equal(stack.rank(_mf(data, 5)), loaded.rank(_mf(data, 5)))
+    assert loaded.diagnose(_mf(data, 5)).novelty == stack.diagnose(_mf(data, 5)).novelty
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    assert {p.suffix for p in files} == {".json", ".npz", ".txt"}
+    for path in files:
+        assert not path.read_bytes().startswith(b"\x80")  # pickle protocol 2+ magic
+    with zipfile.ZipFile(folder / "arrays.npz") as npz:
+        for name in npz.namelist():
+            assert b"'descr': '|O'" not in npz.read(name)[:128]  # no object arrays
+    json.loads((folder / "stack.json").read_text())
+    booster = next((folder / "boosters").glob("*.txt"))
+    booster.write_text(booster.read_text() + "\n")
+    with pytest.raises(MetaModelError, match="modified"):
+        load_stack(folder)
+
+
+def test_load_or_fit_caches_by_knowledge_base(
+    kb: Snapshot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first = load_or_fit(kb, n_splits=3)
+    folders = list((tmp_path / "autometa" / "models").glob("*/*"))
+    assert len(folders) == 1 and folders[0].name.startswith("lightgbm-classification-roc_auc")
+    assert folders[0].parent.name == kb_checksum(kb)[:20]
+    second = load_or_fit(kb, n_splits=3)
+    assert not hasattr(second, "oof_features_")  # loaded, not refitted
+    mf = kb.metafeatures.iloc[:3]
+    np.testing.assert_array_equal(
+        first.predict_batch(mf)["order"], second.predict_batch(mf)["order"]
+    )
+    assert kb_checksum(_synthetic_kb(seed=1)) != kb_checksum(kb)
+
+
+# ---------------------------------------------------------------------- benchmark
+def test_loo_benchmark_holds_out_whole_groups(data: Any) -> None:
+    folds = outer_folds(data, 4, 0)
+    assert sorted(np.concatenate([test for _, test in folds])) == sorted(data.task_ids)
+    for train, test in folds:
+        assert not set(data.groups(train)) & set(data.groups(test))
+    rankers = [
+        DefaultRanker,
+        SingleBest,
+        lambda: NeighbourBest("flaml"),
+        lambda: NeighbourBest("autosklearn"),
+        lambda: ModelRanker(NearestTasks(k=5)),
+    ]
+    results = run_loo(data, rankers, n_splits=4)
+    summary = summarise(results)
+    assert list(summary.index) == ["default", "single_best", "flaml_1nn", "autosklearn_knn", "knn"]
+    assert summary.at["default", "pct_worse_than_default"] == 0.0
+    assert (results["regret_top5"] <= results["regret_top1"] + 1e-12).all()
+    assert summary["regret_top1"].between(0, 1).all()
+    # the planted size effect is learnable from meta-features, not from a global prior
+    assert summary.at["knn", "regret_top1"] < 0.5 * summary.at["single_best", "regret_top1"]
+
+
+def test_real_snapshot_subset_end_to_end() -> None:
+    from autometa.store.knowledge import knowledge_base
+
+    try:
+        real = knowledge_base(user=False)
+    except Exception:  # pragma: no cover - a checkout without the snapshot
+        pytest.skip("no shipped snapshot")
+    ev = real.evaluations_frame(family="lightgbm", metric="roc_auc")
+    keep = np.sort(ev["task_id"].unique())[:40]
+    if len(keep) < 20:
+        pytest.skip("the shipped snapshot holds too few lightgbm evaluations")
+    subset = Snapshot(
+        manifest={},
+        tasks=real.tasks.loc[keep],
+        metafeatures=real.metafeatures.reindex(keep),
+        configurations=real.configurations,
+        evaluations=real.evaluations[real.evaluations["task_id"].isin(keep)],
+    )
+    data = build_metadata(subset, "lightgbm", "classification")
+    stack = StackedMetaLearner(n_splits=3).fit(data, data.task_ids[5:])
+    ranking = stack.rank(data.metafeatures.loc[data.task_ids[0]].to_dict())
+    assert len(ranking) == len(data.config_ids) and ranking["score"].notna().all()
+    assert 0.0 <= stack.default_margin_ <= 1.0
