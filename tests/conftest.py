@@ -53,3 +53,15 @@ def store(store_url: str) -> Iterator[Store]:
     """An opened store on each backend (Optuna's habit: the same tests run on every one)."""
     with open_store(store_url) as opened:
         yield opened
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Fitted meta-models are cached under XDG_CACHE_HOME: keep the tests' out of the user's."""
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = previous
