@@ -169,7 +169,7 @@ class Recommender:
     ) -> RecommendationResult:
         """Ranked recommendations for a dataset (a Dataset, DataFrame, arrays or a path)."""
         from autometa.data import load_dataset
-        from autometa.harvest.evaluate import METRIC_DIRECTION
+        from autometa.metrics import METRIC_DIRECTION
         from autometa.spaces import get_space
 
         dataset = data if y is None and target is None and _is_dataset(data) else None

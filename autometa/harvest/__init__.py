@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from autometa.harvest.corpus import CorpusEntry, entries_from_files, read_corpus
-from autometa.harvest.evaluate import (
+from autometa.harvest.evaluate import FoldResult, evaluate_config, fold_indices
+from autometa.harvest.local import DEFAULT_FAMILIES, HarvestSummary, harvest_local
+from autometa.metrics import (
     CLASSIFICATION_METRICS,
     METRIC_DIRECTION,
     REGRESSION_METRICS,
-    FoldResult,
-    evaluate_config,
-    fold_indices,
     metrics_for,
 )
-from autometa.harvest.local import DEFAULT_FAMILIES, HarvestSummary, harvest_local
 
 __all__ = [
     "CLASSIFICATION_METRICS",

@@ -247,7 +247,7 @@ def build_metadata(
     Raises MetaModelError when the metric, kind or family is unknown, or fewer than two
     tasks with two distinct scores remain.
     """
-    from autometa.harvest.evaluate import METRIC_DIRECTION, metrics_for
+    from autometa.metrics import METRIC_DIRECTION, metrics_for
     from autometa.spaces import get_space
 
     if task_kind not in TASK_KINDS:
