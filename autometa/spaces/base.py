@@ -10,10 +10,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 from optuna.distributions import BaseDistribution
-from scipy.stats import qmc
 
 from autometa.exceptions import SpaceError
-from autometa.spaces._preprocessing import tabular_pipeline
 from autometa.spaces._values import canonical_value, coerce, describe, encode_value, from_unit
 
 TASK_TYPES: tuple[str, ...] = ("binary", "multiclass", "regression")
@@ -30,6 +28,8 @@ def check_task_type(task_type: str) -> str:
 
 def _sobol(d: int, n: int, seed: int) -> np.ndarray:
     """First ``n`` points of a scrambled Sobol' sequence (a prefix of any longer draw)."""
+    from scipy.stats import qmc
+
     try:
         sampler = qmc.Sobol(d, scramble=True, rng=seed)
     except TypeError:  # scipy < 1.15 spells it ``seed``
@@ -156,6 +156,8 @@ class SearchSpace:
         estimator = self.estimator_class(task_type)(**kwargs)
         if self.preprocessing == "native":
             return estimator
+        from autometa.spaces._preprocessing import tabular_pipeline
+
         return tabular_pipeline(
             estimator, categorical_columns, scale=self.preprocessing == "impute_scale"
         )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor
-
 from autometa.spaces._forest import ForestSpace
 
 
@@ -16,6 +14,8 @@ class ExtraTreesSpace(ForestSpace):
 
     def estimator_class(self, task_type: str) -> type:
         """``ExtraTreesRegressor`` for regression, else the classifier."""
+        from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor
+
         if task_type == "regression":
             return ExtraTreesRegressor
         return ExtraTreesClassifier

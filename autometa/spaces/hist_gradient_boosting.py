@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from optuna.distributions import BaseDistribution, FloatDistribution, IntDistribution
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
 from autometa.spaces.base import SearchSpace
 
@@ -54,6 +53,8 @@ class HistGradientBoostingSpace(SearchSpace):
 
     def estimator_class(self, task_type: str) -> type:
         """``HistGradientBoostingRegressor`` for regression, else the classifier."""
+        from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
         if task_type == "regression":
             return HistGradientBoostingRegressor
         return HistGradientBoostingClassifier

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution
-from sklearn.linear_model import LogisticRegression, Ridge
 
 from autometa.spaces.base import SearchSpace
 
@@ -46,4 +45,6 @@ class LinearSpace(SearchSpace):
 
     def estimator_class(self, task_type: str) -> type:
         """``Ridge`` for regression, else ``LogisticRegression``."""
+        from sklearn.linear_model import LogisticRegression, Ridge
+
         return Ridge if task_type == "regression" else LogisticRegression

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
-
 from autometa.spaces._forest import ForestSpace
 
 
@@ -16,6 +14,8 @@ class RandomForestSpace(ForestSpace):
 
     def estimator_class(self, task_type: str) -> type:
         """``RandomForestRegressor`` for regression, else the classifier."""
+        from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+
         if task_type == "regression":
             return RandomForestRegressor
         return RandomForestClassifier
