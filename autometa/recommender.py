@@ -323,15 +323,22 @@ def _predicted_metric(
     return float(values.mean()) if values.size else _finite(score)
 
 
-def _supporting(meta: Any, neighbours: pd.DataFrame, config_id: int, n: int = 3) -> list[Neighbor]:
-    """The nearest stored tasks on which this configuration did best."""
+def _supporting(
+    meta: Any, neighbours: pd.DataFrame, config_id: int, n: int = 3, near: int = 5
+) -> list[Neighbor]:
+    """The nearest stored tasks on which this configuration did well.
+
+    Among the ``near`` nearest tasks that evaluated it, nearest first: those where it
+    scored in the upper half of the task's range (normalised score >= 0.5); the nearest
+    others fill up to ``n`` when fewer than ``n`` support it."""
     column = np.flatnonzero(meta.config_ids == config_id)
     rows = meta.tasks.index.get_indexer(neighbours["task_id"])
     frame = neighbours.assign(
         quality=[meta.normalised[r, column[0]] if r >= 0 and len(column) else np.nan for r in rows]
     )
-    frame = frame.dropna(subset=["quality"]).sort_values(
-        ["quality", "distance"], ascending=[False, True]
+    frame = frame.dropna(subset=["quality"]).sort_values("distance").head(near)
+    frame = frame.assign(_weak=frame["quality"] < 0.5).sort_values(
+        ["_weak", "distance"], kind="stable"
     )
     return [Neighbor(str(r.name), round(float(r.distance), 4)) for r in frame.head(n).itertuples()]
 
