@@ -375,6 +375,16 @@ def test_loo_benchmark_holds_out_whole_groups(data: Any) -> None:
     assert summary.at["knn", "regret_top1"] < 0.5 * summary.at["single_best", "regret_top1"]
 
 
+def test_noise_floor_chooses_on_the_other_folds(kb: Snapshot, data: Any) -> None:
+    from autometa.meta.evaluation import in_task_reference
+
+    floor = in_task_reference(kb, data)
+    assert set(floor) == {"in_task_selection", "default", "pct_worse_than_default"}
+    # the planted effects dominate the fold noise: choosing in-task beats the default
+    assert 0.0 <= floor["in_task_selection"] < floor["default"] <= 1.0
+    assert 0.0 <= floor["pct_worse_than_default"] < 50.0
+
+
 def test_real_snapshot_subset_end_to_end() -> None:
     from autometa.store.knowledge import knowledge_base
 

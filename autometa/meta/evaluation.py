@@ -180,14 +180,15 @@ def in_task_reference(kb: Any, data: MetaData) -> dict[str, float]:
 
     For each task and fold k, the configuration with the best mean over the other folds is
     scored on fold k alone (normalised by fold k's best and worst). Meta-learning cannot
-    be expected to beat this in-task selection; the default is scored the same way.
+    be expected to beat this in-task selection; the default is scored the same way, and
+    ``pct_worse_than_default`` is how often the in-task pick scores below it on fold k.
     """
     ev = kb.evaluations_frame(family=data.family, metric=data.metric)
     ev = ev[ev["task_id"].isin(data.task_ids) & ev["config_id"].isin(data.config_ids)]
     cube = ev.pivot_table(index=["task_id", "config_id"], columns="fold", values="value")
     folds = list(cube.columns)
     wide = cube.unstack("config_id")
-    regrets: dict[str, list[float]] = {"in_task_selection": [], "default": []}
+    regrets: dict[str, list[float]] = {"in_task_selection": [], "default": [], "worse": []}
     for k in folds:
         test = data.direction * wide[k].reindex(columns=data.config_ids).to_numpy(dtype=float)
         rest = [data.direction * wide[f].reindex(columns=data.config_ids) for f in folds if f != k]
@@ -202,7 +203,12 @@ def in_task_reference(kb: Any, data: MetaData) -> dict[str, float]:
         d = np.flatnonzero(data.config_ids == data.default_config_id)
         if len(d):
             regrets["default"] += list(1 - norm[ok, d[0]])
-    return {k: float(np.nanmean(v)) for k, v in regrets.items() if v}
+            picked, default = norm[ok, pick[ok]], norm[ok, d[0]]
+            regrets["worse"] += list(np.where(np.isnan(default), np.nan, picked < default - 1e-12))
+    out = {k: float(np.nanmean(v)) for k, v in regrets.items() if v and k != "worse"}
+    if regrets["worse"]:
+        out["pct_worse_than_default"] = 100.0 * float(np.nanmean(regrets["worse"]))
+    return out
 
 
 def benchmark_loo(
@@ -261,6 +267,9 @@ def _fact_lines(facts: dict[str, Any]) -> list[str]:
         lines.append(
             "Noise floor (choose by 2 of the task's own 3 folds, score on the third): "
             f"regret {facts['noise_floor_in_task_selection']:.3f} vs the default's "
-            f"{facts.get('noise_floor_default', float('nan')):.3f} on the same footing."
+            f"{facts.get('noise_floor_default', float('nan')):.3f} on the same footing; "
+            "the in-task pick scores below the default on "
+            f"{facts.get('noise_floor_pct_worse_than_default', float('nan')):.1f} % of "
+            "(task, fold) pairs."
         )
     return lines
