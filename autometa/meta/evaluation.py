@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -194,7 +195,9 @@ def in_task_reference(kb: Any, data: MetaData) -> dict[str, float]:
         rest = [data.direction * wide[f].reindex(columns=data.config_ids) for f in folds if f != k]
         if not rest:
             break
-        chooser = np.nanmean(np.stack([r.to_numpy(dtype=float) for r in rest]), axis=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a config missing on every fold
+            chooser = np.nanmean(np.stack([r.to_numpy(dtype=float) for r in rest]), axis=0)
         lo, hi = np.nanmin(test, axis=1), np.nanmax(test, axis=1)
         ok = (hi - lo) > 1e-12
         norm = (test - lo[:, None]) / np.where(ok, hi - lo, 1.0)[:, None]
