@@ -209,10 +209,11 @@ class Recommender:
             notes.append(
                 "this dataset is far from the knowledge base or the meta-models disagree "
                 f"(novelty percentile {diag.novelty.percentile:.2f}, disagreement "
-                f"{diag.disagreement:.3f}); recommending the robust portfolio and the "
-                "library default first"
+                f"{diag.disagreement:.3f}); recommending the robust portfolio's first "
+                "configuration and the library default first"
             )
-            ranking = _safe_order(ranking, stack, meta)
+            ranking = _safe_order(ranking, stack)
+        safe = set(stack.fallback_order()) if fallback else set()
         picks = ranking.head(k)
         recs = []
         for rank, row in enumerate(picks.itertuples(index=False), start=1):
@@ -227,7 +228,7 @@ class Recommender:
                     uncertainty=_finite(getattr(row, "uncertainty", None)),
                     neighbors=_supporting(meta, diag.neighbours, config_id),
                     config=config,
-                    source="default" if config_id == meta.default_config_id else "stack",
+                    source=_source(config_id, meta.default_config_id, safe),
                 )
             )
         return RecommendationResult(
@@ -295,15 +296,16 @@ def _finite(value: Any) -> float | None:
     return value if np.isfinite(value) else None
 
 
-def _safe_order(ranking: pd.DataFrame, stack: Any, meta: Any) -> pd.DataFrame:
-    """Fallback order: the library default, then the robust portfolio, then the rest."""
-    from autometa.meta import Portfolio
+def _source(config_id: int, default_id: int | None, safe: set[int]) -> str:
+    if config_id == default_id:
+        return "default"
+    return "portfolio" if config_id in safe else "stack"
 
-    portfolio = next((m for m in stack.base_models_ if isinstance(m, Portfolio)), None)
-    first = [meta.default_config_id] if meta.default_config_id is not None else []
-    if portfolio is not None:
-        first += [int(meta.config_ids[i]) for i in portfolio.members_]
-    order = {c: i for i, c in enumerate(dict.fromkeys(first))}
+
+def _safe_order(ranking: pd.DataFrame, stack: Any) -> pd.DataFrame:
+    """Fallback order: the robust portfolio's first member, the library default, the rest
+    of the portfolio, then the stack's order."""
+    order = {c: i for i, c in enumerate(stack.fallback_order())}
     key = ranking["config_id"].map(lambda c: order.get(int(c), len(order)))
     return ranking.assign(_key=key).sort_values("_key", kind="stable").drop(columns="_key")
 

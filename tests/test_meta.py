@@ -304,6 +304,23 @@ def test_stack_ranks_and_diagnoses(data: Any, stack: StackedMetaLearner) -> None
     assert far_diag.novelty.percentile == 1.0 and far_diag.novelty.ratio > 3 and far_diag.fallback
 
 
+def test_fallback_order_and_guarded_ranking(data: Any, stack: StackedMetaLearner) -> None:
+    from autometa.meta._baselines import StackRanker
+
+    portfolio = next(m for m in stack.base_models_ if isinstance(m, Portfolio))
+    order = stack.fallback_order()
+    assert order[0] == portfolio.member_ids_[0]
+    assert data.default_config_id in order[:2] and len(order) == len(set(order))
+    frame = pd.DataFrame([_mf(data, 4), {k: v * 1e4 for k, v in _mf(data, 4).items()}])
+    assert stack.fallback_mask(frame).tolist() == [False, True]
+    ranker = StackRanker(n_splits=4)
+    ranker.model_ = stack
+    scores = ranker.scores(frame)
+    assert np.array_equal(scores["stack_guarded"][0], scores["stack"][0])
+    top = np.argsort(-scores["stack_guarded"][1])[: len(order)]
+    assert [int(data.config_ids[i]) for i in top] == order
+
+
 def test_default_margin_prefers_the_default(data: Any) -> None:
     stack = StackedMetaLearner(n_splits=3, default_margin=1.0).fit(data)
     assert stack.rank(_mf(data, 4))["config_id"].iloc[0] == data.default_config_id

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import lightgbm
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -130,3 +131,18 @@ def test_cli_recommend_json_contract(tmp_path: Path, monkeypatch: pytest.MonkeyP
         lightgbm.LGBMClassifier(**rec["params"])
     bad = CliRunner().invoke(cli, ["recommend", str(path), "--metric", "nope"])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
+def test_far_dataset_falls_back_to_the_robust_portfolio(recommender: Recommender) -> None:
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.lognormal(0, 4, size=(60, 400)), columns=[f"c{i}" for i in range(400)])
+    y = pd.Series(rng.integers(0, 2, 60))
+    result = recommender.recommend(X, y, k=3)
+    assert result.fallback and "far from the knowledge base" in result.warnings[-1]
+    stack, _ = recommender.learner("lightgbm", "classification", "roc_auc")
+    assert result.recommendations[0].source == "portfolio"
+    assert result.recommendations[0].config == dict(
+        recommender.kb.configurations.loc[stack.fallback_order()[0], "params"]
+    )
+    # the library default (min_child_samples=20) cannot fill a leaf of a 60-row dataset
+    assert all(r.source == "portfolio" for r in result.recommendations)

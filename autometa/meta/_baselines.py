@@ -105,8 +105,9 @@ class ModelRanker:
 
 
 class StackRanker:
-    """The stacked meta-learner's ranking; also reports the ranking without the default
-    margin (``<name>_no_margin``) from the same fit."""
+    """The stacked meta-learner's ranking (``<name>``), the same ranking without the
+    default margin (``<name>_no_margin``), and what the recommender serves
+    (``<name>_guarded``: tasks that trip the fallback get :meth:`fallback_order` first)."""
 
     def __init__(self, name: str = "stack", **params: Any) -> None:
         self.name = name
@@ -124,9 +125,16 @@ class StackRanker:
             plain = stack.predict_batch(metafeatures)["order"]
         finally:
             stack.default_margin_ = margin
+        ranked = -out["order"].astype(float)
+        guarded = ranked.copy()
+        first = stack.fallback_order()
+        columns = [int(np.flatnonzero(stack.config_ids_ == c)[0]) for c in first]
+        for t in np.flatnonzero(stack.fallback_mask(metafeatures, out)):
+            guarded[t, columns] = ranked.max() + len(columns) - np.arange(len(columns))
         return {
-            self.name: -out["order"].astype(float),
+            self.name: ranked,
             f"{self.name}_no_margin": -plain.astype(float),
+            f"{self.name}_guarded": guarded,
         }
 
 

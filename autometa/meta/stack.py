@@ -282,6 +282,26 @@ class StackedMetaLearner:
         frame["rank"] = out["order"][0] + 1
         return frame.sort_values("rank").reset_index(drop=True)
 
+    def fallback_order(self) -> list[int]:
+        """Configuration ids ranked first when a task falls back: the robust portfolio's
+        first member (the lowest mean regret over the training tasks), the library
+        default, then the rest of the portfolio."""
+        portfolio = next((m for m in self.base_models_ if isinstance(m, Portfolio)), None)
+        members = [int(c) for c in portfolio.member_ids_] if portfolio is not None else []
+        default = [] if self.default_config_id_ is None else [int(self.default_config_id_)]
+        return list(dict.fromkeys([*members[:1], *default, *members[1:]]))
+
+    def fallback_mask(
+        self, metafeatures: MetaFeatures, out: dict[str, np.ndarray] | None = None
+    ) -> np.ndarray:
+        """Per task: is it novel (nearest-task distance above the training 95th
+        percentile) or do the base models disagree on its top pick?"""
+        out = self.predict_batch(metafeatures) if out is None else out
+        top = np.argmin(out["order"], axis=1)
+        spread = out["uncertainty"][np.arange(len(top)), top]
+        novelty = np.array([n.percentile for n in self.novelty_model_.novelty(metafeatures)])
+        return (novelty > 0.95) | (np.nan_to_num(spread) > self.disagreement_threshold_)
+
     def diagnose(self, metafeatures: MetaFeatures, n_neighbours: int = 5) -> TaskDiagnostics:
         """Safety signals of one task (see :class:`TaskDiagnostics`)."""
         ranking = self.rank(metafeatures)
