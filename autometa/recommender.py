@@ -193,9 +193,9 @@ class Recommender:
         stack, meta = self.learner(family, kind, metric, excluded)
         space = get_space(family)
         ranking = stack.rank(metafeatures)
+        diag = stack.diagnose(metafeatures, n_neighbours=10, ranking=ranking)
         ranking = ranking[ranking["config_id"] >= 0]
         configs = self.kb.configurations
-        diag = stack.diagnose(metafeatures, n_neighbours=10)
         feasible_mask = [
             feasible(family, configs.loc[c, "params"], dataset.n_rows) for c in ranking["config_id"]
         ]

@@ -302,9 +302,15 @@ class StackedMetaLearner:
         novelty = np.array([n.percentile for n in self.novelty_model_.novelty(metafeatures)])
         return (novelty > 0.95) | (np.nan_to_num(spread) > self.disagreement_threshold_)
 
-    def diagnose(self, metafeatures: MetaFeatures, n_neighbours: int = 5) -> TaskDiagnostics:
-        """Safety signals of one task (see :class:`TaskDiagnostics`)."""
-        ranking = self.rank(metafeatures)
+    def diagnose(
+        self,
+        metafeatures: MetaFeatures,
+        n_neighbours: int = 5,
+        ranking: pd.DataFrame | None = None,
+    ) -> TaskDiagnostics:
+        """Safety signals of one task (see :class:`TaskDiagnostics`); ``ranking``: this
+        task's :meth:`rank` over every candidate, when already computed."""
+        ranking = self.rank(metafeatures) if ranking is None else ranking
         novelty = self.novelty_model_.novelty(metafeatures)[0]
         disagreement = float(ranking["uncertainty"].iloc[0])
         fallback = novelty.percentile > 0.95 or disagreement > self.disagreement_threshold_

@@ -1,0 +1,86 @@
+"""Speed of `autometa recommend` (issue 4): a fresh process on a 100,000 x 50 CSV, and
+`Recommender.recommend` on in-memory data, with a same-run peer for scale.
+
+    python scripts/bench_recommend.py [--rows 100000] [--cols 50] [--repeat 5] [--json out.json]
+
+The peer is a fresh `python -c "import sklearn, pandas; pandas.read_csv(PATH)"`: the floor
+any CSV-reading scikit-learn tool pays. The model cache is warmed first (a first call fits
+and caches the stack), so the figures are those of every later call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def make_csv(path: Path, rows: int, cols: int, seed: int = 0) -> None:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(rows, cols))
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(cols)])
+    signal = X[:, 0] + X[:, 1] * X[:, 2] + rng.normal(size=rows)
+    frame["y"] = (signal > 0).astype(int)
+    frame.to_csv(path, index=False)
+
+
+def wall(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--cols", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "data.csv"
+        make_csv(path, args.rows, args.cols)
+        cli = [sys.executable, "-m", "autometa", "recommend", str(path), "--format", "json"]
+        peer = [sys.executable, "-c", f"import sklearn, pandas; pandas.read_csv({str(path)!r})"]
+        wall(cli)  # warm the model cache
+        runs = {"cli": [], "peer": []}
+        for _ in range(args.repeat):  # interleaved, so both see the same machine load
+            runs["cli"].append(wall(cli))
+            runs["peer"].append(wall(peer))
+        from autometa.recommender import Recommender
+
+        frame = pd.read_csv(path)
+        X, y = frame.drop(columns="y"), frame["y"]
+        rec = Recommender()
+        rec.recommend(X, y)  # loads the knowledge base and the stack once
+        runs["in_memory"] = []
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            rec.recommend(X, y)
+            runs["in_memory"].append(time.perf_counter() - start)
+    median = {k: statistics.median(v) for k, v in runs.items()}
+    print(f"{args.rows:,} x {args.cols} CSV, median of {args.repeat} runs (wall seconds):\n")
+    print("| measurement | median s | min s | target |")
+    print("|---|---:|---:|---|")
+    rows = [
+        ("`autometa recommend data.csv` (fresh process)", "cli", "<= 3 s"),
+        ("peer: fresh `import sklearn, pandas; read_csv`", "peer", "-"),
+        ("`Recommender.recommend(X, y)` (in memory, loaded)", "in_memory", "<= 1 s"),
+    ]
+    for label, key, target in rows:
+        print(f"| {label} | {median[key]:.2f} | {min(runs[key]):.2f} | {target} |")
+    print(f"\nCLI / peer: {median['cli'] / median['peer']:.2f}x")
+    if args.json:
+        args.json.write_text(json.dumps({"runs": runs, "median": median}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
