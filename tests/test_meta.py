@@ -425,3 +425,27 @@ def test_real_snapshot_subset_end_to_end() -> None:
     ranking = stack.rank(data.metafeatures.loc[data.task_ids[0]].to_dict())
     assert len(ranking) == len(data.config_ids) and ranking["score"].notna().all()
     assert 0.0 <= stack.default_margin_ <= 1.0
+
+
+def test_rank_training_target_spreads_the_good_configurations() -> None:
+    from autometa.meta.data import training_target
+
+    Y = np.array([[1.0, 0.98, 0.97, 0.0], [0.5, np.nan, 1.0, 0.5]])
+    R = training_target(Y, "rank")
+    assert R[0].tolist() == pytest.approx([1.0, 2 / 3, 1 / 3, 0.0])  # the near-ties pulled apart
+    assert np.isnan(R[1, 1]) and R[1].tolist()[2] == 1.0 and R[1, 0] == R[1, 3] == 0.25
+    assert training_target(Y, "minmax") is Y
+    with pytest.raises(MetaModelError, match="training target"):
+        training_target(Y, "zscore")
+
+
+def test_stack_target_is_a_saved_parameter_and_part_of_the_cache_key(
+    kb: Snapshot, data: Any, tmp_path: Path
+) -> None:
+    plain = StackedMetaLearner(n_splits=3, target="minmax").fit(data)
+    loaded = load_stack(save_stack(plain, tmp_path / "m"))
+    assert loaded.target == "minmax" and loaded.get_params() == plain.get_params()
+    load_or_fit(kb, "lightgbm", "classification", cache_dir=tmp_path / "c", n_splits=3)
+    load_or_fit(kb, "lightgbm", "classification", cache_dir=tmp_path / "c", n_splits=3,
+                target="minmax")  # fmt: skip
+    assert len(list((tmp_path / "c").glob("*/*"))) == 2

@@ -232,6 +232,29 @@ class MetaData:
         return frame["group_key"].astype(str).to_numpy()
 
 
+#: Per-task training targets a stack can learn from (see :func:`training_target`).
+TRAINING_TARGETS = ("rank", "minmax")
+
+
+def training_target(normalised: np.ndarray, kind: str = "rank") -> np.ndarray:
+    """The per-task score a meta-model is trained on, from ``normalised`` (tasks x configs).
+
+    ``"minmax"``: ``normalised`` itself (1 = best, 0 = worst). ``"rank"``: each task's
+    average rank of the configuration, scaled to [0, 1] (1 = best), NaN where not
+    evaluated. Min-max scores are dominated by each task's few catastrophic configurations,
+    which squeezes the good ones into a narrow band near 1; ranks keep them apart.
+    """
+    if kind == "minmax":
+        return normalised
+    if kind != "rank":
+        raise MetaModelError(
+            f"unknown training target {kind!r}; valid: {', '.join(TRAINING_TARGETS)}"
+        )
+    ranks = pd.DataFrame(normalised).rank(axis=1, method="average").to_numpy(dtype=float)
+    count = np.isfinite(normalised).sum(axis=1, keepdims=True)
+    return (ranks - 1.0) / np.maximum(count - 1, 1)
+
+
 def _representative_type(task_kind: str) -> str:
     return TASK_KINDS[task_kind][0]
 

@@ -200,7 +200,8 @@ def load_or_fit(
     from autometa.meta.data import DEFAULT_METRICS, build_metadata
 
     metric = metric or DEFAULT_METRICS.get(task_kind, "")
-    tag = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
+    full = StackedMetaLearner(**params).get_params()  # defaults count: a new default refits
+    tag = hashlib.sha256(json.dumps(full, sort_keys=True, default=str).encode()).hexdigest()
     root = Path(cache_dir) if cache_dir is not None else cache_root()
     target = root / kb_checksum(kb)[:20] / f"{family}-{task_kind}-{metric}-{tag[:8]}"
     if target.is_dir() and not refit:

@@ -8,6 +8,7 @@ predictions, then refits the base models on all training tasks.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Self
@@ -29,7 +30,7 @@ from autometa.meta._level2 import (
     unique_keys,
 )
 from autometa.meta.classifier import PortfolioClassifier
-from autometa.meta.data import MetaData
+from autometa.meta.data import MetaData, training_target
 from autometa.meta.knn import NearestTasks, Novelty
 from autometa.meta.portfolio import Portfolio, greedy_portfolio
 from autometa.meta.surrogate import Surrogate
@@ -80,6 +81,9 @@ class StackedMetaLearner:
             0 = from every candidate.
         n_estimators, learning_rate, num_leaves: level-2 LightGBM's.
         seed: fold shuffling and LightGBM seed.
+        target: what the base and level-2 models learn per task (:func:`training_target`):
+            "rank" (default; each task's ranks scaled to [0, 1]) or "minmax" (the
+            normalised score the benchmark's regret is measured in).
     """
 
     def __init__(
@@ -96,6 +100,7 @@ class StackedMetaLearner:
         learning_rate: float = 0.05,
         num_leaves: int = 7,
         seed: int = 0,
+        target: str = "rank",
     ) -> None:
         self.base_models = base_models
         self.n_splits = n_splits
@@ -109,10 +114,12 @@ class StackedMetaLearner:
         self.learning_rate = learning_rate
         self.num_leaves = num_leaves
         self.seed = seed
+        self.target = target
 
     # ------------------------------------------------------------------ fit
     def fit(self, data: MetaData, train_task_ids: Sequence[int] | np.ndarray | None = None) -> Self:
         """Fit base models out-of-fold, the level-2 model, the margin, then refit bases."""
+        data = dataclasses.replace(data, normalised=training_target(data.normalised, self.target))
         ids = data.task_ids if train_task_ids is None else np.asarray(train_task_ids, dtype=int)
         rows = data.rows(ids)
         protos = default_base_models() if self.base_models is None else list(self.base_models)
@@ -327,7 +334,7 @@ class StackedMetaLearner:
         """Constructor arguments except ``base_models``."""
         names = ("n_splits", "level2", "default_margin", "max_worse_than_default")
         names += ("max_regret_increase", "diversify", "pool_size", "n_estimators", "learning_rate")
-        return {n: getattr(self, n) for n in (*names, "num_leaves", "seed")}
+        return {n: getattr(self, n) for n in (*names, "num_leaves", "seed", "target")}
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "level2_"):
