@@ -119,6 +119,7 @@ class StackedMetaLearner:
     # ------------------------------------------------------------------ fit
     def fit(self, data: MetaData, train_task_ids: Sequence[int] | np.ndarray | None = None) -> Self:
         """Fit base models out-of-fold, the level-2 model, the margin, then refit bases."""
+        regret_scale = data.normalised  # what "best of the set" is measured in
         data = dataclasses.replace(data, normalised=training_target(data.normalised, self.target))
         ids = data.task_ids if train_task_ids is None else np.asarray(train_task_ids, dtype=int)
         rows = data.rows(ids)
@@ -142,7 +143,9 @@ class StackedMetaLearner:
         self.base_models_ = [m.clone().fit(data, ids) for m in protos]
         Y = data.normalised[rows]
         self.oof_features_ = feats  # level-2 training inputs (not persisted)
-        self.pool_ = greedy_portfolio(Y, self.pool_size)[0] if self.pool_size > 0 else None
+        self.pool_ = (
+            greedy_portfolio(regret_scale[rows], self.pool_size)[0] if self.pool_size > 0 else None
+        )
         # level-2 kind, margin and disagreement threshold from cross-fitted predictions
         kinds = LEVEL2_KINDS if self.level2 == "auto" else (self.level2,)
         if any(k not in LEVEL2_KINDS for k in kinds):
