@@ -6,17 +6,47 @@ a shared server. Snapshots move a store's content as checksummed Parquet files.
 
 from __future__ import annotations
 
-from autometa.store._url import VALID_SCHEMES, default_store_url, mask_url
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from autometa.store.records import (
+    SCHEMA_VERSION,
     STATUSES,
     TASK_TYPES,
     EvaluationRecord,
     TaskRecord,
     params_checksum,
 )
-from autometa.store.schema import SCHEMA_VERSION
-from autometa.store.snapshot import Snapshot, export_snapshot, import_snapshot, read_snapshot
-from autometa.store.sql import Store, open_store
+
+if TYPE_CHECKING:
+    from autometa.store._url import VALID_SCHEMES, default_store_url, mask_url
+    from autometa.store.snapshot import (
+        Snapshot,
+        export_snapshot,
+        import_snapshot,
+        read_snapshot,
+    )
+    from autometa.store.sql import Store, open_store
+
+# Loaded on first use, so reading the shipped snapshot never imports SQLAlchemy.
+_LAZY = {
+    "VALID_SCHEMES": "_url",
+    "default_store_url": "_url",
+    "mask_url": "_url",
+    "Snapshot": "snapshot",
+    "export_snapshot": "snapshot",
+    "import_snapshot": "snapshot",
+    "read_snapshot": "snapshot",
+    "Store": "sql",
+    "open_store": "sql",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(f"autometa.store.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'autometa.store' has no attribute {name!r}")
+
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from typing import TYPE_CHECKING
 
 from autometa.exceptions import StoreError
+
+if TYPE_CHECKING:  # SQLAlchemy is imported only when a URL is parsed
+    from sqlalchemy.engine import URL
 
 ENV_VAR = "AUTOMETA_STORE"
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
@@ -50,6 +51,9 @@ def default_store_url() -> str:
 
 def resolve_url(url: str | os.PathLike[str] | None) -> URL:
     """Parse ``url`` (``None`` -> default, plain ``*.db`` path -> SQLite) to a driver URL."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     text = default_store_url() if url is None else str(url).strip()
     if "://" not in text:
         path = Path(text).expanduser()
@@ -82,6 +86,9 @@ def is_memory(url: URL) -> bool:
 
 def mask_url(url: str | URL) -> str:
     """The URL with its password replaced by ``***`` (safe to print or log)."""
+    from sqlalchemy.engine import URL, make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         parsed = url if isinstance(url, URL) else make_url(url)
     except ArgumentError:

@@ -11,6 +11,11 @@ from typing import Any
 
 from autometa.exceptions import StoreError
 
+#: Version of the store schema (tables, columns, keys); snapshots record it.
+SCHEMA_VERSION = 1
+#: Columns identifying one evaluation row (its unique key).
+EVALUATION_KEY: tuple[str, ...] = ("task_id", "config_id", "fold", "metric", "source")
+
 TASK_TYPES: tuple[str, ...] = ("binary", "multiclass", "regression")
 STATUSES: tuple[str, ...] = ("ok", "error", "timeout")
 

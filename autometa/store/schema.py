@@ -23,9 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from autometa.store.records import STATUSES, TASK_TYPES
-
-SCHEMA_VERSION = 1
+from autometa.store.records import EVALUATION_KEY, SCHEMA_VERSION, STATUSES, TASK_TYPES
 
 metadata = MetaData(
     naming_convention={
@@ -117,7 +115,6 @@ evaluations = Table(
     Index(None, "metric", "status"),
 )
 
-EVALUATION_KEY: tuple[str, ...] = ("task_id", "config_id", "fold", "metric", "source")
 TABLE_NAMES: tuple[str, ...] = tuple(metadata.tables)
 
 __all__ = [

@@ -7,19 +7,26 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import func, select
-from sqlalchemy.engine import Connection
 
 from autometa.exceptions import SchemaVersionError, StoreError
-from autometa.store import _frames, _ops
-from autometa.store import schema as s
-from autometa.store.records import TaskRecord, canonical_json, finite_or_none
-from autometa.store.sql import Store
+from autometa.store import _frames
+from autometa.store.records import (
+    EVALUATION_KEY,
+    SCHEMA_VERSION,
+    TaskRecord,
+    canonical_json,
+    finite_or_none,
+)
+
+if TYPE_CHECKING:  # reading a snapshot needs no SQLAlchemy; export/import import it
+    from sqlalchemy.engine import Connection
+
+    from autometa.store.sql import Store
 
 FORMAT = "autometa-snapshot"
 FORMAT_VERSION = 1
@@ -46,7 +53,7 @@ _ORDER = {
     "tasks": ["task_id"],
     "metafeatures": ["task_id", "name"],
     "configurations": ["config_id"],
-    "evaluations": list(s.EVALUATION_KEY),
+    "evaluations": list(EVALUATION_KEY),
 }
 _JSON_COLUMNS = {"provenance", "params"}
 _OPTIONAL = {"message", "created_at", "params_checksum"}  # import tolerates their absence
@@ -61,6 +68,10 @@ def _sha256(path: Path) -> str:
 
 
 def _select(table: str) -> Any:
+    from sqlalchemy import select
+
+    from autometa.store import schema as s
+
     columns, order = _SCHEMAS[table].names, _ORDER[table]
     t = s.metadata.tables[table]
     alias = {"tasks": "task_id", "configurations": "config_id"}.get(table)
@@ -90,7 +101,10 @@ def export_snapshot(
     store: Store, directory: str | Path, build_command: str | None = None
 ) -> dict[str, Any]:
     """Write the four tables as ``<table>.parquet`` (zstd) plus ``manifest.json``."""
+    from sqlalchemy import func, select
+
     from autometa import __version__
+    from autometa.store import schema as s
 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
@@ -121,7 +135,7 @@ def export_snapshot(
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "schema_version": s.SCHEMA_VERSION,
+        "schema_version": SCHEMA_VERSION,
         "autometa_version": __version__,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "build_command": build_command,
@@ -141,10 +155,10 @@ def _load(directory: str | Path) -> tuple[dict[str, Any], dict[str, pd.DataFrame
         raise StoreError(f"cannot read snapshot manifest {root / MANIFEST}: {exc}") from exc
     if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
         raise StoreError(f"{root} is not an {FORMAT} v{FORMAT_VERSION} snapshot")
-    if int(manifest.get("schema_version", -1)) > s.SCHEMA_VERSION:
+    if int(manifest.get("schema_version", -1)) > SCHEMA_VERSION:
         raise SchemaVersionError(
             f"snapshot {root} has schema version {manifest['schema_version']}, newer than this "
-            f"autometa's {s.SCHEMA_VERSION}; upgrade: `pip install -U autometa`"
+            f"autometa's {SCHEMA_VERSION}; upgrade: `pip install -U autometa`"
         )
     frames = {}
     for table, schema in _SCHEMAS.items():
@@ -231,6 +245,8 @@ def import_snapshot(directory: str | Path, store: Store) -> dict[str, int]:
 
     Returns the number of rows inserted per table; importing twice inserts nothing.
     """
+    from autometa.store import _ops
+
     _, raw = _load(directory)
 
     def load(conn: Connection) -> dict[str, int]:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from autometa.exceptions import StoreError
-from autometa.store import _engine, _frames, _ops, _verify
+from autometa.store import _engine, _ops, _queries, _verify
 from autometa.store import schema as s
 from autometa.store._url import mask_url, resolve_url
 from autometa.store.records import EvaluationRecord, TaskRecord
@@ -119,20 +119,22 @@ class Store:
 
     def completed(self, task_id: int, family: str | None = None) -> set[tuple[int, int]]:
         """``{(config_id, fold)}`` with any evaluation row (ok/error/timeout) for a task."""
-        return self._read(lambda c: _frames.completed(c, task_id, family), "completed")
+        return self._read(lambda c: _queries.completed(c, task_id, family), "completed")
 
     # -- frames --------------------------------------------------------------------------
     def tasks_frame(self) -> pd.DataFrame:
         """All tasks: index ``task_id``; provenance as dicts."""
-        return self._read(_frames.tasks_frame, "tasks_frame")
+        return self._read(_queries.tasks_frame, "tasks_frame")
 
     def metafeatures_frame(self) -> pd.DataFrame:
         """Wide metafeatures: index ``task_id``, one float column per quality name."""
-        return self._read(_frames.metafeatures_frame, "metafeatures_frame")
+        return self._read(_queries.metafeatures_frame, "metafeatures_frame")
 
     def configurations_frame(self, family: str | None = None) -> pd.DataFrame:
         """Configurations: index ``config_id``, columns family, params, space_version, hash."""
-        return self._read(lambda c: _frames.configurations_frame(c, family), "configurations_frame")
+        return self._read(
+            lambda c: _queries.configurations_frame(c, family), "configurations_frame"
+        )
 
     def evaluations_frame(
         self,
@@ -145,12 +147,12 @@ class Store:
         """Long evaluations (task_id, config_id, family, fold, metric, value, fit_seconds,
         status, source); ``None`` disables a filter."""
         filters = {"family": family, "metric": metric, "task_type": task_type, "status": status}
-        return self._read(lambda c: _frames.evaluations_frame(c, **filters), "evaluations_frame")
+        return self._read(lambda c: _queries.evaluations_frame(c, **filters), "evaluations_frame")
 
     # -- reports -------------------------------------------------------------------------
     def info(self) -> dict[str, Any]:
         """Counts by task type, source, family, metric, status; schema version; masked URL."""
-        counts = self._read(_frames.info, "info")
+        counts = self._read(_queries.info, "info")
         return {
             "url": self.url,
             "backend": self.backend,
