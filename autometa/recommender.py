@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -21,6 +23,8 @@ LEAF_PARAMS = {
     "extra_trees": "min_samples_leaf",
 }
 DEFAULT_METRIC = {"classification": "roc_auc", "regression": "rmse"}
+#: Fewest training tasks a stack is fitted on.
+MIN_TASKS = 10
 
 
 @dataclass(frozen=True)
@@ -124,35 +128,57 @@ class Recommender:
         self.shipped = shipped
         self._kb = kb
         self._learners: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+        self._lock = threading.RLock()  # the knowledge base and each learner load once
 
     @property
     def kb(self) -> Any:
-        if self._kb is None:
-            from autometa.store.knowledge import knowledge_base
+        with self._lock:
+            if self._kb is None:
+                from autometa.store.knowledge import knowledge_base
 
-            self._kb = knowledge_base(self.store, shipped=self.shipped)
-        return self._kb
+                self._kb = knowledge_base(self.store, shipped=self.shipped)
+            return self._kb
+
+    def prefetch(self) -> threading.Thread:
+        """Start importing the meta-learning stack and loading the knowledge base in a
+        background thread (e.g. while the caller reads a file); errors are left for
+        :meth:`recommend` to raise."""
+        thread = threading.Thread(target=self._prefetch, name="autometa-prefetch", daemon=True)
+        thread.start()
+        return thread
+
+    def _prefetch(self) -> None:
+        try:
+            import autometa.meta
+            import autometa.metafeatures  # noqa: F401  (scikit-learn, SciPy)
+
+            self.kb  # noqa: B018
+        except Exception:
+            pass
 
     def learner(
         self, family: str, kind: str, metric: str, exclude_groups: frozenset[str] = frozenset()
     ) -> tuple[Any, Any]:
         """The fitted stack and its MetaData for (family, task kind, metric), cached."""
+        key = (family, kind, metric, exclude_groups)
+        with self._lock:
+            return self._learners.get(key) or self._fit_learner(key)
+
+    def _fit_learner(self, key: tuple[Any, ...]) -> tuple[Any, Any]:
         from autometa.meta import StackedMetaLearner, build_metadata, persist
 
-        key = (family, kind, metric, exclude_groups)
-        if key not in self._learners:
-            data = build_metadata(self.kb, family, kind, metric)
-            keep = ~data.tasks["group_key"].astype(str).isin(exclude_groups).to_numpy()
-            if keep.sum() < 10:
-                raise MetaModelError(
-                    f"the knowledge base holds only {int(keep.sum())} {kind} tasks with "
-                    f"{family} evaluations of {metric}; at least 10 are needed"
-                )
-            if exclude_groups:  # a one-off stack without the excluded groups: not cached
-                stack = StackedMetaLearner().fit(data, data.task_ids[keep])
-            else:
-                stack = persist.load_or_fit(self.kb, family, kind, metric)
+        family, kind, metric, exclude_groups = key
+        if not exclude_groups:  # cached stack and meta-data: the evaluations are not read
+            stack, data = persist.load_or_fit_learner(
+                self.kb, family, kind, metric, min_tasks=MIN_TASKS
+            )
             self._learners[key] = (stack, data)
+            return self._learners[key]
+        data = build_metadata(self.kb, family, kind, metric)
+        keep = ~data.tasks["group_key"].astype(str).isin(exclude_groups).to_numpy()
+        persist.check_task_count(int(keep.sum()), data, MIN_TASKS)
+        stack = StackedMetaLearner().fit(data, data.task_ids[keep])  # one-off: not cached
+        self._learners[key] = (stack, data)
         return self._learners[key]
 
     def recommend(
@@ -184,9 +210,13 @@ class Recommender:
                 f"unknown metric {metric!r}; choose one of {', '.join(METRIC_DIRECTION)}"
             )
         notes: list[str] = list(dataset.warnings)
-        metafeatures = as_frame(_quiet_metafeatures(dataset))
         excluded = self._groups_of(dataset.fingerprint) if exclude_self else frozenset()
         family = check_model(model)
+        first = "lightgbm" if family == "auto" else family
+        with ThreadPoolExecutor(1) as pool:  # load the learner while describing the data
+            loading = pool.submit(self.learner, first, kind, metric, excluded)
+            metafeatures = as_frame(_quiet_metafeatures(dataset))
+            loading.result()
         if family == "auto":
             family, reason = self._select_family(kind, metric, metafeatures, excluded)
             notes.append(reason)

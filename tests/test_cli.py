@@ -121,6 +121,10 @@ def test_console_script_runs_as_a_process(iris_csv: Path) -> None:
     )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert bad.stderr.strip().startswith("Error:")
+    version = subprocess.run(  # the process ends with os._exit once output is flushed
+        [sys.executable, "-m", "autometa", "--version"], capture_output=True, text=True
+    )
+    assert version.returncode == 0 and version.stdout.startswith("autometa, version")
 
 
 def test_same_data_same_fingerprint_across_formats(iris_csv: Path, tmp_path: Path) -> None:

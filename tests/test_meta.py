@@ -33,8 +33,15 @@ from autometa.meta import (
 )
 from autometa.meta._base import BasePrediction
 from autometa.meta._baselines import DefaultRanker, ModelRanker, NeighbourBest, SingleBest
+from autometa.meta._persist_data import load_metadata
 from autometa.meta.evaluation import outer_folds
-from autometa.meta.persist import kb_checksum, load_or_fit, load_stack, save_stack
+from autometa.meta.persist import (
+    kb_checksum,
+    load_or_fit,
+    load_or_fit_learner,
+    load_stack,
+    save_stack,
+)
 from autometa.spaces import get_space
 from autometa.store.snapshot import Snapshot
 
@@ -350,6 +357,38 @@ def test_persistence_round_trip_is_exact_and_pickle_free(
     booster.write_text(booster.read_text() + "\n")
     with pytest.raises(MetaModelError, match="modified"):
         load_stack(folder)
+
+
+def test_cached_learner_returns_its_metadata_without_reading_evaluations(
+    kb: Snapshot, tmp_path: Path
+) -> None:
+    _, data = load_or_fit_learner(kb, cache_dir=tmp_path, n_splits=3)
+    reads = []
+    lazy = Snapshot(
+        kb.manifest,
+        kb.tasks,
+        kb.metafeatures,
+        kb.configurations,
+        lambda: reads.append(1) or kb.evaluations,
+    )
+    again, cached = load_or_fit_learner(lazy, cache_dir=tmp_path, n_splits=3)
+    assert reads == []  # answered from the cache: the evaluations were never loaded
+    assert not hasattr(again, "oof_features_")
+    pd.testing.assert_frame_equal(cached.tasks, data.tasks)
+    pd.testing.assert_frame_equal(cached.metafeatures, data.metafeatures)
+    for name in ("config_ids", "encodings", "scores", "normalised"):
+        np.testing.assert_array_equal(getattr(cached, name), getattr(data, name))
+    assert (cached.encoding_names, cached.default_config_id, cached.direction) == (
+        data.encoding_names,
+        data.default_config_id,
+        data.direction,
+    )
+    entry = next(p for p in tmp_path.glob("*/*") if p.is_dir())
+    (entry / "metadata-tasks.parquet").write_bytes(b"garbage")  # damaged: rebuilt, not read
+    _, rebuilt = load_or_fit_learner(lazy, cache_dir=tmp_path, n_splits=3)
+    assert reads == [1]
+    pd.testing.assert_frame_equal(rebuilt.tasks, data.tasks)
+    assert load_metadata(entry).tasks.equals(data.tasks)  # and written back
 
 
 def test_load_or_fit_caches_by_knowledge_base(

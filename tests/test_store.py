@@ -404,6 +404,15 @@ def test_read_snapshot_matches_store(store: Store, tmp_path: Path) -> None:
         )
 
 
+def test_snapshot_checksum_mismatch_in_an_eagerly_read_table(store: Store, tmp_path: Path) -> None:
+    _seed(store)
+    export_snapshot(store, tmp_path)
+    path = tmp_path / "tasks.parquet"
+    path.write_bytes(path.read_bytes() + b"x")
+    with pytest.raises(StoreError, match="checksum mismatch"):
+        read_snapshot(tmp_path)
+
+
 def test_snapshot_checksum_mismatch(store: Store, tmp_path: Path) -> None:
     _seed(store)
     export_snapshot(store, tmp_path)
@@ -411,8 +420,9 @@ def test_snapshot_checksum_mismatch(store: Store, tmp_path: Path) -> None:
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
+    snap = read_snapshot(tmp_path)  # the evaluations are read, and checked, on first use
     with pytest.raises(StoreError, match="checksum mismatch"):
-        read_snapshot(tmp_path)
+        snap.evaluations  # noqa: B018
     with open_store(f"sqlite:///{tmp_path / 't.db'}") as target:
         with pytest.raises(StoreError, match="checksum mismatch"):
             import_snapshot(tmp_path, target)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Sequence
 
 import click
@@ -33,5 +35,24 @@ cli.add_command(benchmark_group)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console-script entry point."""
-    cli.main(args=list(argv) if argv is not None else None, prog_name="autometa")
+    """Console-script entry point.
+
+    As a console script (``argv`` None) the process ends with ``os._exit`` once output is
+    flushed: tearing down SciPy, scikit-learn and LightGBM costs ~0.3 s and keeps no data.
+    """
+    if argv is not None:
+        cli.main(args=list(argv), prog_name="autometa")
+        return
+    try:
+        cli.main(prog_name="autometa")
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if exc.code is not None and not isinstance(exc.code, int):
+            print(exc.code, file=sys.stderr)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            code = code or 1
+    os._exit(code)

@@ -31,7 +31,13 @@ from autometa.meta.evaluation import (
     summarise,
 )
 from autometa.meta.knn import NearestTasks, Novelty
-from autometa.meta.persist import kb_checksum, load_or_fit, load_stack, save_stack
+from autometa.meta.persist import (
+    kb_checksum,
+    load_or_fit,
+    load_or_fit_learner,
+    load_stack,
+    save_stack,
+)
 from autometa.meta.portfolio import Portfolio, greedy_portfolio
 from autometa.meta.stack import StackedMetaLearner, TaskDiagnostics, default_base_models
 from autometa.meta.surrogate import Surrogate
@@ -60,6 +66,7 @@ __all__ = [
     "in_task_reference",
     "kb_checksum",
     "load_or_fit",
+    "load_or_fit_learner",
     "load_stack",
     "register_model",
     "run_loo",

@@ -24,6 +24,8 @@ import pandas as pd
 from autometa.exceptions import MetaModelError
 from autometa.meta._base import MetaModel, ModelState
 from autometa.meta._level2 import Level2
+from autometa.meta._persist_data import load_metadata, save_metadata
+from autometa.meta.data import MetaData
 from autometa.meta.stack import StackedMetaLearner
 
 FORMAT = "autometa-metamodel"
@@ -197,6 +199,25 @@ def load_or_fit(
 ) -> StackedMetaLearner:
     """The stack for (family, task kind, metric) on ``kb``: from the cache when this
     knowledge base and these parameters were fitted before, else fitted and cached."""
+    return load_or_fit_learner(
+        kb, family, task_kind, metric, cache_dir=cache_dir, refit=refit, **params
+    )[0]
+
+
+def load_or_fit_learner(
+    kb: Any,
+    family: str = "lightgbm",
+    task_kind: str = "classification",
+    metric: str | None = None,
+    *,
+    cache_dir: str | Path | None = None,
+    refit: bool = False,
+    min_tasks: int = 2,
+    **params: Any,
+) -> tuple[StackedMetaLearner, MetaData]:
+    """Like :func:`load_or_fit`, with the stack's training MetaData (cached beside it, so
+    a cached answer never reads the knowledge base's evaluations). MetaModelError when
+    fewer than ``min_tasks`` tasks would train a new stack."""
     from autometa.meta.data import DEFAULT_METRICS, build_metadata
 
     metric = metric or DEFAULT_METRICS.get(task_kind, "")
@@ -206,16 +227,49 @@ def load_or_fit(
     target = root / kb_checksum(kb)[:20] / f"{family}-{task_kind}-{metric}-{tag[:8]}"
     if target.is_dir() and not refit:
         try:
-            return load_stack(target)
+            stack = load_stack(target)
         except MetaModelError:
             pass  # a damaged entry is rebuilt below
-    stack = StackedMetaLearner(**params).fit(build_metadata(kb, family, task_kind, metric))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".tmp-"))
+        else:
+            try:
+                return stack, load_metadata(target)
+            except MetaModelError:  # an entry from before meta-data was cached
+                data = build_metadata(kb, family, task_kind, metric)
+                _store(target.parent, lambda d: save_metadata(data, d), target, merge=True)
+                return stack, data
+    data = build_metadata(kb, family, task_kind, metric)
+    check_task_count(len(data.tasks), data, min_tasks)
+    stack = StackedMetaLearner(**params).fit(data)
+
+    def write(folder: Path) -> None:
+        save_stack(stack, folder)
+        save_metadata(data, folder)
+
+    _store(target.parent, write, target)
+    return stack, data
+
+
+def check_task_count(n_tasks: int, data: MetaData, min_tasks: int) -> None:
+    """MetaModelError when ``n_tasks`` training tasks are fewer than ``min_tasks``."""
+    if n_tasks < min_tasks:
+        raise MetaModelError(
+            f"the knowledge base holds only {n_tasks} {data.task_kind} tasks with "
+            f"{data.family} evaluations of {data.metric}; at least {min_tasks} are needed"
+        )
+
+
+def _store(parent: Path, write: Any, target: Path, merge: bool = False) -> None:
+    """Write into a staging folder, then move it (or, with ``merge``, its files) into
+    ``target``, so a crash never leaves a half-written cache entry."""
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=parent, prefix=".tmp-"))
     try:
-        save_stack(stack, staging)
-        shutil.rmtree(target, ignore_errors=True)
-        staging.rename(target)
+        write(staging)
+        if merge:
+            for path in staging.iterdir():
+                path.replace(target / path.name)
+        else:
+            shutil.rmtree(target, ignore_errors=True)
+            staging.rename(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return stack

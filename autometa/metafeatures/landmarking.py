@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -61,18 +62,21 @@ def compute(data: PreparedData) -> dict[str, Quality]:
     if len(classes) < 2:
         return out
     design = data.sample_design
+    design32 = design.astype(np.float32)  # what the trees fit on anyway: convert once
     folds = _folds(y, data.random_state)
     rs = data.random_state
-    out |= _scores("kNN1N", np.eye(len(classes))[_knn1_predict(design, y, folds)], y)
-    nb = _naive_bayes_proba(data.numeric[rows], data.codes[rows], data.n_levels, y, folds)
-    out |= _scores("NaiveBayes", nb, y)
-    stump = _oof_proba(
-        lambda: DecisionTreeClassifier(max_depth=1, criterion="entropy", random_state=rs),
-        design, y, folds,
-    )  # fmt: skip
-    out |= _scores("DecisionStump", stump, y)
-    for depth, proba in _reptree_proba(design, y, folds, rs).items():
-        out |= _scores(f"REPTreeDepth{depth}", proba, y)
+    with ThreadPoolExecutor(1) as pool:  # tree building releases the GIL: overlap the two
+        reptree = pool.submit(_reptree_proba, design32, y, folds, rs)
+        stump = _oof_proba(
+            lambda: DecisionTreeClassifier(max_depth=1, criterion="entropy", random_state=rs),
+            design32, y, folds,
+        )  # fmt: skip
+        out |= _scores("kNN1N", np.eye(len(classes))[_knn1_predict(design, y, folds)], y)
+        nb = _naive_bayes_proba(data.numeric[rows], data.codes[rows], data.n_levels, y, folds)
+        out |= _scores("NaiveBayes", nb, y)
+        out |= _scores("DecisionStump", stump, y)
+        for depth, proba in reptree.result().items():
+            out |= _scores(f"REPTreeDepth{depth}", proba, y)
     return out
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -146,9 +147,8 @@ def export_snapshot(
     return manifest
 
 
-def _load(directory: str | Path) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
-    """Manifest and raw table frames, after checking format, version and checksums."""
-    root = Path(directory)
+def _manifest(root: Path) -> dict[str, Any]:
+    """The manifest, after checking format and schema version."""
     try:
         manifest = json.loads((root / MANIFEST).read_text())
     except (OSError, ValueError) as exc:
@@ -160,36 +160,66 @@ def _load(directory: str | Path) -> tuple[dict[str, Any], dict[str, pd.DataFrame
             f"snapshot {root} has schema version {manifest['schema_version']}, newer than this "
             f"autometa's {SCHEMA_VERSION}; upgrade: `pip install -U autometa`"
         )
-    frames = {}
-    for table, schema in _SCHEMAS.items():
-        entry = manifest["files"][table]
-        path = root / entry["path"]
-        if not path.is_file():
-            raise StoreError(f"snapshot file {path} is missing")
-        actual = _sha256(path)
-        if actual != entry["sha256"]:
-            raise StoreError(
-                f"checksum mismatch for {path}: manifest {entry['sha256']}, file {actual}"
-            )
-        df = pq.read_table(path).to_pandas()
-        missing = set(schema.names) - set(df.columns) - _OPTIONAL
-        if missing:
-            raise StoreError(f"snapshot file {path} lacks columns {sorted(missing)}")
-        for col in _JSON_COLUMNS & set(df.columns):
-            df[col] = [json.loads(v) for v in df[col]]
-        frames[table] = df
-    return manifest, frames
+    return manifest
 
 
-@dataclass(frozen=True)
+def _read_table(root: Path, manifest: dict[str, Any], table: str) -> pd.DataFrame:
+    """One table's raw frame, after checking its checksum and columns."""
+    entry = manifest["files"][table]
+    path = root / entry["path"]
+    if not path.is_file():
+        raise StoreError(f"snapshot file {path} is missing")
+    actual = _sha256(path)
+    if actual != entry["sha256"]:
+        raise StoreError(f"checksum mismatch for {path}: manifest {entry['sha256']}, file {actual}")
+    df = pq.read_table(path).to_pandas()
+    missing = set(_SCHEMAS[table].names) - set(df.columns) - _OPTIONAL
+    if missing:
+        raise StoreError(f"snapshot file {path} lacks columns {sorted(missing)}")
+    for col in _JSON_COLUMNS & set(df.columns):
+        df[col] = [json.loads(v) for v in df[col]]
+    return df
+
+
+def _load(directory: str | Path) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
+    """Manifest and raw table frames, after checking format, version and checksums."""
+    root = Path(directory)
+    manifest = _manifest(root)
+    return manifest, {table: _read_table(root, manifest, table) for table in _SCHEMAS}
+
+
 class Snapshot:
-    """A read-only snapshot; frames are shaped exactly like the Store's frame methods."""
+    """A read-only snapshot; frames are shaped exactly like the Store's frame methods.
 
-    manifest: dict[str, Any]
-    tasks: pd.DataFrame
-    metafeatures: pd.DataFrame
-    configurations: pd.DataFrame
-    evaluations: pd.DataFrame  # every status; filter with evaluations_frame()
+    ``evaluations`` may be given as a zero-argument function: the (largest) table is then
+    read on first use, so answering from a cached meta-model never loads it.
+    """
+
+    def __init__(
+        self,
+        manifest: dict[str, Any],
+        tasks: pd.DataFrame,
+        metafeatures: pd.DataFrame,
+        configurations: pd.DataFrame,
+        evaluations: pd.DataFrame | Callable[[], pd.DataFrame],
+    ) -> None:
+        self.manifest = manifest
+        self.tasks = tasks
+        self.metafeatures = metafeatures
+        self.configurations = configurations
+        self._evaluations = evaluations
+        self._lock = threading.Lock()
+
+    @property
+    def evaluations(self) -> pd.DataFrame:
+        """Every evaluation row, any status; filter with :meth:`evaluations_frame`."""
+        with self._lock:
+            if callable(self._evaluations):
+                self._evaluations = self._evaluations()
+            return self._evaluations
+
+    def __repr__(self) -> str:
+        return f"Snapshot({len(self.tasks)} tasks, {len(self.configurations)} configurations)"
 
     def tasks_frame(self) -> pd.DataFrame:
         return self.tasks.copy()
@@ -221,18 +251,25 @@ class Snapshot:
 
 
 def read_snapshot(directory: str | Path) -> Snapshot:
-    """Read a snapshot (checksums verified) without any database."""
-    manifest, raw = _load(directory)
+    """Read a snapshot (checksums verified) without any database; the evaluations table
+    is read (and verified) on first use."""
+    root = Path(directory)
+    manifest = _manifest(root)
+    raw = {t: _read_table(root, manifest, t) for t in _SCHEMAS if t != "evaluations"}
     configs = _frames.shape_configurations(raw["configurations"])
-    evals = raw["evaluations"].merge(
-        configs[["family"]], left_on="config_id", right_index=True, how="left"
-    )
+
+    def evaluations() -> pd.DataFrame:
+        evals = _read_table(root, manifest, "evaluations").merge(
+            configs[["family"]], left_on="config_id", right_index=True, how="left"
+        )
+        return _frames.shape_evaluations(evals)
+
     return Snapshot(
         manifest=manifest,
         tasks=_frames.shape_tasks(raw["tasks"]),
         metafeatures=_frames.shape_metafeatures(raw["metafeatures"]),
         configurations=configs,
-        evaluations=_frames.shape_evaluations(evals),
+        evaluations=evaluations,
     )
 
 
