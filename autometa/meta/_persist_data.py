@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,8 +29,25 @@ _JSON, _NPZ, _TASKS, _FEATURES = (
 _ARRAYS = ("config_ids", "encodings", "scores", "normalised")
 
 
-def _sha256(path: Path) -> str:
+def sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def read_verified(root: Path, name: str, fmt: str, version: int, what: str) -> dict[str, Any]:
+    """The JSON header ``root/name`` of a saved folder, after checking its format and the
+    sha256 of every file it lists; MetaModelError (naming ``what``) otherwise."""
+    try:
+        doc = json.loads((root / name).read_text())
+    except (OSError, ValueError) as exc:
+        raise MetaModelError(f"cannot read saved {what} {root / name}: {exc}") from exc
+    if doc.get("format") != fmt or doc.get("format_version") != version:
+        raise MetaModelError(f"{root} holds no {fmt} v{version}")
+    for file, digest in doc["files"].items():
+        path = root / file
+        if not path.is_file() or sha256(path) != digest:
+            raise MetaModelError(f"saved {what} file {path} is missing or was modified")
+    return doc
 
 
 def save_metadata(data: MetaData, directory: str | Path) -> Path:
@@ -48,7 +66,7 @@ def save_metadata(data: MetaData, directory: str | Path) -> Path:
         "direction": int(data.direction),
         "encoding_names": list(data.encoding_names),
         "default_config_id": data.default_config_id,
-        "files": {name: _sha256(out / name) for name in (_NPZ, _TASKS, _FEATURES)},
+        "files": {name: sha256(out / name) for name in (_NPZ, _TASKS, _FEATURES)},
     }
     (out / _JSON).write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
     return out
@@ -57,16 +75,7 @@ def save_metadata(data: MetaData, directory: str | Path) -> Path:
 def load_metadata(directory: str | Path) -> MetaData:
     """Read what :func:`save_metadata` wrote; MetaModelError if missing or altered."""
     root = Path(directory)
-    try:
-        doc = json.loads((root / _JSON).read_text())
-    except (OSError, ValueError) as exc:
-        raise MetaModelError(f"cannot read saved meta-data {root / _JSON}: {exc}") from exc
-    if doc.get("format") != FORMAT or doc.get("format_version") != FORMAT_VERSION:
-        raise MetaModelError(f"{root} holds no {FORMAT} v{FORMAT_VERSION}")
-    for name, digest in doc["files"].items():
-        path = root / name
-        if not path.is_file() or _sha256(path) != digest:
-            raise MetaModelError(f"saved meta-data file {path} is missing or was modified")
+    doc = read_verified(root, _JSON, FORMAT, FORMAT_VERSION, "meta-data")
     with np.load(root / _NPZ, allow_pickle=False) as npz:
         arrays = {name: npz[name] for name in _ARRAYS}
     default = doc["default_config_id"]

@@ -24,17 +24,13 @@ import pandas as pd
 from autometa.exceptions import MetaModelError
 from autometa.meta._base import MetaModel, ModelState
 from autometa.meta._level2 import Level2
-from autometa.meta._persist_data import load_metadata, save_metadata
+from autometa.meta._persist_data import load_metadata, read_verified, save_metadata, sha256
 from autometa.meta.data import MetaData
 from autometa.meta.stack import StackedMetaLearner
 
 FORMAT = "autometa-metamodel"
 FORMAT_VERSION = 1
 _JSON, _NPZ, _BOOSTERS = "stack.json", "arrays.npz", "boosters"
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def save_stack(stack: StackedMetaLearner, directory: str | Path) -> Path:
@@ -70,8 +66,8 @@ def save_stack(stack: StackedMetaLearner, directory: str | Path) -> Path:
     if any(a.dtype == object for a in arrays.values()):
         raise MetaModelError("refusing to save object arrays (they would need pickle)")
     np.savez(out / _NPZ, **arrays)
-    files = {_NPZ: _sha256(out / _NPZ)}
-    files |= {f"{_BOOSTERS}/{k}.txt": _sha256(out / _BOOSTERS / f"{k}.txt") for k in boosters}
+    files = {_NPZ: sha256(out / _NPZ)}
+    files |= {f"{_BOOSTERS}/{k}.txt": sha256(out / _BOOSTERS / f"{k}.txt") for k in boosters}
     doc = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -97,16 +93,7 @@ def save_stack(stack: StackedMetaLearner, directory: str | Path) -> Path:
 def load_stack(directory: str | Path) -> StackedMetaLearner:
     """Read a stack written by :func:`save_stack`; MetaModelError if missing or altered."""
     root = Path(directory)
-    try:
-        doc = json.loads((root / _JSON).read_text())
-    except (OSError, ValueError) as exc:
-        raise MetaModelError(f"cannot read saved meta-model {root / _JSON}: {exc}") from exc
-    if doc.get("format") != FORMAT or doc.get("format_version") != FORMAT_VERSION:
-        raise MetaModelError(f"{root} is not an {FORMAT} v{FORMAT_VERSION} folder")
-    for name, digest in doc["files"].items():
-        path = root / name
-        if not path.is_file() or _sha256(path) != digest:
-            raise MetaModelError(f"saved meta-model file {path} is missing or was modified")
+    doc = read_verified(root, _JSON, FORMAT, FORMAT_VERSION, "meta-model")
     with np.load(root / _NPZ, allow_pickle=False) as npz:
         arrays = {k: npz[k] for k in npz.files}
     boosters = {k: (root / _BOOSTERS / f"{k}.txt").read_text() for k in doc["boosters"]}
