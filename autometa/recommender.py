@@ -71,6 +71,24 @@ class RecommendationResult:
     def best(self) -> Recommendation:
         return self.recommendations[0]
 
+    def distributions(self) -> dict[str, Any]:
+        """The family's Optuna search space for this task, in the names of ``config``."""
+        from autometa.spaces import get_space
+
+        return get_space(self.model).distributions(self.task["task_type"])
+
+    def enqueue(self, study: Any) -> int:
+        """Warm-start an Optuna study: queue the recommendations (best first) as its next
+        trials. Ask with :meth:`distributions` (``study.ask(result.distributions())``), or
+        suggest the same names in an objective, and the first trials are these
+        configurations; turn a trial's params into estimator arguments with
+        ``get_space(model).estimator_params(params, task_type)``. Returns how many were
+        queued (configurations already in the study are skipped)."""
+        before = len(study.get_trials(deepcopy=False))
+        for rec in self.recommendations:
+            study.enqueue_trial(dict(rec.config), skip_if_exists=True)
+        return len(study.get_trials(deepcopy=False)) - before
+
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         for rec in out["recommendations"]:

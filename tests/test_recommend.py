@@ -62,6 +62,28 @@ def test_top1_trains_and_beats_chance(recommender: Recommender) -> None:
     assert auc.mean() > 0.97
 
 
+def test_recommendations_warm_start_an_optuna_study(recommender: Recommender) -> None:
+    import optuna
+
+    from autometa.spaces import get_space
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    X, y = _cancer()
+    result = recommender.recommend(X, y, k=3, exclude_self=True)
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=0))
+    assert result.enqueue(study) == 3
+    assert result.enqueue(study) == 0  # already queued
+    space = get_space(result.model)
+    for _ in range(4):  # ask-and-tell over the family's search space
+        trial = study.ask(result.distributions())
+        kwargs = space.estimator_params(trial.params, "binary", random_state=0)
+        model = lightgbm.LGBMClassifier(**kwargs)
+        study.tell(trial, float(cross_val_score(model, X, y, cv=3, scoring="roc_auc").mean()))
+    assert [t.params for t in study.trials[:3]] == [r.config for r in result.recommendations]
+    assert study.trials[3].params not in [r.config for r in result.recommendations]
+    assert study.best_value > 0.97
+
+
 def test_exclude_self_drops_the_dataset_and_its_group(recommender: Recommender) -> None:
     X, y = _cancer()
     result = recommender.recommend(X, y, k=5, exclude_self=True)
