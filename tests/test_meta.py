@@ -441,6 +441,34 @@ def test_noise_floor_chooses_on_the_other_folds(kb: Snapshot, data: Any) -> None
     assert 0.0 <= floor["pct_worse_than_default"] < 50.0
 
 
+def test_paired_check_separates_fold_noise_from_real_deficits(kb: Snapshot, data: Any) -> None:
+    from autometa.meta import paired_check
+
+    ev = kb.evaluations_frame(family="lightgbm", metric="roc_auc")
+    cube = ev.pivot_table(index=["task_id", "config_id"], columns="fold", values="value")
+    default = data.default_config_id
+    rows, expect = [], {"worse": 0, "beyond": 0, "better": 0}
+    for task in data.task_ids[:12]:
+        per_task = cube.loc[task]
+        diff = per_task.sub(per_task.loc[default], axis=1)  # configs x folds, vs the default
+        pick = int(diff.mean(axis=1).idxmin())  # the worst configuration: a clear deficit
+        d = diff.loc[pick].to_numpy()
+        se = d.std(ddof=1) / np.sqrt(len(d))
+        expect["worse"] += d.mean() < -1e-12
+        expect["beyond"] += d.mean() < -2 * se
+        expect["better"] += d.mean() > 2 * se
+        rows.append({"method": "stack", "task_id": task, "top1_config_id": pick})
+    rows.append({"method": "other", "task_id": data.task_ids[0], "top1_config_id": default})
+    check = paired_check(kb, data, pd.DataFrame(rows))
+    assert check["tasks"] == 12
+    assert check["pct_worse"] == pytest.approx(100 * expect["worse"] / 12)
+    assert check["pct_worse_beyond_noise"] == pytest.approx(100 * expect["beyond"] / 12)
+    assert check["pct_better_beyond_noise"] == pytest.approx(100 * expect["better"] / 12)
+    assert check["pct_worse_beyond_noise"] <= check["pct_worse"]
+    assert check["median_relative_deficit_of_worse"] < 0
+    assert paired_check(kb, data, pd.DataFrame(rows), method="missing") == {}
+
+
 def test_real_snapshot_subset_end_to_end() -> None:
     from autometa.store.knowledge import knowledge_base
 

@@ -27,6 +27,7 @@ from autometa.meta.evaluation import (
     LooReport,
     benchmark_loo,
     in_task_reference,
+    paired_check,
     run_loo,
     summarise,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "load_or_fit",
     "load_or_fit_learner",
     "load_stack",
+    "paired_check",
     "register_model",
     "run_loo",
     "save_stack",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +21,7 @@ from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
 
 from autometa.exceptions import MetaModelError
 from autometa.meta._baselines import Ranker, default_rankers
+from autometa.meta._noise import in_task_reference, paired_check
 from autometa.meta.data import TASK_KINDS, MetaData, build_metadata
 
 
@@ -176,44 +176,6 @@ class LooReport:
         }
 
 
-def in_task_reference(kb: Any, data: MetaData) -> dict[str, float]:
-    """Noise floor: regret of choosing each task's configuration by its own evaluations.
-
-    For each task and fold k, the configuration with the best mean over the other folds is
-    scored on fold k alone (normalised by fold k's best and worst). Meta-learning cannot
-    be expected to beat this in-task selection; the default is scored the same way, and
-    ``pct_worse_than_default`` is how often the in-task pick scores below it on fold k.
-    """
-    ev = kb.evaluations_frame(family=data.family, metric=data.metric)
-    ev = ev[ev["task_id"].isin(data.task_ids) & ev["config_id"].isin(data.config_ids)]
-    cube = ev.pivot_table(index=["task_id", "config_id"], columns="fold", values="value")
-    folds = list(cube.columns)
-    wide = cube.unstack("config_id")
-    regrets: dict[str, list[float]] = {"in_task_selection": [], "default": [], "worse": []}
-    for k in folds:
-        test = data.direction * wide[k].reindex(columns=data.config_ids).to_numpy(dtype=float)
-        rest = [data.direction * wide[f].reindex(columns=data.config_ids) for f in folds if f != k]
-        if not rest:
-            break
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # a config missing on every fold
-            chooser = np.nanmean(np.stack([r.to_numpy(dtype=float) for r in rest]), axis=0)
-        lo, hi = np.nanmin(test, axis=1), np.nanmax(test, axis=1)
-        ok = (hi - lo) > 1e-12
-        norm = (test - lo[:, None]) / np.where(ok, hi - lo, 1.0)[:, None]
-        pick = np.argmax(np.where(np.isnan(chooser) | np.isnan(test), -np.inf, chooser), axis=1)
-        regrets["in_task_selection"] += list(1 - norm[ok, pick[ok]])
-        d = np.flatnonzero(data.config_ids == data.default_config_id)
-        if len(d):
-            regrets["default"] += list(1 - norm[ok, d[0]])
-            picked, default = norm[ok, pick[ok]], norm[ok, d[0]]
-            regrets["worse"] += list(np.where(np.isnan(default), np.nan, picked < default - 1e-12))
-    out = {k: float(np.nanmean(v)) for k, v in regrets.items() if v and k != "worse"}
-    if regrets["worse"]:
-        out["pct_worse_than_default"] = 100.0 * float(np.nanmean(regrets["worse"]))
-    return out
-
-
 def benchmark_loo(
     kb: Any,
     family: str = "lightgbm",
@@ -257,6 +219,8 @@ def benchmark_loo(
             floor = in_task_reference(kb, data)
             report.facts[kind] |= {f"noise_floor_{k}": round(v, 4) for k, v in floor.items()}
         results = run_loo(data, rankers, n_splits=n_splits, seed=seed, progress=progress)
+        check = paired_check(kb, data, results, "stack")
+        report.facts[kind] |= {f"stack_vs_default_{k}": round(v, 4) for k, v in check.items()}
         report.results[kind] = results
         report.summaries[kind] = summarise(results)
     return report
@@ -274,5 +238,14 @@ def _fact_lines(facts: dict[str, Any]) -> list[str]:
             "the in-task pick scores below the default on "
             f"{facts.get('noise_floor_pct_worse_than_default', float('nan')):.1f} % of "
             "(task, fold) pairs."
+        )
+    if "stack_vs_default_pct_worse" in facts:
+        lines.append(
+            "Stack's top pick against the default, paired over the task's folds: worse on "
+            f"{facts['stack_vs_default_pct_worse']:.1f} % of tasks, worse by more than 2 "
+            f"standard errors on {facts['stack_vs_default_pct_worse_beyond_noise']:.1f} %, "
+            f"better by more than 2 on {facts['stack_vs_default_pct_better_beyond_noise']:.1f} "
+            "%; median relative deficit where worse "
+            f"{100 * facts['stack_vs_default_median_relative_deficit_of_worse']:.2f} %."
         )
     return lines

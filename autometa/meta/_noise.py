@@ -1,0 +1,101 @@
+"""Evaluation noise: how much of a leave-group-out result fold luck can explain.
+
+:func:`in_task_reference` is the floor (choosing each task's configuration by its own
+folds); :func:`paired_check` asks, for a method's top picks, whether each is worse (or
+better) than the library default by more than the noise of the task's paired folds.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from autometa.meta.data import MetaData
+
+
+def _fold_cube(kb: Any, data: MetaData) -> pd.Series:
+    """Raw per-fold scores, direction-aware (higher = better), indexed (task, config, fold)."""
+    ev = kb.evaluations_frame(family=data.family, metric=data.metric)
+    ev = ev[ev["task_id"].isin(data.task_ids) & ev["config_id"].isin(data.config_ids)]
+    values = data.direction * ev["value"].to_numpy(dtype=float)
+    index = pd.MultiIndex.from_frame(ev[["task_id", "config_id", "fold"]])
+    return pd.Series(values, index=index).groupby(level=[0, 1, 2]).mean()  # sorted, unique
+
+
+def paired_check(
+    kb: Any, data: MetaData, results: pd.DataFrame, method: str = "stack", n_se: float = 2.0
+) -> dict[str, float]:
+    """For ``method``'s top pick on each held-out task: the paired per-fold difference to
+    the default (same folds). Returns the % of tasks where the pick is worse than the
+    default at all, worse by more than ``n_se`` standard errors of that difference, and
+    better by more than ``n_se`` standard errors, plus the median relative deficit of the
+    worse ones."""
+    rows = results[results["method"] == method]
+    if rows.empty or data.default_config_id is None:
+        return {}
+    cube = _fold_cube(kb, data)
+    default = int(data.default_config_id)
+    diffs, rel = [], []
+    for task, pick in zip(rows["task_id"], rows["top1_config_id"], strict=True):
+        try:
+            a, b = cube.loc[(task, int(pick))], cube.loc[(task, default)]
+        except KeyError:
+            continue
+        a, b = a.align(b, join="inner")
+        if len(a) < 2:
+            continue
+        d = a.to_numpy() - b.to_numpy()
+        diffs.append((d.mean(), d.std(ddof=1) / np.sqrt(len(d))))
+        rel.append(d.mean() / max(abs(b.mean()), 1e-12))
+    if not diffs:
+        return {}
+    mean, se = np.array(diffs).T
+    rel_arr = np.array(rel)
+    worse = mean < -1e-12
+    deficit = float(np.median(rel_arr[worse])) if worse.any() else 0.0
+    return {
+        "tasks": float(len(mean)),
+        "pct_worse": 100.0 * float(worse.mean()),
+        "pct_worse_beyond_noise": 100.0 * float((mean < -n_se * se).mean()),
+        "pct_better_beyond_noise": 100.0 * float((mean > n_se * se).mean()),
+        "median_relative_deficit_of_worse": deficit,
+    }
+
+
+def in_task_reference(kb: Any, data: MetaData) -> dict[str, float]:
+    """Noise floor: regret of choosing each task's configuration by its own evaluations.
+
+    For each task and fold k, the configuration with the best mean over the other folds is
+    scored on fold k alone (normalised by fold k's best and worst). Meta-learning cannot
+    be expected to beat this in-task selection; the default is scored the same way, and
+    ``pct_worse_than_default`` is how often the in-task pick scores below it on fold k.
+    """
+    cube = data.direction * _fold_cube(kb, data).unstack("fold")  # back to raw values
+    folds = list(cube.columns)
+    wide = cube.unstack("config_id")
+    regrets: dict[str, list[float]] = {"in_task_selection": [], "default": [], "worse": []}
+    for k in folds:
+        test = data.direction * wide[k].reindex(columns=data.config_ids).to_numpy(dtype=float)
+        rest = [data.direction * wide[f].reindex(columns=data.config_ids) for f in folds if f != k]
+        if not rest:
+            break
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a config missing on every fold
+            chooser = np.nanmean(np.stack([r.to_numpy(dtype=float) for r in rest]), axis=0)
+        lo, hi = np.nanmin(test, axis=1), np.nanmax(test, axis=1)
+        ok = (hi - lo) > 1e-12
+        norm = (test - lo[:, None]) / np.where(ok, hi - lo, 1.0)[:, None]
+        pick = np.argmax(np.where(np.isnan(chooser) | np.isnan(test), -np.inf, chooser), axis=1)
+        regrets["in_task_selection"] += list(1 - norm[ok, pick[ok]])
+        d = np.flatnonzero(data.config_ids == data.default_config_id)
+        if len(d):
+            regrets["default"] += list(1 - norm[ok, d[0]])
+            picked, default = norm[ok, pick[ok]], norm[ok, d[0]]
+            regrets["worse"] += list(np.where(np.isnan(default), np.nan, picked < default - 1e-12))
+    out = {k: float(np.nanmean(v)) for k, v in regrets.items() if v and k != "worse"}
+    if regrets["worse"]:
+        out["pct_worse_than_default"] = 100.0 * float(np.nanmean(regrets["worse"]))
+    return out
