@@ -180,7 +180,22 @@ class Recommender:
         """The fitted stack and its MetaData for (family, task kind, metric), cached."""
         key = (family, kind, metric, exclude_groups)
         with self._lock:
-            return self._learners.get(key) or self._fit_learner(key)
+            try:
+                return self._learners.get(key) or self._fit_learner(key)
+            except MetaModelError as exc:
+                if family in self._families(kind, metric):
+                    raise
+                raise MetaModelError(
+                    f"{exc}; families with {metric} evaluations on {kind} tasks in this "
+                    f"knowledge base: {', '.join(self._families(kind, metric)) or 'none'}"
+                ) from exc
+
+    def _families(self, kind: str, metric: str) -> list[str]:
+        from autometa.meta.data import TASK_KINDS
+
+        ev = self.kb.evaluations_frame(metric=metric)
+        types = self.kb.tasks.loc[self.kb.tasks["task_type"].isin(TASK_KINDS[kind])].index
+        return sorted(set(ev.loc[ev["task_id"].isin(types), "family"]))
 
     def _fit_learner(self, key: tuple[Any, ...]) -> tuple[Any, Any]:
         from autometa.meta import StackedMetaLearner, build_metadata, persist

@@ -119,6 +119,23 @@ def test_bad_arguments_raise_typed_errors(recommender: Recommender) -> None:
         recommender.recommend(X, y, model="svm")
 
 
+def test_family_without_evaluations_names_the_ones_there(recommender: Recommender) -> None:
+    from autometa.store.snapshot import Snapshot
+
+    kb = recommender.kb
+    ev = kb.evaluations
+    only_lightgbm = Snapshot(
+        kb.manifest,
+        kb.tasks,
+        kb.metafeatures,
+        kb.configurations,
+        ev[ev["family"] == "lightgbm"].reset_index(drop=True),
+    )
+    X, y = _cancer()
+    with pytest.raises(MetaModelError, match=r"random_forest.*evaluations.*: lightgbm$"):
+        Recommender(kb=only_lightgbm).recommend(X, y, model="random_forest")
+
+
 def test_module_level_function_is_callable() -> None:
     assert callable(autometa.recommend)
     assert autometa.Recommender is Recommender
