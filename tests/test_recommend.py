@@ -136,6 +136,21 @@ def test_family_without_evaluations_names_the_ones_there(recommender: Recommende
         Recommender(kb=only_lightgbm).recommend(X, y, model="random_forest")
 
 
+def test_prefetch_loads_in_the_background_and_leaves_errors_to_recommend(
+    tmp_path: Path,
+) -> None:
+    from autometa.exceptions import StoreError
+
+    rec = Recommender(store="sqlite://")
+    rec.prefetch().join(timeout=120)
+    assert rec._kb is not None and len(rec.kb.tasks) > 100  # loaded by the thread
+    bad = Recommender(store=str(tmp_path / "not-a-store.txt"), shipped=True)
+    bad.prefetch().join(timeout=120)  # the thread swallows the error ...
+    X, y = _cancer()
+    with pytest.raises(StoreError, match="neither a store URL"):  # ... recommend raises it
+        bad.recommend(X, y)
+
+
 def test_module_level_function_is_callable() -> None:
     assert callable(autometa.recommend)
     assert autometa.Recommender is Recommender
