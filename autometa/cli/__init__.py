@@ -27,6 +27,9 @@ def cli() -> None:
     """
 
 
+#: Read-only commands whose process may skip the interpreter's teardown.
+FAST_EXIT = frozenset({"recommend", "metafeatures"})
+
 cli.add_command(recommend_cmd)
 cli.add_command(metafeatures_cmd)
 cli.add_command(store_group)
@@ -37,11 +40,13 @@ cli.add_command(benchmark_group)
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point.
 
-    As a console script (``argv`` None) the process ends with ``os._exit`` once output is
-    flushed: tearing down SciPy, scikit-learn and LightGBM costs ~0.3 s and keeps no data.
+    As a console script (``argv`` None), the read-only commands end the process with
+    ``os._exit`` once output is flushed: tearing down SciPy, scikit-learn and LightGBM
+    costs ~0.3 s and nothing is left to write. Commands that write (harvest, store) or run
+    worker pools exit normally.
     """
-    if argv is not None:
-        cli.main(args=list(argv), prog_name="autometa")
+    if argv is not None or not FAST_EXIT.intersection(sys.argv[1:2]):
+        cli.main(args=None if argv is None else list(argv), prog_name="autometa")
         return
     try:
         cli.main(prog_name="autometa")
