@@ -183,11 +183,12 @@ class Recommender:
             try:
                 return self._learners.get(key) or self._fit_learner(key)
             except MetaModelError as exc:
-                if family in self._families(kind, metric):
+                present = self._families(kind, metric)
+                if family in present:
                     raise
                 raise MetaModelError(
                     f"{exc}; families with {metric} evaluations on {kind} tasks in this "
-                    f"knowledge base: {', '.join(self._families(kind, metric)) or 'none'}"
+                    f"knowledge base: {', '.join(present) or 'none'}"
                 ) from exc
 
     def _families(self, kind: str, metric: str) -> list[str]:
@@ -205,12 +206,11 @@ class Recommender:
             stack, data = persist.load_or_fit_learner(
                 self.kb, family, kind, metric, min_tasks=MIN_TASKS
             )
-            self._learners[key] = (stack, data)
-            return self._learners[key]
-        data = build_metadata(self.kb, family, kind, metric)
-        keep = ~data.tasks["group_key"].astype(str).isin(exclude_groups).to_numpy()
-        persist.check_task_count(int(keep.sum()), data, MIN_TASKS)
-        stack = StackedMetaLearner().fit(data, data.task_ids[keep])  # one-off: not cached
+        else:
+            data = build_metadata(self.kb, family, kind, metric)
+            keep = ~data.tasks["group_key"].astype(str).isin(exclude_groups).to_numpy()
+            persist.check_task_count(int(keep.sum()), data, MIN_TASKS)
+            stack = StackedMetaLearner().fit(data, data.task_ids[keep])  # one-off: not cached
         self._learners[key] = (stack, data)
         return self._learners[key]
 
