@@ -102,6 +102,26 @@ def test_harvest_is_complete_and_idempotent(corpus: Path, tmp_path: Path) -> Non
         assert auc.between(0.5, 1.0).all()
 
 
+def test_rerun_fills_in_missing_qualities_only(corpus: Path, tmp_path: Path) -> None:
+    """A quality added in a later release is computed for stored tasks; others are kept."""
+    import sqlite3
+
+    db = tmp_path / "s.db"
+    with open_store(f"sqlite:///{db}") as store:
+        harvest_local(store, read_corpus(corpus), {"linear": 1}, progress=False)
+        before = store.metafeatures_frame()
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM metafeatures WHERE name LIKE 'autometa.GBM%'")
+        conn.execute("UPDATE metafeatures SET value = 123.0 WHERE name = 'NumberOfFeatures'")
+    with open_store(f"sqlite:///{db}") as store:
+        harvest_local(store, read_corpus(corpus), {"linear": 1}, progress=False)
+        after = store.metafeatures_frame()
+    gbm = [c for c in before.columns if c.startswith("autometa.GBM")]
+    assert len(gbm) == 6  # AUC x 3 (iris, cancer) and R2 x 3 (diabetes)
+    pd.testing.assert_frame_equal(after[gbm], before[gbm])
+    assert (after["NumberOfFeatures"] == 123.0).all()
+
+
 def test_parallel_workers_give_the_same_scores(corpus: Path, tmp_path: Path) -> None:
     scores = []
     for workers, name in [(1, "a.db"), (2, "b.db")]:

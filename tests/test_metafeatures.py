@@ -13,7 +13,7 @@ from sklearn.datasets import load_diabetes, load_iris
 from sklearn.metrics import mutual_info_score
 
 from autometa.exceptions import DataError
-from autometa.metafeatures import GROUPS, compute_metafeatures, metafeature_names
+from autometa.metafeatures import GROUPS, compute_metafeatures, landmarking, metafeature_names
 from autometa.metafeatures._base import PreparedData
 
 DATA = Path(__file__).parent / "data"
@@ -204,13 +204,34 @@ def test_regression_gets_autometa_landmarkers_and_openml_undefined():
     assert q["autometa.TreeDepth3R2"] > q["autometa.DecisionStumpR2"] > 0
 
 
+def test_lightgbm_landmarkers_say_whether_capacity_pays():
+    # an interaction target: 4-leaf trees cannot carve it as well as 31-leaf ones
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.uniform(-1, 1, size=(1500, 4)), columns=list("abcd"))
+    smooth = np.sin(3 * X["a"]) * np.cos(3 * X["b"]) + X["c"] * X["d"]
+    q = compute_metafeatures(X, smooth, "regression", groups=["landmarking"])
+    assert q["autometa.GBMDefaultR2"] > 0.9
+    assert q["autometa.GBMGainR2"] == q["autometa.GBMDefaultR2"] - q["autometa.GBMLowR2"] > 0.02
+    # pure noise: the bigger model overfits more
+    noise = pd.Series(rng.normal(size=1500))
+    q = compute_metafeatures(X, noise, "regression", groups=["landmarking"])
+    assert q["autometa.GBMGainR2"] < 0 and q["autometa.GBMLowR2"] < 0.05
+    data = load_iris(as_frame=True)
+    y = data.target.astype("category")
+    q = compute_metafeatures(data.data, y, "multiclass", groups=["landmarking"])
+    assert q["autometa.GBMLowAUC"] > 0.95 and q["autometa.GBMDefaultAUC"] > 0.95
+    assert q == compute_metafeatures(data.data, y, "multiclass", groups=["landmarking"])
+
+
 # ---------------------------------------------------------------- API and robustness
 @pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
 def test_names_are_stable_and_unique(task):
     names = metafeature_names(task)
     assert len(names) == len(set(names))
     assert names == [n for g in GROUPS for n in metafeature_names(task, groups=[g])]
-    assert any(n.startswith("autometa.") for n in names) == (task == "regression")
+    ours = [n for n in names if n.startswith("autometa.")]
+    assert any("R2" in n for n in ours) == (task == "regression")
+    assert [n for n in ours if "GBM" in n] == landmarking.gbm_names(task)
 
 
 def test_same_keys_whatever_the_data():

@@ -109,11 +109,15 @@ def run_unit(unit: Unit) -> tuple[Unit, list[FoldResult]]:
 
 
 def register_task(
-    store: Any, entry: CorpusEntry, *, seed: int, described: set[int]
+    store: Any, entry: CorpusEntry, *, seed: int, described: Mapping[int, set[str]]
 ) -> tuple[int, str]:
-    """Add a corpus entry and its meta-features (unless its id is in ``described``) to the
-    store; returns (task id, task type)."""
-    from autometa.metafeatures import compute_metafeatures
+    """Add a corpus entry and its meta-features to the store; returns (task id, task type).
+
+    ``described``: the quality names already stored per task id. A stored task gets only
+    the qualities it lacks (e.g. a landmarker added in a later release); values already
+    stored are kept as they are.
+    """
+    from autometa.metafeatures import compute_metafeatures, metafeature_names
     from autometa.store import TaskRecord
 
     dataset = _load(entry.path, entry.target, entry.task_type)
@@ -138,13 +142,14 @@ def register_task(
                 provenance=provenance,
             )
         )
-    if task_id not in described:
+    missing = set(metafeature_names(dataset.task_type)) - described.get(task_id, set())
+    if missing:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             values = compute_metafeatures(
                 dataset.X, dataset.y, dataset.task_type, random_state=seed
             )
-        store.set_metafeatures(task_id, values)
+        store.set_metafeatures(task_id, {k: v for k, v in values.items() if k in missing})
     return task_id, dataset.task_type
 
 
@@ -167,7 +172,7 @@ def plan_units(
     from autometa.spaces import get_space
 
     tasks: list[tuple[int, str, CorpusEntry]] = []
-    described = {int(i) for i in store.metafeatures_frame().index}
+    described = store.metafeature_names()
     for entry in corpus:
         if progress:
             progress(entry.name)

@@ -12,6 +12,12 @@ grown on 2/3 of each training fold, cut to the depth, reduced-error pruned on th
 
 OpenML has no landmarkers for a numeric target: those names are None for regression,
 which instead gets autometa's own ``autometa.*R2`` landmarkers (pooled out-of-fold R²).
+
+Every task type also gets two landmarkers of the model family autometa tunes most
+(learner-specific landmarking): LightGBM at low capacity (50 trees of 4 leaves) and at its
+library default (100 trees of 31 leaves), 5-fold CV on the same subsample, scored as AUC
+(classification) or R² (regression): ``autometa.GBMLow*``, ``autometa.GBMDefault*`` and
+their difference ``autometa.GBMGain*`` (> 0: capacity pays on this task).
 """
 
 from __future__ import annotations
@@ -43,11 +49,24 @@ _REGRESSORS: dict[str, Callable[[int], BaseEstimator]] = {
     "autometa.TreeDepth3R2": lambda rs: DecisionTreeRegressor(max_depth=3, random_state=rs),
 }
 NAMES = tuple(f"{lm}{m}" for lm in _LANDMARKERS for m in _MEASURES)
+GBM_FOLDS = 5
+_GBM = {  # learning_rate 0.1 for both
+    "Low": {"n_estimators": 50, "num_leaves": 4, "min_child_samples": 10},
+    "Default": {"n_estimators": 100, "num_leaves": 31, "min_child_samples": 20},
+}
+
+
+def gbm_names(task_type: str) -> list[str]:
+    """autometa's LightGBM landmarkers: AUC for classification, R² for regression."""
+    measure = "R2" if task_type == "regression" else "AUC"
+    return [f"autometa.GBM{s}{measure}" for s in (*_GBM, "Gain")]
 
 
 def names(task_type: str) -> list[str]:
-    """OpenML landmarker names; for regression, followed by autometa's R² landmarkers."""
-    return list(NAMES) + (list(_REGRESSION) if task_type == "regression" else [])
+    """OpenML landmarker names; for regression, followed by autometa's R² landmarkers; then
+    autometa's LightGBM landmarkers."""
+    extra = list(_REGRESSION) if task_type == "regression" else []
+    return [*NAMES, *extra, *gbm_names(task_type)]
 
 
 def compute(data: PreparedData) -> dict[str, Quality]:
@@ -67,6 +86,7 @@ def compute(data: PreparedData) -> dict[str, Quality]:
     rs = data.random_state
     with ThreadPoolExecutor(1) as pool:  # tree building releases the GIL: overlap the two
         reptree = pool.submit(_reptree_proba, design32, y, folds, rs)
+        gbm = pool.submit(_gbm_classification, design32, y, rs)
         stump = _oof_proba(
             lambda: DecisionTreeClassifier(max_depth=1, criterion="entropy", random_state=rs),
             design32, y, folds,
@@ -77,7 +97,46 @@ def compute(data: PreparedData) -> dict[str, Quality]:
         out |= _scores("DecisionStump", stump, y)
         for depth, proba in reptree.result().items():
             out |= _scores(f"REPTreeDepth{depth}", proba, y)
+        out |= gbm.result()
     return out
+
+
+def _gbm_classification(X: np.ndarray, y: np.ndarray, seed: int) -> dict[str, Quality]:
+    """Pooled out-of-fold AUC of LightGBM at low and default capacity, and the gain."""
+    import lightgbm as lgb
+
+    folds = _folds(y, seed, GBM_FOLDS)
+    aucs = []
+    for kw in _GBM.values():
+        make = lambda kw=kw: lgb.LGBMClassifier(**kw, **_gbm_common(seed))  # noqa: E731
+        try:
+            aucs.append(_auc(_oof_proba(make, X, y, folds), y))
+        except (ValueError, lgb.basic.LightGBMError):  # a training fold with one class
+            return dict.fromkeys(gbm_names("binary"))
+    return _gbm_qualities("binary", aucs)
+
+
+def _gbm_regression(X: np.ndarray, y: np.ndarray, folds: list, seed: int) -> dict[str, Quality]:
+    """Pooled out-of-fold R² of LightGBM at low and default capacity, and the gain."""
+    import lightgbm as lgb
+
+    r2 = []
+    for kw in _GBM.values():
+        pred = np.empty_like(y)
+        for train, test in folds:
+            model = lgb.LGBMRegressor(**kw, **_gbm_common(seed)).fit(X[train], y[train])
+            pred[test] = model.predict(X[test])
+        r2.append(float(r2_score(y, pred)))
+    return _gbm_qualities("regression", r2)
+
+
+def _gbm_common(seed: int) -> dict[str, Any]:
+    return {"learning_rate": 0.1, "random_state": seed, "n_jobs": 1, "verbosity": -1}
+
+
+def _gbm_qualities(task_type: str, scores: list[float]) -> dict[str, Quality]:
+    low, default, gain = gbm_names(task_type)
+    return {low: scores[0], default: scores[1], gain: scores[1] - scores[0]}
 
 
 def _reptree_proba(X: np.ndarray, y: np.ndarray, folds: list, seed: int) -> dict[int, np.ndarray]:
@@ -214,11 +273,11 @@ def _knn1_predict(X: np.ndarray, target: np.ndarray, folds: list) -> np.ndarray:
     return out
 
 
-def _folds(y: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def _folds(y: np.ndarray, seed: int, n_folds: int = N_FOLDS) -> list[tuple[np.ndarray, np.ndarray]]:
     """Stratified folds (plain shuffled folds when every class has a single row)."""
-    n_splits = min(N_FOLDS, int(np.bincount(y).max()))
+    n_splits = min(n_folds, int(np.bincount(y).max()))
     if n_splits < 2:
-        cv = KFold(n_splits=min(N_FOLDS, len(y)), shuffle=True, random_state=seed)
+        cv = KFold(n_splits=min(n_folds, len(y)), shuffle=True, random_state=seed)
         return list(cv.split(y))
     cv = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     with warnings.catch_warnings():
@@ -240,13 +299,7 @@ def _oof_proba(
 def _scores(name: str, proba: np.ndarray, y: np.ndarray) -> dict[str, Quality]:
     """ErrRate, Kappa and prevalence-weighted one-vs-rest AUC of pooled predictions."""
     pred = proba.argmax(axis=1)
-    counts = np.bincount(y, minlength=proba.shape[1])
-    if proba.shape[1] == 2:
-        auc = float(roc_auc_score(y, proba[:, 1]))
-    else:
-        present = np.flatnonzero(counts)
-        aucs = [roc_auc_score(y == c, proba[:, c]) for c in present]
-        auc = float(np.average(aucs, weights=counts[present]))
+    auc = _auc(proba, y)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         kappa = float(cohen_kappa_score(y, pred))
@@ -257,17 +310,37 @@ def _scores(name: str, proba: np.ndarray, y: np.ndarray) -> dict[str, Quality]:
     }
 
 
+def _auc(proba: np.ndarray, y: np.ndarray) -> float:
+    """ROC AUC (two classes) or prevalence-weighted one-vs-rest AUC of pooled predictions."""
+    if proba.shape[1] == 2:
+        return float(roc_auc_score(y, proba[:, 1]))
+    counts = np.bincount(y, minlength=proba.shape[1])
+    present = np.flatnonzero(counts)
+    aucs = [roc_auc_score(y == c, proba[:, c]) for c in present]
+    return float(np.average(aucs, weights=counts[present]))
+
+
 def _regression(data: PreparedData, rows: np.ndarray) -> dict[str, Quality]:
     """autometa's regression landmarkers: pooled out-of-fold R² of each regressor."""
     X, y = data.sample_design, data.y_values[rows]
     if np.ptp(y) == 0:
-        return dict.fromkeys(_REGRESSION)
-    cv = KFold(n_splits=min(N_FOLDS, len(y)), shuffle=True, random_state=data.random_state)
+        return dict.fromkeys([*_REGRESSION, *gbm_names("regression")])
+    rs = data.random_state
+    gbm_cv = KFold(n_splits=min(GBM_FOLDS, len(y)), shuffle=True, random_state=rs)
+    with ThreadPoolExecutor(1) as pool:  # LightGBM releases the GIL: overlap it
+        gbm = pool.submit(_gbm_regression, X.astype(np.float32), y, list(gbm_cv.split(X)), rs)
+        out = _cheap_regressors(X, y, rs)
+        return out | gbm.result()
+
+
+def _cheap_regressors(X: np.ndarray, y: np.ndarray, rs: int) -> dict[str, Quality]:
+    """Pooled out-of-fold R² of 1-NN, linear regression, a stump and a depth-3 tree."""
+    cv = KFold(n_splits=min(N_FOLDS, len(y)), shuffle=True, random_state=rs)
     folds = list(cv.split(X))
     out: dict[str, Quality] = {"autometa.kNN1NR2": float(r2_score(y, _knn1_predict(X, y, folds)))}
     for name, make in _REGRESSORS.items():
         pred = np.empty_like(y)
         for train, test in folds:
-            pred[test] = make(data.random_state).fit(X[train], y[train]).predict(X[test])
+            pred[test] = make(rs).fit(X[train], y[train]).predict(X[test])
         out[name] = float(r2_score(y, pred))
     return out

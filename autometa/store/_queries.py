@@ -44,6 +44,14 @@ def metafeatures_frame(conn: Connection) -> pd.DataFrame:
     return shape_metafeatures(_frame(conn, select(m.c.task_id, m.c.name, m.c.value)))
 
 
+def metafeature_names(conn: Connection) -> dict[int, set[str]]:
+    m = s.metafeatures
+    out: dict[int, set[str]] = {}
+    for task_id, name in conn.execute(select(m.c.task_id, m.c.name)):
+        out.setdefault(int(task_id), set()).add(str(name))
+    return out
+
+
 def evaluations_query(
     family: str | None, metric: str | None, task_type: str | None, status: str | None
 ) -> Select[Any]:

@@ -130,6 +130,10 @@ class Store:
         """Wide metafeatures: index ``task_id``, one float column per quality name."""
         return self._read(_queries.metafeatures_frame, "metafeatures_frame")
 
+    def metafeature_names(self) -> dict[int, set[str]]:
+        """Per task id, the quality names stored for it (those with a NULL value too)."""
+        return self._read(_queries.metafeature_names, "metafeature_names")
+
     def configurations_frame(self, family: str | None = None) -> pd.DataFrame:
         """Configurations: index ``config_id``, columns family, params, space_version, hash."""
         return self._read(
