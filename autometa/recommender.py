@@ -277,6 +277,7 @@ class Recommender:
             )
             ranking = _safe_order(ranking, stack)
         safe = set(stack.fallback_order()) if fallback else set()
+        anchor = _default_estimate(family, metric, metafeatures, dataset)
         picks = ranking.head(k)
         recs = []
         for rank, row in enumerate(picks.itertuples(index=False), start=1):
@@ -287,7 +288,9 @@ class Recommender:
                     rank=rank,
                     model=family,
                     params=space.estimator_params(config, dataset.task_type, random_state=0),
-                    predicted_score=_predicted_metric(meta, diag.neighbours, config_id, row.score),
+                    predicted_score=_predicted_metric(
+                        meta, diag.neighbours, config_id, row.score, anchor
+                    ),
                     uncertainty=_finite(getattr(row, "uncertainty", None)),
                     neighbors=_supporting(meta, diag.neighbours, config_id),
                     config=config,
@@ -373,17 +376,45 @@ def _safe_order(ranking: pd.DataFrame, stack: Any) -> pd.DataFrame:
     return ranking.assign(_key=key).sort_values("_key", kind="stable").drop(columns="_key")
 
 
-def _predicted_metric(
-    meta: Any, neighbours: pd.DataFrame, config_id: int, score: Any
+def _default_estimate(
+    family: str, metric: str, metafeatures: pd.Series, dataset: Any
 ) -> float | None:
-    """The expected metric value: the configuration's mean raw score on the nearest tasks
-    that evaluated it (the level-2 score is a normalised rank, not a metric value)."""
+    """This dataset's expected metric for LightGBM's default, from the landmarker that
+    cross-validates it on a subsample: its AUC, or for RMSE std(y) * sqrt(1 - R²)."""
+    if family != "lightgbm" or metric not in ("roc_auc", "rmse"):
+        return None
+    name = "autometa.GBMDefaultAUC" if metric == "roc_auc" else "autometa.GBMDefaultR2"
+    value = _finite(metafeatures.get(name))
+    if value is None or metric == "roc_auc":
+        return value
+    spread = float(np.std(np.asarray(dataset.y, dtype=float)))
+    return spread * float(np.sqrt(max(1.0 - value, 0.0)))
+
+
+def _predicted_metric(
+    meta: Any, neighbours: pd.DataFrame, config_id: int, score: Any, anchor: float | None
+) -> float | None:
+    """The expected metric value of a configuration on this dataset.
+
+    With an ``anchor`` (the library default's estimate on this dataset, see
+    :func:`_default_estimate`): the anchor moved by how the configuration compared with the
+    default on the nearest stored tasks (their mean AUC difference, or geometric-mean RMSE
+    ratio). Otherwise the configuration's mean raw score on those tasks."""
     column = np.flatnonzero(meta.config_ids == config_id)
     rows = meta.tasks.index.get_indexer(neighbours["task_id"])
     rows = rows[rows >= 0]
     if not len(column) or not len(rows):
-        return _finite(score)
+        return anchor if anchor is not None else _finite(score)
     values = meta.scores[rows, column[0]]
+    default = np.flatnonzero(meta.config_ids == meta.default_config_id)
+    if anchor is not None and len(default):
+        base = meta.scores[rows, default[0]]
+        ok = np.isfinite(values) & np.isfinite(base) & (base > 0)
+        if ok.any() and meta.metric == "rmse":
+            return anchor * float(np.exp(np.mean(np.log(values[ok] / base[ok]))))
+        if ok.any():
+            return min(anchor + float(np.mean(values[ok] - base[ok])), 1.0)
+        return anchor
     values = values[np.isfinite(values)]
     return float(values.mean()) if values.size else _finite(score)
 

@@ -40,6 +40,11 @@ def test_recommendations_contract(recommender: Recommender) -> None:
         assert rec.predicted_score is not None and 0.5 <= rec.predicted_score <= 1.0
         assert rec.neighbors and all(n.distance >= 0 for n in rec.neighbors)
         lightgbm.LGBMClassifier(**rec.params)  # accepted as-is
+    # predicted AUC vs this dataset's own cross-validated AUC of the top pick
+    cv = cross_val_score(
+        lightgbm.LGBMClassifier(**result.best.params), X, y, cv=5, scoring="roc_auc"
+    )
+    assert result.best.predicted_score == pytest.approx(cv.mean(), abs=0.01)
     # the stored copy of this very dataset is a neighbour (it is not excluded here)
     names = {n.name for rec in result.recommendations for n in rec.neighbors}
     assert names & {"sklearn/breast_cancer", "keel/wdbc"}
@@ -109,6 +114,15 @@ def test_regression_uses_rmse(recommender: Recommender) -> None:
         r.predicted_score is not None and r.predicted_score > 0 for r in result.recommendations
     )
     lightgbm.LGBMRegressor(**result.best.params).fit(data.data, data.target)
+    # the predicted RMSE is in this dataset's units (anchored on its LightGBM landmarker)
+    cv = -cross_val_score(
+        lightgbm.LGBMRegressor(**result.best.params),
+        data.data,
+        data.target,
+        cv=5,
+        scoring="neg_root_mean_squared_error",
+    ).mean()
+    assert result.best.predicted_score == pytest.approx(cv, rel=0.15)
 
 
 def test_bad_arguments_raise_typed_errors(recommender: Recommender) -> None:
