@@ -379,11 +379,12 @@ def _safe_order(ranking: pd.DataFrame, stack: Any) -> pd.DataFrame:
 def _default_estimate(
     family: str, metric: str, metafeatures: pd.Series, dataset: Any
 ) -> float | None:
-    """This dataset's expected metric for LightGBM's default, from the landmarker that
-    cross-validates it on a subsample: its AUC, or for RMSE std(y) * sqrt(1 - R²)."""
+    """This dataset's expected metric for LightGBM's default, from the high-capacity
+    LightGBM landmarker (the defaults' leaves and learning budget, cross-validated on a
+    subsample): its AUC, or for RMSE std(y) * sqrt(1 - R²)."""
     if family != "lightgbm" or metric not in ("roc_auc", "rmse"):
         return None
-    name = "autometa.GBMDefaultAUC" if metric == "roc_auc" else "autometa.GBMDefaultR2"
+    name = "autometa.GBMHighAUC" if metric == "roc_auc" else "autometa.GBMHighR2"
     value = _finite(metafeatures.get(name))
     if value is None or metric == "roc_auc":
         return value

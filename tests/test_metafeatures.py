@@ -210,8 +210,8 @@ def test_lightgbm_landmarkers_say_whether_capacity_pays():
     X = pd.DataFrame(rng.uniform(-1, 1, size=(1500, 4)), columns=list("abcd"))
     smooth = np.sin(3 * X["a"]) * np.cos(3 * X["b"]) + X["c"] * X["d"]
     q = compute_metafeatures(X, smooth, "regression", groups=["landmarking"])
-    assert q["autometa.GBMDefaultR2"] > 0.9
-    assert q["autometa.GBMGainR2"] == q["autometa.GBMDefaultR2"] - q["autometa.GBMLowR2"] > 0.02
+    assert q["autometa.GBMHighR2"] > 0.9
+    assert q["autometa.GBMGainR2"] == q["autometa.GBMHighR2"] - q["autometa.GBMLowR2"] > 0.02
     # pure noise: the bigger model overfits more
     noise = pd.Series(rng.normal(size=1500))
     q = compute_metafeatures(X, noise, "regression", groups=["landmarking"])
@@ -219,7 +219,7 @@ def test_lightgbm_landmarkers_say_whether_capacity_pays():
     data = load_iris(as_frame=True)
     y = data.target.astype("category")
     q = compute_metafeatures(data.data, y, "multiclass", groups=["landmarking"])
-    assert q["autometa.GBMLowAUC"] > 0.95 and q["autometa.GBMDefaultAUC"] > 0.95
+    assert q["autometa.GBMLowAUC"] > 0.95 and q["autometa.GBMHighAUC"] > 0.95
     assert q == compute_metafeatures(data.data, y, "multiclass", groups=["landmarking"])
 
 
