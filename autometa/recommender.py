@@ -269,13 +269,16 @@ class Recommender:
             )
         fallback = bool(diag.fallback)
         if fallback:
+            order = stack.fallback_order(metafeatures)
+            pair = ["the robust portfolio's first configuration", "the library default"]
+            if order[0] == meta.default_config_id:
+                pair.reverse()
             notes.append(
                 "this dataset is far from the knowledge base or the meta-models disagree "
                 f"(novelty percentile {diag.novelty.percentile:.2f}, disagreement "
-                f"{diag.disagreement:.3f}); recommending the robust portfolio's first "
-                "configuration and the library default first"
+                f"{diag.disagreement:.3f}); recommending {pair[0]} and {pair[1]} first"
             )
-            ranking = _safe_order(ranking, stack)
+            ranking = _safe_order(ranking, order)
         safe = set(stack.fallback_order()) if fallback else set()
         anchor = _default_estimate(family, metric, metafeatures, dataset)
         picks = ranking.head(k)
@@ -368,10 +371,11 @@ def _source(config_id: int, default_id: int | None, safe: set[int]) -> str:
     return "portfolio" if config_id in safe else "stack"
 
 
-def _safe_order(ranking: pd.DataFrame, stack: Any) -> pd.DataFrame:
-    """Fallback order: the robust portfolio's first member, the library default, the rest
-    of the portfolio, then the stack's order."""
-    order = {c: i for i, c in enumerate(stack.fallback_order())}
+def _safe_order(ranking: pd.DataFrame, fallback_order: list[int]) -> pd.DataFrame:
+    """The fallback configurations first (the robust portfolio's first member and the
+    library default, in the order the stack chose for this task, then the rest of the
+    portfolio), then the stack's order."""
+    order = {c: i for i, c in enumerate(fallback_order)}
     key = ranking["config_id"].map(lambda c: order.get(int(c), len(order)))
     return ranking.assign(_key=key).sort_values("_key", kind="stable").drop(columns="_key")
 

@@ -33,6 +33,7 @@ from autometa.meta import (
 )
 from autometa.meta._base import BasePrediction
 from autometa.meta._baselines import DefaultRanker, ModelRanker, NeighbourBest, SingleBest
+from autometa.meta._fallback import FallbackRule, fit_fallback_rule
 from autometa.meta._persist_data import load_metadata
 from autometa.meta.evaluation import outer_folds
 from autometa.meta.persist import (
@@ -326,6 +327,45 @@ def test_fallback_order_and_guarded_ranking(data: Any, stack: StackedMetaLearner
     assert np.array_equal(scores["stack_guarded"][0], scores["stack"][0])
     top = np.argsort(-scores["stack_guarded"][1])[: len(order)]
     assert [int(data.config_ids[i]) for i in top] == order
+
+
+def test_fallback_rule_is_learned_from_the_capacity_landmark() -> None:
+    from autometa.store.knowledge import knowledge_base
+
+    data = build_metadata(knowledge_base(user=False), "lightgbm", "regression")
+    stack_first = 34  # any non-default configuration works; this is the regression single best
+    rule = fit_fallback_rule(data, data.task_ids, stack_first, data.default_config_id)
+    assert rule is not None and rule.feature == "autometa.GBMGainR2"
+    # where more capacity paid on the landmarker, the library default (31 leaves) goes first
+    assert rule.threshold is not None and rule.above and not rule.below
+    gain = data.metafeatures["autometa.GBMGainR2"]
+    cols = [
+        int(np.flatnonzero(data.config_ids == c)[0]) for c in (stack_first, data.default_config_id)
+    ]
+    default_better = data.normalised[:, cols[1]] > data.normalised[:, cols[0]]
+    hits = rule.default_first(data.metafeatures) == default_better
+    assert hits.mean() > max(default_better.mean(), 1 - default_better.mean())  # beats majority
+    assert rule.default_first({"autometa.GBMGainR2": None}).tolist() == [rule.missing]
+    assert rule.default_first(pd.Series({"autometa.GBMGainR2": 1.0})).tolist() == [True]
+    assert len(gain) == len(data.tasks)
+
+
+def test_fallback_rule_reorders_and_persists(
+    data: Any, stack: StackedMetaLearner, tmp_path: Path
+) -> None:
+    assert stack.fallback_rule_ is None  # the synthetic store has no capacity landmark
+    plain = stack.fallback_order()
+    rule = FallbackRule("autometa.GBMGainAUC", 0.0, below=False, above=True, missing=False)
+    try:
+        stack.fallback_rule_ = rule
+        mf = _mf(data, 4)
+        assert stack.fallback_order({**mf, "autometa.GBMGainAUC": -0.1}) == plain
+        order = stack.fallback_order({**mf, "autometa.GBMGainAUC": 0.1})
+        assert order[0] == data.default_config_id and sorted(order) == sorted(plain)
+        loaded = load_stack(save_stack(stack, tmp_path / "ruled"))
+        assert loaded.fallback_rule_ == rule
+    finally:
+        stack.fallback_rule_ = None
 
 
 def test_default_margin_prefers_the_default(data: Any) -> None:

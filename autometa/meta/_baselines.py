@@ -107,7 +107,8 @@ class ModelRanker:
 class StackRanker:
     """The stacked meta-learner's ranking (``<name>``), the same ranking without the
     default margin (``<name>_no_margin``), and what the recommender serves
-    (``<name>_guarded``: tasks that trip the fallback get :meth:`fallback_order` first)."""
+    (``<name>_guarded``: tasks that trip the fallback get their :meth:`fallback_order`
+    first)."""
 
     def __init__(self, name: str = "stack", **params: Any) -> None:
         self.name = name
@@ -127,9 +128,9 @@ class StackRanker:
             stack.default_margin_ = margin
         ranked = -out["order"].astype(float)
         guarded = ranked.copy()
-        first = stack.fallback_order()
-        columns = [int(np.flatnonzero(stack.config_ids_ == c)[0]) for c in first]
         for t in np.flatnonzero(stack.fallback_mask(metafeatures, out)):
+            first = stack.fallback_order(metafeatures.iloc[[t]])
+            columns = [int(np.flatnonzero(stack.config_ids_ == c)[0]) for c in first]
             guarded[t, columns] = ranked.max() + len(columns) - np.arange(len(columns))
         return {
             self.name: ranked,

@@ -23,13 +23,14 @@ import pandas as pd
 
 from autometa.exceptions import MetaModelError
 from autometa.meta._base import MetaModel, ModelState
+from autometa.meta._fallback import FallbackRule
 from autometa.meta._level2 import Level2
 from autometa.meta._persist_data import load_metadata, read_verified, save_metadata, sha256
 from autometa.meta.data import MetaData
 from autometa.meta.stack import StackedMetaLearner
 
 FORMAT = "autometa-metamodel"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the fallback rule
 _JSON, _NPZ, _BOOSTERS = "stack.json", "arrays.npz", "boosters"
 
 
@@ -83,6 +84,7 @@ def save_stack(stack: StackedMetaLearner, directory: str | Path) -> Path:
         "default_margin": stack.default_margin_,
         "margin_curve": stack.margin_curve_.to_dict(orient="list"),
         "disagreement_threshold": _finite(stack.disagreement_threshold_),
+        "fallback_rule": None if stack.fallback_rule_ is None else stack.fallback_rule_.to_dict(),
         "boosters": sorted(boosters),
         "files": files,
     }
@@ -122,6 +124,7 @@ def load_stack(directory: str | Path) -> StackedMetaLearner:
     stack.margin_curve_ = pd.DataFrame(doc["margin_curve"])
     threshold = doc["disagreement_threshold"]
     stack.disagreement_threshold_ = np.inf if threshold is None else float(threshold)
+    stack.fallback_rule_ = FallbackRule.from_dict(doc.get("fallback_rule"))
     return stack
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 
 from autometa.exceptions import MetaModelError
 from autometa.meta._base import Candidates, MetaFeatures, MetaModel
+from autometa.meta._fallback import FallbackRule, fit_fallback_rule
 from autometa.meta._level2 import (
     LEVEL2_KINDS,
     Level2,
@@ -173,6 +174,10 @@ class StackedMetaLearner:
         self.novelty_model_ = next(
             (m for m in self.base_models_ if isinstance(m, NearestTasks)), None
         ) or NearestTasks().fit(data, ids)
+        safe = self.fallback_order()
+        self.fallback_rule_ = (
+            fit_fallback_rule(data, ids, safe[0], self.default_config_id_) if safe else None
+        )
         self.train_task_ids_ = ids
         self.meta_ = {"family": data.family, "task_kind": data.task_kind, "metric": data.metric}
         return self
@@ -292,14 +297,19 @@ class StackedMetaLearner:
         frame["rank"] = out["order"][0] + 1
         return frame.sort_values("rank").reset_index(drop=True)
 
-    def fallback_order(self) -> list[int]:
+    def fallback_order(self, metafeatures: MetaFeatures | None = None) -> list[int]:
         """Configuration ids ranked first when a task falls back: the robust portfolio's
         first member (the lowest mean regret over the training tasks), the library
-        default, then the rest of the portfolio."""
+        default, then the rest of the portfolio. Given one task's ``metafeatures``, the
+        learned :class:`FallbackRule` may put the default before the portfolio member."""
         portfolio = next((m for m in self.base_models_ if isinstance(m, Portfolio)), None)
         members = [int(c) for c in portfolio.member_ids_] if portfolio is not None else []
         default = [] if self.default_config_id_ is None else [int(self.default_config_id_)]
-        return list(dict.fromkeys([*members[:1], *default, *members[1:]]))
+        order = [*members[:1], *default, *members[1:]]
+        rule: FallbackRule | None = getattr(self, "fallback_rule_", None)
+        if metafeatures is not None and rule is not None and rule.default_first(metafeatures)[0]:
+            order = [*default, *members]
+        return list(dict.fromkeys(order))
 
     def fallback_mask(
         self, metafeatures: MetaFeatures, out: dict[str, np.ndarray] | None = None
