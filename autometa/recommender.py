@@ -49,10 +49,23 @@ class Recommendation:
     source: str = "stack"
 
     def estimator(self, task_type: str) -> Any:
-        """A fresh, unfitted estimator with these parameters."""
+        """A fresh, unfitted estimator with these parameters (no preprocessing)."""
         from autometa.spaces import get_space
 
         return get_space(self.model).estimator_class(task_type)(**self.params)
+
+    def pipeline(self, task_type: str, *, n_jobs: int = 1) -> Any:
+        """The estimator as the knowledge base evaluated it: LightGBM and
+        HistGradientBoosting as they are (they read category dtype and NaN), the others in
+        a scikit-learn Pipeline that one-hot encodes categoricals and imputes (and, for
+        ``linear``, scales) numerics."""
+        from autometa.spaces import get_space
+
+        random_state = self.params.get("random_state", 0)
+        space = get_space(self.model)
+        return space.make_estimator(
+            self.config, task_type, random_state=random_state, n_jobs=n_jobs
+        )
 
 
 @dataclass(frozen=True)
@@ -280,7 +293,8 @@ class Recommender:
             )
             ranking = _safe_order(ranking, order)
         safe = set(stack.fallback_order()) if fallback else set()
-        anchor = _default_estimate(family, metric, metafeatures, dataset)
+        anchor = _default_estimate(metric, metafeatures, dataset)
+        reference = _reference_scores(self, family, kind, metric, excluded, meta, anchor)
         picks = ranking.head(k)
         recs = []
         for rank, row in enumerate(picks.itertuples(index=False), start=1):
@@ -292,7 +306,7 @@ class Recommender:
                     model=family,
                     params=space.estimator_params(config, dataset.task_type, random_state=0),
                     predicted_score=_predicted_metric(
-                        meta, diag.neighbours, config_id, row.score, anchor
+                        meta, diag.neighbours, config_id, row.score, anchor, reference
                     ),
                     uncertainty=_finite(getattr(row, "uncertainty", None)),
                     neighbors=_supporting(meta, diag.neighbours, config_id),
@@ -380,13 +394,11 @@ def _safe_order(ranking: pd.DataFrame, fallback_order: list[int]) -> pd.DataFram
     return ranking.assign(_key=key).sort_values("_key", kind="stable").drop(columns="_key")
 
 
-def _default_estimate(
-    family: str, metric: str, metafeatures: pd.Series, dataset: Any
-) -> float | None:
+def _default_estimate(metric: str, metafeatures: pd.Series, dataset: Any) -> float | None:
     """This dataset's expected metric for LightGBM's default, from the high-capacity
     LightGBM landmarker (the defaults' leaves and learning budget, cross-validated on a
     subsample): its AUC, or for RMSE std(y) * sqrt(1 - R²)."""
-    if family != "lightgbm" or metric not in ("roc_auc", "rmse"):
+    if metric not in ("roc_auc", "rmse"):
         return None
     name = "autometa.GBMHighAUC" if metric == "roc_auc" else "autometa.GBMHighR2"
     value = _finite(metafeatures.get(name))
@@ -396,24 +408,53 @@ def _default_estimate(
     return spread * float(np.sqrt(max(1.0 - value, 0.0)))
 
 
+def _reference_scores(
+    recommender: Recommender,
+    family: str,
+    kind: str,
+    metric: str,
+    excluded: frozenset[str],
+    meta: Any,
+    anchor: float | None,
+) -> pd.Series | None:
+    """LightGBM's default's mean score per stored task id: what the anchor estimates, so
+    what every configuration (of any family) is compared with on the nearest tasks."""
+    if anchor is None:
+        return None
+    if family != "lightgbm":
+        try:
+            _, meta = recommender.learner("lightgbm", kind, metric, excluded)
+        except MetaModelError:
+            return None
+    column = np.flatnonzero(meta.config_ids == meta.default_config_id)
+    if not len(column):
+        return None
+    return pd.Series(meta.scores[:, column[0]], index=meta.tasks.index)
+
+
 def _predicted_metric(
-    meta: Any, neighbours: pd.DataFrame, config_id: int, score: Any, anchor: float | None
+    meta: Any,
+    neighbours: pd.DataFrame,
+    config_id: int,
+    score: Any,
+    anchor: float | None,
+    reference: pd.Series | None,
 ) -> float | None:
     """The expected metric value of a configuration on this dataset.
 
-    With an ``anchor`` (the library default's estimate on this dataset, see
-    :func:`_default_estimate`): the anchor moved by how the configuration compared with the
-    default on the nearest stored tasks (their mean AUC difference, or geometric-mean RMSE
-    ratio). Otherwise the configuration's mean raw score on those tasks."""
+    With an ``anchor`` (LightGBM's default's estimate on this dataset, see
+    :func:`_default_estimate`) and that default's ``reference`` scores on the stored tasks:
+    the anchor moved by how the configuration compared with LightGBM's default on the
+    nearest stored tasks (their mean AUC difference, or geometric-mean RMSE ratio).
+    Otherwise the configuration's mean raw score on those tasks."""
     column = np.flatnonzero(meta.config_ids == config_id)
     rows = meta.tasks.index.get_indexer(neighbours["task_id"])
     rows = rows[rows >= 0]
     if not len(column) or not len(rows):
         return anchor if anchor is not None else _finite(score)
     values = meta.scores[rows, column[0]]
-    default = np.flatnonzero(meta.config_ids == meta.default_config_id)
-    if anchor is not None and len(default):
-        base = meta.scores[rows, default[0]]
+    if anchor is not None and reference is not None:
+        base = reference.reindex(meta.tasks.index[rows]).to_numpy(dtype=float)
         ok = np.isfinite(values) & np.isfinite(base) & (base > 0)
         if ok.any() and meta.metric == "rmse":
             return anchor * float(np.exp(np.mean(np.log(values[ok] / base[ok]))))

@@ -106,6 +106,18 @@ def test_tiny_dataset_never_gets_unfillable_leaves(recommender: Recommender) -> 
     assert cross_val_score(best, X, y, cv=3).mean() > 0.85
 
 
+def test_pipeline_is_the_evaluated_estimator(recommender: Recommender) -> None:
+    from sklearn.pipeline import Pipeline
+
+    X, y = _cancer()
+    best = recommender.recommend(X, y, k=1, model="linear").best
+    pipe = best.pipeline("binary")
+    assert isinstance(pipe, Pipeline) and pipe.get_params()["model__C"] == best.params["C"]
+    assert cross_val_score(pipe, X, y, cv=3, scoring="roc_auc").mean() > 0.98  # scaled
+    lgbm = recommender.recommend(X, y, k=1).best.pipeline("binary")
+    assert isinstance(lgbm, lightgbm.LGBMClassifier)
+
+
 def test_regression_uses_rmse(recommender: Recommender) -> None:
     data = load_diabetes(as_frame=True)
     result = recommender.recommend(data.data, data.target, k=3)
@@ -123,6 +135,13 @@ def test_regression_uses_rmse(recommender: Recommender) -> None:
         scoring="neg_root_mean_squared_error",
     ).mean()
     assert result.best.predicted_score == pytest.approx(cv, rel=0.15)
+    # other families are anchored the same way (compared with LightGBM's default)
+    ridge = recommender.recommend(data.data, data.target, k=1, model="linear").best
+    cv = -cross_val_score(
+        ridge.pipeline("regression"), data.data, data.target, cv=5,
+        scoring="neg_root_mean_squared_error",
+    ).mean()  # fmt: skip
+    assert ridge.predicted_score == pytest.approx(cv, rel=0.15)
 
 
 def test_bad_arguments_raise_typed_errors(recommender: Recommender) -> None:
