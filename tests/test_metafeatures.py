@@ -243,6 +243,15 @@ def test_same_keys_whatever_the_data():
         assert all(v is None or (isinstance(v, float) and math.isfinite(v)) for v in q.values())
 
 
+@pytest.mark.parametrize("n", [2, 3, 5])
+def test_tiny_regression_gives_all_keys(n):
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": [np.nan] * n})
+    q = compute_metafeatures(X, pd.Series(rng.normal(size=n)), "regression")
+    assert list(q) == metafeature_names("regression")
+    assert all(v is None or (isinstance(v, float) and math.isfinite(v)) for v in q.values())
+
+
 def test_bool_and_text_columns_are_nominal():
     X, y = _mixed_frame()
     X = X.assign(flag=X["a"] > 0, text=X["d"].astype(str).astype(object))

@@ -125,9 +125,12 @@ def _gbm_regression(X: np.ndarray, y: np.ndarray, folds: list, seed: int) -> dic
     r2 = []
     for kw in _GBM.values():
         pred = np.empty_like(y)
-        for train, test in folds:
-            model = lgb.LGBMRegressor(**kw, **_gbm_common(seed)).fit(X[train], y[train])
-            pred[test] = model.predict(X[test])
+        try:
+            for train, test in folds:
+                model = lgb.LGBMRegressor(**kw, **_gbm_common(seed)).fit(X[train], y[train])
+                pred[test] = model.predict(X[test])
+        except (ValueError, lgb.basic.LightGBMError):  # too few rows to fit
+            return dict.fromkeys(gbm_names("regression"))
         r2.append(float(r2_score(y, pred)))
     return _gbm_qualities("regression", r2)
 
