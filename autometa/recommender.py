@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -152,11 +152,20 @@ class Recommender:
             user store, if it exists).
         shipped: use the shipped snapshot.
         kb: an already loaded knowledge base (Snapshot-like); overrides the two above.
+        progress: told (one line each) about slow first-use work, e.g. fitting a stack.
     """
 
-    def __init__(self, store: str | None = None, *, shipped: bool = True, kb: Any = None) -> None:
+    def __init__(
+        self,
+        store: str | None = None,
+        *,
+        shipped: bool = True,
+        kb: Any = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
         self.store = store
         self.shipped = shipped
+        self.progress = progress
         self._kb = kb
         self._learners: dict[tuple[Any, ...], tuple[Any, Any]] = {}
         self._lock = threading.RLock()  # the knowledge base and each learner load once
@@ -217,12 +226,17 @@ class Recommender:
         family, kind, metric, exclude_groups = key
         if not exclude_groups:  # cached stack and meta-data: the evaluations are not read
             stack, data = persist.load_or_fit_learner(
-                self.kb, family, kind, metric, min_tasks=MIN_TASKS
+                self.kb, family, kind, metric, min_tasks=MIN_TASKS, on_fit=self.progress
             )
         else:
             data = build_metadata(self.kb, family, kind, metric)
             keep = ~data.tasks["group_key"].astype(str).isin(exclude_groups).to_numpy()
             persist.check_task_count(int(keep.sum()), data, MIN_TASKS)
+            if self.progress is not None:
+                self.progress(
+                    f"fitting a one-off {family} meta-learner for {kind} ({metric}) on "
+                    f"{int(keep.sum())} stored tasks (--exclude-self: not cached)"
+                )
             stack = StackedMetaLearner().fit(data, data.task_ids[keep])  # one-off: not cached
         self._learners[key] = (stack, data)
         return self._learners[key]

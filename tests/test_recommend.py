@@ -96,6 +96,18 @@ def test_exclude_self_drops_the_dataset_and_its_group(recommender: Recommender) 
     assert not names & {"sklearn/breast_cancer", "keel/wdbc"}
 
 
+def test_one_off_fit_is_announced() -> None:
+    lines: list[str] = []
+    fresh = Recommender(shipped=True, store="sqlite://", progress=lines.append)
+    data = load_diabetes(as_frame=True)
+    result = fresh.recommend(data.data, data.target, k=1, exclude_self=True)
+    assert lines == [
+        "fitting a one-off lightgbm meta-learner for regression (rmse) on 97 stored tasks "
+        "(--exclude-self: not cached)"
+    ]
+    assert "sklearn/diabetes" not in {n.name for n in result.best.neighbors}
+
+
 def test_tiny_dataset_never_gets_unfillable_leaves(recommender: Recommender) -> None:
     # FLAML's zero-shot picks min_child_samples=53 for a 75-row iris split (their #1247)
     data = load_iris(as_frame=True)
@@ -218,6 +230,22 @@ def test_cli_recommend_json_contract(tmp_path: Path, monkeypatch: pytest.MonkeyP
         lightgbm.LGBMClassifier(**rec["params"])
     bad = CliRunner().invoke(cli, ["recommend", str(path), "--metric", "nope"])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
+def test_cli_says_when_it_fits_on_first_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("AUTOMETA_STORE", f"sqlite:///{tmp_path / 'none.db'}")
+    data = load_diabetes(as_frame=True)
+    path = tmp_path / "diabetes.csv"
+    data.frame.to_csv(path, index=False)
+    args = ["recommend", str(path), "--top", "1", "--format", "json"]
+    first, again = CliRunner().invoke(cli, args), CliRunner().invoke(cli, args)
+    assert first.exit_code == again.exit_code == 0, first.output
+    assert "fitting the lightgbm meta-learner for regression (rmse)" in first.stderr
+    assert str(tmp_path / "cache") in first.stderr and "fitting" not in again.stderr
+    assert json.loads(first.stdout) == json.loads(again.stdout)
 
 
 def test_far_dataset_falls_back_to_the_robust_portfolio(recommender: Recommender) -> None:

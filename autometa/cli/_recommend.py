@@ -73,9 +73,10 @@ def recommend_cmd(
     """
     from autometa.recommender import Recommender
 
-    recommender = Recommender(store=store_url)
-    if not __import__("os").environ.get("NOPF"):
-        recommender.prefetch()  # imports and the knowledge base load while the file is read
+    recommender = Recommender(
+        store=store_url, progress=lambda line: click.echo(f"autometa: {line}", err=True)
+    )
+    recommender.prefetch()  # imports and the knowledge base load while the file is read
     dataset = load_user_dataset(data, target, task, encoding, categorical, numeric)
     result = recommender.recommend(
         dataset, model=model, metric=metric, k=k, exclude_self=exclude_self

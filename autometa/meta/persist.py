@@ -14,7 +14,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -203,11 +203,13 @@ def load_or_fit_learner(
     cache_dir: str | Path | None = None,
     refit: bool = False,
     min_tasks: int = 2,
+    on_fit: Callable[[str], None] | None = None,
     **params: Any,
 ) -> tuple[StackedMetaLearner, MetaData]:
     """Like :func:`load_or_fit`, with the stack's training MetaData (cached beside it, so
     a cached answer never reads the knowledge base's evaluations). MetaModelError when
-    fewer than ``min_tasks`` tasks would train a new stack."""
+    fewer than ``min_tasks`` tasks would train a new stack; ``on_fit`` is told (one line)
+    before a stack is fitted rather than loaded."""
     from autometa.meta.data import DEFAULT_METRICS, build_metadata
 
     metric = metric or DEFAULT_METRICS.get(task_kind, "")
@@ -229,6 +231,11 @@ def load_or_fit_learner(
                 return stack, data
     data = build_metadata(kb, family, task_kind, metric)
     check_task_count(len(data.tasks), data, min_tasks)
+    if on_fit is not None:
+        on_fit(
+            f"fitting the {family} meta-learner for {task_kind} ({metric}) on "
+            f"{len(data.tasks)} stored tasks; done once per knowledge base, cached in {target}"
+        )
     stack = StackedMetaLearner(**params).fit(data)
 
     def write(folder: Path) -> None:
