@@ -33,6 +33,7 @@ from autometa.meta import (
 )
 from autometa.meta._base import BasePrediction
 from autometa.meta._baselines import DefaultRanker, ModelRanker, NeighbourBest, SingleBest
+from autometa.meta._distance import learn_weights
 from autometa.meta._fallback import FallbackRule, fit_fallback_rule
 from autometa.meta._persist_data import load_metadata
 from autometa.meta.evaluation import outer_folds
@@ -224,6 +225,31 @@ def test_nearest_tasks_finds_siblings_and_weights_them(data: Any) -> None:
     pred = model.predict(_mf(data, 4))
     assert {"std", "distance"} <= set(pred.columns)
     assert pred["distance"].iloc[0] == 0.0
+
+
+def test_learned_weights_follow_the_feature_that_orders_the_configurations() -> None:
+    rng = np.random.default_rng(0)
+    n, n_cfg = 60, 12
+    informative, noise = rng.uniform(-2, 2, n), rng.uniform(-2, 2, n)
+    # configurations ranked one way where the informative feature is high, the other way low
+    Y = np.outer(np.tanh(informative), np.linspace(-1, 1, n_cfg)) + rng.normal(0, 0.1, (n, n_cfg))
+    X = np.column_stack([informative, noise])
+    w = learn_weights(X, Y, np.arange(n).astype(str))
+    assert w[0] > 5 * w[1] and w.mean() == pytest.approx(1.0)
+    assert learn_weights(X[:2], Y[:2], np.array(["a", "b"])).tolist() == [1.0, 1.0]  # too few
+
+
+def test_nearest_tasks_weights_auto_and_persistence(data: Any, tmp_path: Path) -> None:
+    with pytest.raises(MetaModelError, match="unknown weights"):
+        NearestTasks(weights="cosine").fit(data)
+    learned = NearestTasks(weights="learned").fit(data)
+    assert learned.weights_ == "learned" and not np.allclose(learned.scale_, 1.0)
+    auto = NearestTasks(weights="auto").fit(data)
+    assert auto.weights_ in ("uniform", "learned")
+    again = MetaModel.from_state(learned.get_state())
+    mf = data.metafeatures.iloc[:5]
+    np.testing.assert_array_equal(again.predict_batch(mf).score, learned.predict_batch(mf).score)
+    assert learned.neighbours(_mf(data, 4), 1)["task_id"].iloc[0] == 4  # itself, at distance 0
 
 
 def test_surrogate_scores_never_evaluated_encodings(data: Any) -> None:

@@ -215,6 +215,12 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def top1_regret(pred: np.ndarray, Y: np.ndarray) -> float:
+    """Mean regret of each task's highest-predicted evaluated candidate."""
+    p = np.where(np.isnan(Y), -np.inf, np.nan_to_num(pred, nan=-1e9))
+    return float(np.mean(1.0 - Y[np.arange(len(Y)), np.argmax(p, axis=1)]))
+
+
 def nan_mean(values: np.ndarray, axis: int) -> np.ndarray:
     """Mean ignoring NaN, NaN where every value is NaN (no warning)."""
     count = (~np.isnan(values)).sum(axis=axis)

@@ -131,12 +131,6 @@ def margin_curve(pred: np.ndarray, Y: np.ndarray, default_pos: int) -> pd.DataFr
     return pd.DataFrame(rows, columns=["margin", "regret", "worse_than_default"])
 
 
-def top1_regret(pred: np.ndarray, Y: np.ndarray) -> float:
-    """Mean regret of each task's highest-predicted evaluated candidate."""
-    p = np.where(np.isnan(Y), -np.inf, np.nan_to_num(pred, nan=-1e9))
-    return float(np.mean(1.0 - Y[np.arange(len(Y)), np.argmax(p, axis=1)]))
-
-
 def choose_margin(curve: pd.DataFrame, max_worse: float, max_regret_increase: float) -> float:
     """Among margins costing at most ``max_regret_increase`` top-1 regret over the best
     one: the smallest meeting ``max_worse``, else the one with the fewest top picks worse

@@ -23,10 +23,13 @@ from autometa.meta._base import (
     MetaModel,
     nan_mean,
     register_model,
+    top1_regret,
 )
+from autometa.meta._distance import learn_weights
 from autometa.meta.data import MetaData
 
 _METRICS = {"l1": "cityblock", "l2": "euclidean"}
+_WEIGHTS = ("uniform", "learned", "auto")
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,10 @@ class NearestTasks(MetaModel):
             qualities; "all" or None: every column covering half the tasks).
         robust: scale by median/IQR without logs (FLAML's zero-shot scaling).
         weighting: "inverse" distance weights or "uniform".
+        weights: of the meta-features in the distance: "uniform", "learned" from which
+            training tasks rank configurations alike (:mod:`autometa.meta._distance`), or
+            "auto": the one with the lower top-1 regret in a 5-fold leave-group-out
+            cross-validation on the training tasks (uniform on a tie).
     """
 
     name = "knn"
@@ -65,22 +72,31 @@ class NearestTasks(MetaModel):
         features: str | Sequence[str] | None = "compact",
         robust: bool = False,
         weighting: str = "inverse",
+        weights: str = "uniform",
     ) -> None:
         self.k = k
         self.metric = metric
         self.features = features
         self.robust = robust
         self.weighting = weighting
+        self.weights = weights
 
     def _fit(self, data: MetaData, rows: np.ndarray, X: np.ndarray, Y: np.ndarray) -> None:
         if self.metric not in _METRICS:
             raise MetaModelError(f"unknown metric {self.metric!r}; valid: {', '.join(_METRICS)}")
         if self.weighting not in ("inverse", "uniform"):
             raise MetaModelError(f"unknown weighting {self.weighting!r}; valid: inverse, uniform")
+        if self.weights not in _WEIGHTS:
+            raise MetaModelError(f"unknown weights {self.weights!r}; valid: {', '.join(_WEIGHTS)}")
+        groups = data.groups(self.train_task_ids_)
+        self.weights_ = self._choose_weights(data) if self.weights == "auto" else self.weights
+        learned = self.weights_ == "learned"
+        self.scale_ = np.sqrt(learn_weights(X, Y, groups)) if learned else np.ones(X.shape[1])
+        X = X * self.scale_
         self.X_ = X
         self.Y_ = Y
         self.names_ = data.tasks["name"].to_numpy()[rows].astype(str)
-        self.groups_ = data.groups(self.train_task_ids_)
+        self.groups_ = groups
         self.config_mean_ = nan_mean(Y, axis=0)
         # each training task's distance to its nearest task of another group
         d = cdist(X, X, _METRICS[self.metric])
@@ -90,9 +106,30 @@ class NearestTasks(MetaModel):
             np.sort(nearest[np.isfinite(nearest)]) if np.isfinite(nearest).any() else np.zeros(1)
         )
 
+    def _choose_weights(self, data: MetaData, n_splits: int = 5) -> str:
+        """ "uniform" or "learned", by inner leave-group-out top-1 regret."""
+        from sklearn.model_selection import GroupKFold
+
+        ids = self.train_task_ids_
+        groups = data.groups(ids)
+        n_splits = min(n_splits, len(np.unique(groups)))
+        if n_splits < 2:
+            return "uniform"
+        folds = list(GroupKFold(n_splits, shuffle=True, random_state=0).split(ids, groups=groups))
+        regret = {}
+        for weights in ("uniform", "learned"):
+            params = {**self.get_params(), "weights": weights}
+            total = 0.0
+            for train, test in folds:
+                model = NearestTasks(**params).fit(data, ids[train])
+                pred = model.predict_batch(data.metafeatures.loc[ids[test]]).score
+                total += top1_regret(pred, data.normalised[data.rows(ids[test])]) * len(test)
+            regret[weights] = total / len(ids)
+        return "learned" if regret["learned"] < regret["uniform"] - 1e-12 else "uniform"
+
     def kneighbors(self, X: np.ndarray, k: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Distances and training-row positions of the ``k`` nearest tasks, nearest first."""
-        d = cdist(np.atleast_2d(X), self.X_, _METRICS[self.metric])
+        d = cdist(np.atleast_2d(X) * self.scale_, self.X_, _METRICS[self.metric])
         k = min(k or self.k, len(self.X_))
         order = np.argsort(d, axis=1, kind="stable")[:, :k]
         return np.take_along_axis(d, order, axis=1), order
@@ -174,9 +211,13 @@ class NearestTasks(MetaModel):
 
     # ------------------------------------------------------------------ persistence
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, str]]:
-        config = {"names": self.names_.tolist(), "groups": self.groups_.tolist()}
+        config = {
+            "names": self.names_.tolist(),
+            "groups": self.groups_.tolist(),
+            "weights": self.weights_,
+        }
         arrays = {"X": self.X_, "Y": self.Y_, "config_mean": self.config_mean_}
-        return config, arrays | {"reference": self.reference_}, {}
+        return config, arrays | {"reference": self.reference_, "scale": self.scale_}, {}
 
     def _set_state(
         self,
@@ -188,3 +229,5 @@ class NearestTasks(MetaModel):
         self.groups_ = np.asarray(config["groups"], dtype=object).astype(str)
         self.X_, self.Y_ = arrays["X"], arrays["Y"]
         self.config_mean_, self.reference_ = arrays["config_mean"], arrays["reference"]
+        self.scale_ = arrays.get("scale", np.ones(self.X_.shape[1]))
+        self.weights_ = config.get("weights", "uniform")

@@ -30,7 +30,7 @@ from autometa.meta.data import MetaData
 from autometa.meta.stack import StackedMetaLearner
 
 FORMAT = "autometa-metamodel"
-FORMAT_VERSION = 2  # 2: the fallback rule
+FORMAT_VERSION = 3  # 2: the fallback rule; 3: learned nearest-task weights
 _JSON, _NPZ, _BOOSTERS = "stack.json", "arrays.npz", "boosters"
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from autometa.exceptions import MetaModelError
-from autometa.meta._base import Candidates, MetaFeatures, MetaModel
+from autometa.meta._base import Candidates, MetaFeatures, MetaModel, top1_regret
 from autometa.meta._fallback import FallbackRule, fit_fallback_rule
 from autometa.meta._level2 import (
     LEVEL2_KINDS,
@@ -26,7 +26,6 @@ from autometa.meta._level2 import (
     group_folds,
     margin_curve,
     similarity_positions,
-    top1_regret,
     train_level2,
     unique_keys,
 )
