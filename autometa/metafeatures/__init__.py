@@ -4,7 +4,8 @@
 >>> qualities["ClassEntropy"]  # doctest: +SKIP
 
 Groups: ``simple``, ``statistical``, ``info_theory`` (OpenML's qualities), ``landmarking``
-(scikit-learn stand-ins for OpenML's Weka landmarkers) and ``derived`` (auto-sklearn's).
+(scikit-learn stand-ins for OpenML's Weka landmarkers, plus autometa's R² and LightGBM
+landmarkers) and ``derived`` (auto-sklearn's).
 Definitions and how they compare with OpenML's values: ``docs/metafeatures.md``.
 """
 
