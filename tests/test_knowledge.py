@@ -73,3 +73,35 @@ def test_store_info_reports_each_part(shipped: Path, tmp_path: Path) -> None:
     assert info["user_store"]["tasks"]["total"] == 1
     assert info["knowledge_base"]["tasks"]["total"] == 3
     assert info["knowledge_base"]["evaluations"]["by_metric"] == {"roc_auc": 15}
+
+
+@pytest.mark.parametrize("loader", ["load_diabetes", "load_wine"])
+def test_shipped_metafeatures_match_what_a_query_computes(loader: str) -> None:
+    """No train/serve skew: the snapshot's qualities of a shipped dataset are exactly what
+    ``compute_metafeatures`` gives for the same data now (a changed definition of any
+    quality, e.g. a landmarker, must come with a recomputed snapshot)."""
+    import warnings
+
+    import numpy as np
+    from sklearn import datasets
+
+    from autometa.data import load_dataset
+    from autometa.metafeatures import compute_metafeatures
+
+    data = getattr(datasets, loader)(as_frame=True)
+    y = data.target
+    if loader != "load_diabetes":  # the corpus stores class names
+        y = y.map(dict(enumerate(data.target_names)))
+    dataset = load_dataset(data.data, y)
+    kb = knowledge_base(user=False)
+    task_ids = kb.tasks.index[kb.tasks["fingerprint"] == dataset.fingerprint]
+    assert len(task_ids) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fresh = compute_metafeatures(dataset.X, dataset.y, dataset.task_type, random_state=0)
+    stored = kb.metafeatures.loc[task_ids[0]]
+    for name, value in fresh.items():
+        if value is None:
+            assert np.isnan(stored.get(name, np.nan)), name
+        else:
+            assert stored[name] == pytest.approx(value, rel=1e-9, abs=1e-12), name
