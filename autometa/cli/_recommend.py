@@ -67,9 +67,16 @@ def recommend_cmd(
 
     Learned from the shipped knowledge base plus your own store. Each recommendation's
     params are accepted as-is by the estimator, e.g. lightgbm.LGBMClassifier(**params).
+    predicted_score is the expected metric on this dataset, in its units; uncertainty is
+    the spread of the meta-models' scores; neighbors are similar stored datasets on which
+    the configuration did well. fallback is true when the dataset is far from the
+    knowledge base or the meta-models disagree: the safe configurations (the library
+    default and the robust portfolio) then come first, and a warning says why.
+
     JSON output: {"task", "model", "metric", "direction", "recommendations": [{"rank",
     "model", "params", "predicted_score", "uncertainty", "neighbors"}], "fallback",
-    "warnings"}.
+    "warnings"}. The first use on a knowledge base fits the meta-learner (about 15 s,
+    announced on stderr) and caches it.
     """
     from autometa.recommender import Recommender
 
