@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from autometa.meta.data import MetaData
+from autometa.meta.data import MetaData, metafeature_frame
 
 GAIN_PREFIX = "autometa.GBMGain"
 MIN_LEAF = 10
@@ -38,7 +38,7 @@ class FallbackRule:
         self, metafeatures: pd.DataFrame | pd.Series | Mapping[str, Any]
     ) -> np.ndarray:
         """Per task (row): does the library default go first?"""
-        frame = _frame(metafeatures)
+        frame = metafeature_frame(metafeatures)
         if self.threshold is None:
             return np.full(len(frame), self.below)
         if self.feature not in frame:
@@ -86,11 +86,3 @@ def fit_fallback_rule(
     below = bool(classes[int(np.argmax(tree.value[tree.children_left[0]]))])
     above = bool(classes[int(np.argmax(tree.value[tree.children_right[0]]))])
     return FallbackRule(feature, float(tree.threshold[0]), below, above, majority)
-
-
-def _frame(metafeatures: pd.DataFrame | pd.Series | Mapping[str, Any]) -> pd.DataFrame:
-    if isinstance(metafeatures, pd.DataFrame):
-        return metafeatures
-    if isinstance(metafeatures, pd.Series):
-        return metafeatures.to_frame().T
-    return pd.DataFrame([dict(metafeatures)])

@@ -138,12 +138,7 @@ class MetaFeatureTransform:
 
     def transform(self, metafeatures: pd.DataFrame | Mapping[str, Any]) -> np.ndarray:
         """Scaled matrix (tasks × columns) of a frame, or a 1-row matrix of one task's dict."""
-        if isinstance(metafeatures, pd.DataFrame):
-            frame = metafeatures
-        elif isinstance(metafeatures, pd.Series):
-            frame = metafeatures.to_frame().T
-        else:
-            frame = pd.DataFrame([{k: _float(v) for k, v in metafeatures.items()}])
+        frame = metafeature_frame(metafeatures)
         raw = frame.reindex(columns=list(self.columns)).to_numpy(dtype=float, copy=True)
         raw[~np.isfinite(raw)] = np.nan
         x = np.where(self.log, _signed_log(raw), raw)
@@ -167,6 +162,16 @@ class MetaFeatureTransform:
             scale=np.asarray(arrays["scale"], dtype=float),
             clip=float(config["clip"]),
         )
+
+
+def metafeature_frame(metafeatures: pd.DataFrame | pd.Series | Mapping[str, Any]) -> pd.DataFrame:
+    """Tasks × qualities: a frame as it is, one task's Series or ``{name: value}`` dict as a
+    one-row frame (None and non-numbers as NaN)."""
+    if isinstance(metafeatures, pd.DataFrame):
+        return metafeatures
+    if isinstance(metafeatures, pd.Series):
+        return metafeatures.to_frame().T
+    return pd.DataFrame([{k: _float(v) for k, v in metafeatures.items()}])
 
 
 def _float(value: Any) -> float:
