@@ -104,7 +104,7 @@ def compute(data: PreparedData) -> dict[str, Quality]:
 
 
 def _gbm_classification(X: np.ndarray, y: np.ndarray, seed: int) -> dict[str, Quality]:
-    """Pooled out-of-fold AUC of LightGBM at low and default capacity, and the gain."""
+    """Pooled out-of-fold AUC of LightGBM at low and high capacity, and the gain."""
     import lightgbm as lgb
 
     folds = _folds(y, seed, GBM_FOLDS)
@@ -119,19 +119,16 @@ def _gbm_classification(X: np.ndarray, y: np.ndarray, seed: int) -> dict[str, Qu
 
 
 def _gbm_regression(X: np.ndarray, y: np.ndarray, folds: list, seed: int) -> dict[str, Quality]:
-    """Pooled out-of-fold R² of LightGBM at low and default capacity, and the gain."""
+    """Pooled out-of-fold R² of LightGBM at low and high capacity, and the gain."""
     import lightgbm as lgb
 
     r2 = []
     for kw in _GBM.values():
-        pred = np.empty_like(y)
+        make = lambda kw=kw: lgb.LGBMRegressor(**kw, **_gbm_common(seed))  # noqa: E731
         try:
-            for train, test in folds:
-                model = lgb.LGBMRegressor(**kw, **_gbm_common(seed)).fit(X[train], y[train])
-                pred[test] = model.predict(X[test])
+            r2.append(float(r2_score(y, _oof_predict(make, X, y, folds))))
         except (ValueError, lgb.basic.LightGBMError):  # too few rows to fit
             return dict.fromkeys(gbm_names("regression"))
-        r2.append(float(r2_score(y, pred)))
     return _gbm_qualities("regression", r2)
 
 
@@ -140,8 +137,8 @@ def _gbm_common(seed: int) -> dict[str, Any]:
 
 
 def _gbm_qualities(task_type: str, scores: list[float]) -> dict[str, Quality]:
-    low, default, gain = gbm_names(task_type)
-    return {low: scores[0], default: scores[1], gain: scores[1] - scores[0]}
+    low, high, gain = gbm_names(task_type)
+    return {low: scores[0], high: scores[1], gain: scores[1] - scores[0]}
 
 
 def _reptree_proba(X: np.ndarray, y: np.ndarray, folds: list, seed: int) -> dict[int, np.ndarray]:
@@ -301,6 +298,16 @@ def _oof_proba(
     return proba
 
 
+def _oof_predict(
+    make: Callable[[], BaseEstimator], X: np.ndarray, y: np.ndarray, folds: list
+) -> np.ndarray:
+    """Out-of-fold predictions of a regressor."""
+    pred = np.empty_like(y)
+    for train, test in folds:
+        pred[test] = make().fit(X[train], y[train]).predict(X[test])
+    return pred
+
+
 def _scores(name: str, proba: np.ndarray, y: np.ndarray) -> dict[str, Quality]:
     """ErrRate, Kappa and prevalence-weighted one-vs-rest AUC of pooled predictions."""
     pred = proba.argmax(axis=1)
@@ -344,8 +351,5 @@ def _cheap_regressors(X: np.ndarray, y: np.ndarray, rs: int) -> dict[str, Qualit
     folds = list(cv.split(X))
     out: dict[str, Quality] = {"autometa.kNN1NR2": float(r2_score(y, _knn1_predict(X, y, folds)))}
     for name, make in _REGRESSORS.items():
-        pred = np.empty_like(y)
-        for train, test in folds:
-            pred[test] = make(rs).fit(X[train], y[train]).predict(X[test])
-        out[name] = float(r2_score(y, pred))
+        out[name] = float(r2_score(y, _oof_predict(lambda m=make: m(rs), X, y, folds)))
     return out
