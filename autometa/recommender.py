@@ -295,8 +295,10 @@ class Recommender:
                 f"skipped configurations whose minimum leaf size does not fit {dataset.n_rows} rows"
             )
         fallback = bool(diag.fallback)
+        safe: set[int] = set()
         if fallback:
             order = stack.fallback_order(metafeatures)
+            safe = set(order)
             pair = ["the robust portfolio's first configuration", "the library default"]
             if order[0] == meta.default_config_id:
                 pair.reverse()
@@ -306,7 +308,6 @@ class Recommender:
                 f"{diag.disagreement:.3f}); recommending {pair[0]} and {pair[1]} first"
             )
             ranking = _safe_order(ranking, order)
-        safe = set(stack.fallback_order()) if fallback else set()
         anchor = default_estimate(metric, metafeatures, dataset)
         lightgbm_meta = lambda: self.learner("lightgbm", kind, metric, excluded)[1]  # noqa: E731
         reference = reference_scores(family, meta, lightgbm_meta, anchor)

@@ -229,5 +229,4 @@ class NearestTasks(MetaModel):
         self.groups_ = np.asarray(config["groups"], dtype=object).astype(str)
         self.X_, self.Y_ = arrays["X"], arrays["Y"]
         self.config_mean_, self.reference_ = arrays["config_mean"], arrays["reference"]
-        self.scale_ = arrays.get("scale", np.ones(self.X_.shape[1]))
-        self.weights_ = config.get("weights", "uniform")
+        self.scale_, self.weights_ = arrays["scale"], config["weights"]

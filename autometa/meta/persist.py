@@ -124,7 +124,7 @@ def load_stack(directory: str | Path) -> StackedMetaLearner:
     stack.margin_curve_ = pd.DataFrame(doc["margin_curve"])
     threshold = doc["disagreement_threshold"]
     stack.disagreement_threshold_ = np.inf if threshold is None else float(threshold)
-    stack.fallback_rule_ = FallbackRule.from_dict(doc.get("fallback_rule"))
+    stack.fallback_rule_ = FallbackRule.from_dict(doc["fallback_rule"])
     return stack
 
 
