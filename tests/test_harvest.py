@@ -213,3 +213,17 @@ def test_read_corpus_rejects_bad_index(tmp_path: Path) -> None:
     bad.write_text("name,path\na,b\n")
     with pytest.raises(HarvestError, match="target"):
         read_corpus(bad)
+
+
+def test_read_corpus_keeps_hash_like_provenance_as_text(tmp_path: Path) -> None:
+    index = tmp_path / "index.csv"
+    index.write_text(
+        "name,path,target,task_type,n_rows,build_key,ratio,flag\n"
+        "a,a.parquet,y,regression,500,15094924684e7048,0.5,true\n"
+        "b,b.parquet,y,regression,600,12e3,1e-05,false\n"
+    )
+    a, b = (entry.provenance for entry in read_corpus(index))
+    # "15094924684e7048" would parse as a float overflowing to inf, which no store can keep
+    assert a == {"n_rows": 500, "build_key": "15094924684e7048", "ratio": 0.5, "flag": True}
+    assert b == {"n_rows": 600, "build_key": "12e3", "ratio": 1e-05, "flag": False}
+    json.dumps([a, b], allow_nan=False)

@@ -36,7 +36,7 @@ from autometa.meta._baselines import DefaultRanker, ModelRanker, NeighbourBest, 
 from autometa.meta._distance import learn_weights
 from autometa.meta._fallback import FallbackRule, fit_fallback_rule
 from autometa.meta._persist_data import load_metadata
-from autometa.meta.evaluation import outer_folds
+from autometa.meta.evaluation import benchmark_loo, outer_folds
 from autometa.meta.persist import (
     kb_checksum,
     load_or_fit,
@@ -495,6 +495,31 @@ def test_loo_benchmark_holds_out_whole_groups(data: Any) -> None:
     assert summary["regret_top1"].between(0, 1).all()
     # the planted size effect is learnable from meta-features, not from a global prior
     assert summary.at["knn", "regret_top1"] < 0.5 * summary.at["single_best", "regret_top1"]
+
+
+def test_loo_unscored_tasks_train_but_are_not_reported(kb: Snapshot, data: Any) -> None:
+    rankers = [DefaultRanker, SingleBest]
+    full = benchmark_loo(
+        kb, task_kinds=["classification"], n_splits=4, rankers=rankers, time_full_fit=False
+    )
+    part = benchmark_loo(
+        kb, task_kinds=["classification"], n_splits=4, rankers=rankers, unscored=r"^synthetic/1\d$"
+    )
+    everything, scored = full.results["classification"], part.results["classification"]
+    names = data.tasks["name"]
+    left_out = set(data.task_ids[names.str.fullmatch(r"synthetic/1\d").to_numpy()])
+    assert len(left_out) == 10
+    assert set(scored["task_id"]) == set(everything["task_id"]) - left_out
+    # same folds and fits: the scored tasks' rows are unchanged, only the others are dropped
+    kept = everything[~everything["task_id"].isin(left_out)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        scored.drop(columns="fit_seconds"), kept.drop(columns="fit_seconds")
+    )
+    facts = part.facts["classification"]
+    assert facts["tasks"] == full.facts["classification"]["tasks"] - 10
+    assert facts["unscored_training_tasks"] == 10
+    assert "not scored" in part.to_markdown()
+    assert 0 <= facts["noise_floor_in_task_selection"] <= 1  # computed on the scored tasks
 
 
 def test_noise_floor_chooses_on_the_other_folds(kb: Snapshot, data: Any) -> None:

@@ -33,6 +33,13 @@ def benchmark_group() -> None:
 @click.option("--seed", default=0, show_default=True, type=int)
 @store_option
 @click.option("--no-shipped", is_flag=True, help="Leave the shipped snapshot out.")
+@click.option(
+    "--unscored",
+    default="^synthetic/",
+    show_default=True,
+    help="Regex on task names: matching tasks train every fold but are not scored "
+    "('' scores every task).",
+)
 @format_option
 @handle_errors
 def loo_cmd(
@@ -43,6 +50,7 @@ def loo_cmd(
     seed: int,
     store_url: str | None,
     no_shipped: bool,
+    unscored: str,
     fmt: str,
 ) -> None:
     """Leave-group-out: train on all other task groups, score picks on the held-out tasks.
@@ -66,6 +74,7 @@ def loo_cmd(
             metric=metric,
             n_splits=splits or None,
             seed=seed,
+            unscored=unscored or None,
             progress=lambda message: (bar.set_postfix_str(message[-40:]), bar.update(1)),
         )
     if fmt == "json":

@@ -93,8 +93,13 @@ def entries_from_files(
 
 
 def _plain(value: str) -> Any:
-    """Provenance values: numbers and JSON literals parsed, everything else kept as text."""
+    """Provenance values: numbers and JSON literals parsed, everything else kept as text.
+
+    Only values that read back as written are parsed, so a hash such as ``15094924684e7048``
+    stays text (not ``inf``) and ``12e3`` stays ``"12e3"``.
+    """
     try:
-        return json.loads(value)
+        parsed = json.loads(value)
     except (ValueError, TypeError):
         return value
+    return parsed if json.dumps(parsed) == value else value

@@ -65,15 +65,20 @@ def paired_check(
     }
 
 
-def in_task_reference(kb: Any, data: MetaData) -> dict[str, float]:
+def in_task_reference(
+    kb: Any, data: MetaData, task_ids: np.ndarray | None = None
+) -> dict[str, float]:
     """Noise floor: regret of choosing each task's configuration by its own evaluations.
 
     For each task and fold k, the configuration with the best mean over the other folds is
     scored on fold k alone (normalised by fold k's best and worst). Meta-learning cannot
     be expected to beat this in-task selection; the default is scored the same way, and
     ``pct_worse_than_default`` is how often the in-task pick scores below it on fold k.
+    ``task_ids`` restricts it to those tasks (default: all of ``data``'s).
     """
     cube = data.direction * _fold_cube(kb, data).unstack("fold")  # back to raw values
+    if task_ids is not None:
+        cube = cube[cube.index.get_level_values("task_id").isin(task_ids)]
     folds = list(cube.columns)
     wide = cube.unstack("config_id")
     regrets: dict[str, list[float]] = {"in_task_selection": [], "default": [], "worse": []}
