@@ -2,10 +2,14 @@
 
     python scripts/bench_loo.py                      # shipped snapshot, lightgbm, both kinds
     python scripts/bench_loo.py --store sqlite:///work_store/kb.db --json loo.json
+    python scripts/bench_loo.py --paired-with OLD_SNAPSHOT_DIR   # what a knowledge-base change did
 
 Each fold of a GroupKFold over group_key (10 folds; --splits 0 = leave one group out)
 trains every method on the other groups and scores its ranking on the held-out tasks'
-stored evaluations. Prints a markdown table per task kind.
+stored evaluations. Prints a markdown table per task kind. With --paired-with, the same
+benchmark also runs on another snapshot (e.g. the previous commit's, via ``git show``) and a
+table gives, per method, the mean over the tasks both score (matched by name) on each side
+and the paired difference with its standard error.
 """
 
 from __future__ import annotations
@@ -16,9 +20,46 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from autometa.meta.data import TASK_KINDS
 from autometa.meta.evaluation import benchmark_loo
 from autometa.store.knowledge import knowledge_base
+from autometa.store.snapshot import read_snapshot
+
+MEASURES = ("regret_top1", "regret_top5", "worse_than_default")
+
+
+def paired_table(old: pd.DataFrame, new: pd.DataFrame) -> str:
+    """Markdown: per method and measure, old mean -> new mean (difference +- SE), paired by
+    task name; ``old``/``new`` are per-task results with a ``name`` column."""
+    both = old.merge(new, on=["name", "method"], suffixes=("_old", "_new"))
+    lines = [
+        f"Paired over {both['name'].nunique()} tasks scored on both sides (new - old):",
+        "",
+        "| method | top-1 regret | best-of-top-5 regret | % worse than default |",
+        "|---|---|---|---|",
+    ]
+    for method, rows in both.groupby("method", sort=False):
+        cells = []
+        for m in MEASURES:
+            scale = 100.0 if m == "worse_than_default" else 1.0
+            a, b = scale * rows[f"{m}_old"], scale * rows[f"{m}_new"]
+            d = b - a
+            se = d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else float("nan")
+            digits = 1 if scale == 100.0 else 4
+            cells.append(
+                f"{a.mean():.{digits}f} -> {b.mean():.{digits}f} "
+                f"({d.mean():+.{digits}f} +- {se:.{digits}f})"
+            )
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _named(report: object, kb: object, kind: str) -> pd.DataFrame:
+    results = report.results[kind]  # type: ignore[attr-defined]
+    return results.merge(kb.tasks[["name"]], left_on="task_id", right_index=True)  # type: ignore[attr-defined]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--store", default=None, help="read this store instead of the snapshot")
     parser.add_argument("--json", default=None, help="also write the results as JSON here")
+    parser.add_argument(
+        "--paired-with",
+        type=Path,
+        default=None,
+        help="snapshot folder to compare with, task by task (e.g. the previous commit's)",
+    )
     parser.add_argument(
         "--unscored",
         default="^synthetic/",
@@ -57,6 +104,22 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{kind}: skipped ({facts['skipped']})")
     if args.json:
         Path(args.json).write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+    if args.paired_with is not None:
+        other = read_snapshot(args.paired_with)
+        before = benchmark_loo(
+            other,
+            args.family,
+            args.kinds,
+            metric=args.metric,
+            n_splits=args.splits or None,
+            seed=args.seed,
+            unscored=args.unscored or None,
+            time_full_fit=False,
+        )
+        for kind in report.results:
+            if kind in before.results:
+                print(f"### {kind}: {args.paired_with} -> this knowledge base\n")
+                print(paired_table(_named(before, other, kind), _named(report, kb, kind)) + "\n")
     return 0
 
 
