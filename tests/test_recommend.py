@@ -102,7 +102,7 @@ def test_one_off_fit_is_announced() -> None:
     data = load_diabetes(as_frame=True)
     result = fresh.recommend(data.data, data.target, k=1, exclude_self=True)
     assert lines == [
-        "fitting a one-off lightgbm meta-learner for regression (rmse) on 97 stored tasks "
+        "fitting a one-off lightgbm meta-learner for regression (rmse) on 121 stored tasks "
         "(--exclude-self: not cached)"
     ]
     assert "sklearn/diabetes" not in {n.name for n in result.best.neighbors}
