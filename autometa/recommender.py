@@ -252,8 +252,15 @@ class Recommender:
         exclude_self: bool = False,
         target: str | None = None,
         task: str | None = None,
+        default_margin: float | None = None,
     ) -> RecommendationResult:
-        """Ranked recommendations for a dataset (a Dataset, DataFrame, arrays or a path)."""
+        """Ranked recommendations for a dataset (a Dataset, DataFrame, arrays or a path).
+
+        ``default_margin`` (0-1, default: the meta-learner's learned margin) is how much
+        the library default's predicted normalised score is raised before ranking: larger
+        values put the default first more often, trading expected gain for fewer
+        recommendations worse than the default (docs/meta.md has the measured trade-off).
+        """
         from autometa.data import load_dataset
         from autometa.metrics import METRIC_DIRECTION
         from autometa.spaces import get_space
@@ -263,6 +270,8 @@ class Recommender:
             dataset = load_dataset(data, y, target=target, task=task)
         if k < 1:
             raise MetaModelError(f"k must be >= 1, got {k}")
+        if default_margin is not None and not 0.0 <= default_margin <= 1.0:
+            raise MetaModelError(f"default_margin must be in [0, 1], got {default_margin}")
         kind = task_kind(dataset.task_type)
         metric = metric or DEFAULT_METRIC[kind]
         if metric not in METRIC_DIRECTION:
@@ -282,7 +291,7 @@ class Recommender:
             notes.append(reason)
         stack, meta = self.learner(family, kind, metric, excluded)
         space = get_space(family)
-        ranking = stack.rank(metafeatures)
+        ranking = stack.rank(metafeatures, default_margin=default_margin)
         diag = stack.diagnose(metafeatures, n_neighbours=10, ranking=ranking)
         ranking = ranking[ranking["config_id"] >= 0]
         configs = self.kb.configurations

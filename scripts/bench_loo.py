@@ -3,6 +3,7 @@
     python scripts/bench_loo.py                      # shipped snapshot, lightgbm, both kinds
     python scripts/bench_loo.py --store sqlite:///work_store/kb.db --json loo.json
     python scripts/bench_loo.py --paired-with OLD_SNAPSHOT_DIR   # what a knowledge-base change did
+    python scripts/bench_loo.py --margins 0,0.1,0.2,0.3          # gain vs safety of the margin
 
 Each fold of a GroupKFold over group_key (10 folds; --splits 0 = leave one group out)
 trains every method on the other groups and scores its ranking on the held-out tasks'
@@ -23,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from autometa.meta._baselines import default_rankers
 from autometa.meta.data import TASK_KINDS
 from autometa.meta.evaluation import benchmark_loo
 from autometa.store.knowledge import knowledge_base
@@ -72,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store", default=None, help="read this store instead of the snapshot")
     parser.add_argument("--json", default=None, help="also write the results as JSON here")
     parser.add_argument(
+        "--margins",
+        default="",
+        help="comma-separated default margins: adds stack_margin<m> rows (e.g. 0,0.1,0.2)",
+    )
+    parser.add_argument(
         "--paired-with",
         type=Path,
         default=None,
@@ -83,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         help="regex on task names: such tasks train but are not scored ('' scores all)",
     )
     args = parser.parse_args(argv)
+    margins = [float(m) for m in args.margins.split(",") if m.strip()]
 
     kb = knowledge_base(args.store, shipped=False) if args.store else knowledge_base(user=False)
     start = time.perf_counter()
@@ -93,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         metric=args.metric,
         n_splits=args.splits or None,
         seed=args.seed,
+        rankers=default_rankers(margins),
         unscored=args.unscored or None,
         progress=lambda line: print(line, file=sys.stderr, flush=True),
     )

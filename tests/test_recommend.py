@@ -89,6 +89,23 @@ def test_recommendations_warm_start_an_optuna_study(recommender: Recommender) ->
     assert study.best_value > 0.97
 
 
+def test_default_margin_trades_gain_for_the_default(recommender: Recommender) -> None:
+    X, y = _cancer()
+    learned = recommender.recommend(X, y, k=3)
+    assert not learned.fallback and learned.best.source != "default"
+    safe = recommender.recommend(X, y, k=3, default_margin=1.0)
+    assert safe.best.source == "default"
+    from autometa.spaces import get_space
+
+    assert safe.best.config == get_space("lightgbm").default("binary")
+    assert safe.best.params["learning_rate"] == 0.1 and safe.best.params["num_leaves"] == 31
+    # margin 0 is the stack without the learned safety margin: never more default-leaning
+    plain = recommender.recommend(X, y, k=1, default_margin=0.0)
+    assert plain.best.source != "default"
+    with pytest.raises(MetaModelError, match="default_margin"):
+        recommender.recommend(X, y, default_margin=1.5)
+
+
 def test_exclude_self_drops_the_dataset_and_its_group(recommender: Recommender) -> None:
     X, y = _cancer()
     result = recommender.recommend(X, y, k=5, exclude_self=True)
@@ -229,6 +246,14 @@ def test_cli_recommend_json_contract(tmp_path: Path, monkeypatch: pytest.MonkeyP
         )
         lightgbm.LGBMClassifier(**rec["params"])
     bad = CliRunner().invoke(cli, ["recommend", str(path), "--metric", "nope"])
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
+    safe = CliRunner().invoke(
+        cli, ["recommend", str(path), "--top", "1", "--format", "json", "--default-margin", "1"]
+    )
+    assert safe.exit_code == 0, safe.output
+    params = json.loads(safe.stdout)["recommendations"][0]["params"]
+    assert (params["learning_rate"], params["num_leaves"], params["n_estimators"]) == (0.1, 31, 100)
+    bad = CliRunner().invoke(cli, ["recommend", str(path), "--default-margin", "1.5"])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
 
 

@@ -6,7 +6,7 @@ A ranker has ``fit(data, train_task_ids)`` and ``scores(metafeatures) -> tasks Ã
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, Self
 
 import numpy as np
@@ -108,10 +108,12 @@ class StackRanker:
     """The stacked meta-learner's ranking (``<name>``), the same ranking without the
     default margin (``<name>_no_margin``), and what the recommender serves
     (``<name>_guarded``: tasks that trip the fallback get their :meth:`fallback_order`
-    first)."""
+    first). ``margins`` adds ``<name>_margin<m>``: the ranking with the default margin set
+    to each m instead of the learned one (the gain-versus-safety trade-off)."""
 
-    def __init__(self, name: str = "stack", **params: Any) -> None:
+    def __init__(self, name: str = "stack", margins: Sequence[float] = (), **params: Any) -> None:
         self.name = name
+        self.margins = tuple(margins)
         self.params = params
 
     def fit(self, data: MetaData, train_task_ids: np.ndarray) -> Self:
@@ -121,26 +123,30 @@ class StackRanker:
     def scores(self, metafeatures: pd.DataFrame) -> dict[str, np.ndarray]:
         stack = self.model_
         out = stack.predict_batch(metafeatures)
-        margin, stack.default_margin_ = stack.default_margin_, 0.0
-        try:
-            plain = stack.predict_batch(metafeatures)["order"]
-        finally:
-            stack.default_margin_ = margin
+        plain = stack.predict_batch(metafeatures, default_margin=0.0)["order"]
         ranked = -out["order"].astype(float)
         guarded = ranked.copy()
         for t in np.flatnonzero(stack.fallback_mask(metafeatures, out)):
             first = stack.fallback_order(metafeatures.iloc[[t]])
             columns = [int(np.flatnonzero(stack.config_ids_ == c)[0]) for c in first]
             guarded[t, columns] = ranked.max() + len(columns) - np.arange(len(columns))
+        swept = {
+            f"{self.name}_margin{m:g}": -stack.predict_batch(metafeatures, default_margin=m)[
+                "order"
+            ].astype(float)
+            for m in self.margins
+        }
         return {
             self.name: ranked,
             f"{self.name}_no_margin": -plain.astype(float),
             f"{self.name}_guarded": guarded,
+            **swept,
         }
 
 
-def default_rankers() -> list[Callable[[], Ranker]]:
-    """Factories of every method in the benchmark table, baselines first."""
+def default_rankers(margins: Sequence[float] = ()) -> list[Callable[[], Ranker]]:
+    """Factories of every method in the benchmark table, baselines first (``margins``:
+    see :class:`StackRanker`)."""
     from autometa.meta.stack import default_base_models
 
     factories: list[Callable[[], Ranker]] = [
@@ -151,5 +157,5 @@ def default_rankers() -> list[Callable[[], Ranker]]:
     ]
     for model in default_base_models():
         factories.append(lambda m=model: ModelRanker(m))
-    factories.append(StackRanker)
+    factories.append(lambda: StackRanker(margins=margins))
     return factories

@@ -249,15 +249,19 @@ class StackedMetaLearner:
 
     # ------------------------------------------------------------------ predict
     def predict_batch(
-        self, metafeatures: MetaFeatures, candidates: Candidates = None
+        self,
+        metafeatures: MetaFeatures,
+        candidates: Candidates = None,
+        default_margin: float | None = None,
     ) -> dict[str, np.ndarray]:
         """Per task × candidate: score (level-2), priority (score + default margin),
         uncertainty (base-model disagreement), order (ranking positions, 0 = first) and
-        the level-2 features."""
+        the level-2 features. ``default_margin`` overrides the learned margin."""
         self._check_fitted()
+        margin = self.default_margin_ if default_margin is None else float(default_margin)
         feats = self._features(self.base_models_, metafeatures, candidates)
         score = self.level2_.predict(feats)
-        priority = score + self.default_margin_ * feats[:, :, -1]
+        priority = score + margin * feats[:, :, -1]
         order = self._order(metafeatures, priority, candidates)
         return {
             "score": score,
@@ -276,12 +280,18 @@ class StackedMetaLearner:
         pool = None if self.pool_ is None else np.isin(idx, self.pool_)
         return similarity_positions(knn, X, priority, idx, self.diversify, pool)
 
-    def rank(self, metafeatures: MetaFeatures, candidates: Candidates = None) -> pd.DataFrame:
+    def rank(
+        self,
+        metafeatures: MetaFeatures,
+        candidates: Candidates = None,
+        default_margin: float | None = None,
+    ) -> pd.DataFrame:
         """One task's candidates, best first: config_id (-1: unknown encoding), score,
-        priority, uncertainty, one column per base prediction, rank (1 = first)."""
+        priority, uncertainty, one column per base prediction, rank (1 = first).
+        ``default_margin`` overrides the learned margin (see :meth:`predict_batch`)."""
         if isinstance(metafeatures, pd.DataFrame) and len(metafeatures) != 1:
             raise MetaModelError(f"rank() takes one task, got {len(metafeatures)} rows")
-        out = self.predict_batch(metafeatures, candidates)
+        out = self.predict_batch(metafeatures, candidates, default_margin)
         idx, _ = self.base_models_[0].resolve(candidates)
         frame = pd.DataFrame(
             {
