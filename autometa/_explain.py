@@ -29,18 +29,54 @@ def finite(value: Any) -> float | None:
     return value if np.isfinite(value) else None
 
 
-def default_estimate(metric: str, metafeatures: pd.Series, dataset: Any) -> float | None:
+#: Metrics the recommender can anchor on this dataset's LightGBM landmarker.
+ANCHORED = ("roc_auc", "rmse", "r2", "mae")
+#: Metrics compared with the default as ratios (errors in the data's units); the other
+#: anchored ones are compared as differences (scores bounded by 1).
+RATIO_METRICS = ("rmse", "mae")
+
+
+def default_estimate(
+    metric: str,
+    metafeatures: pd.Series,
+    dataset: Any,
+    mae_per_rmse: Callable[[], float | None] | None = None,
+) -> float | None:
     """This dataset's expected metric for LightGBM's default, from the high-capacity
     LightGBM landmarker (the defaults' leaves and learning budget, cross-validated on a
-    subsample): its AUC, or for RMSE std(y) * sqrt(1 - R²)."""
-    if metric not in ("roc_auc", "rmse"):
+    subsample): its AUC or R², for RMSE std(y) * sqrt(1 - R²), and for MAE that RMSE times
+    ``mae_per_rmse()`` (the default's MAE / RMSE on similar stored tasks)."""
+    if metric not in ANCHORED:
         return None
     name = "autometa.GBMHighAUC" if metric == "roc_auc" else "autometa.GBMHighR2"
     value = finite(metafeatures.get(name))
-    if value is None or metric == "roc_auc":
+    if value is None or metric in ("roc_auc", "r2"):
         return value
     spread = float(np.std(np.asarray(dataset.y, dtype=float)))
-    return spread * float(np.sqrt(max(1.0 - value, 0.0)))
+    rmse = spread * float(np.sqrt(max(1.0 - value, 0.0)))
+    if metric == "rmse":
+        return rmse
+    ratio = mae_per_rmse() if mae_per_rmse is not None else None
+    return None if ratio is None else rmse * ratio
+
+
+def default_ratio(
+    kb: Any, default_id: int | None, task_ids: Any, num: str, den: str
+) -> float | None:
+    """Geometric mean over ``task_ids`` of LightGBM's default's ``num`` / ``den`` (mean
+    over folds), read from the knowledge base's evaluations."""
+    if default_id is None:
+        return None
+    means = []
+    for metric in (num, den):
+        ev = kb.evaluations_frame(family="lightgbm", metric=metric)
+        ev = ev[(ev["config_id"] == default_id) & ev["task_id"].isin(list(task_ids))]
+        means.append(ev.groupby("task_id")["value"].mean())
+    a, b = means[0].align(means[1], join="inner")
+    ok = (a > 0) & (b > 0)
+    if not ok.any():
+        return None
+    return float(np.exp(np.mean(np.log(a[ok] / b[ok]))))
 
 
 def reference_scores(
@@ -75,7 +111,8 @@ def predicted_metric(
     With an ``anchor`` (LightGBM's default's estimate on this dataset, see
     :func:`default_estimate`) and that default's ``reference`` scores on the stored tasks:
     the anchor moved by how the configuration compared with LightGBM's default on the
-    nearest stored tasks (their mean AUC difference, or geometric-mean RMSE ratio).
+    nearest stored tasks (their mean AUC or R² difference, or geometric-mean RMSE or MAE
+    ratio).
     Otherwise the configuration's mean raw score on those tasks."""
     column = np.flatnonzero(meta.config_ids == config_id)
     rows = meta.tasks.index.get_indexer(neighbours["task_id"])
@@ -85,10 +122,12 @@ def predicted_metric(
     values = meta.scores[rows, column[0]]
     if anchor is not None and reference is not None:
         base = reference.reindex(meta.tasks.index[rows]).to_numpy(dtype=float)
-        ok = np.isfinite(values) & np.isfinite(base) & (base > 0)
-        if ok.any() and meta.metric == "rmse":
-            return anchor * float(np.exp(np.mean(np.log(values[ok] / base[ok]))))
-        if ok.any():
+        ok = np.isfinite(values) & np.isfinite(base)
+        if meta.metric in RATIO_METRICS:
+            ok &= (base > 0) & (values > 0)
+            if ok.any():
+                return anchor * float(np.exp(np.mean(np.log(values[ok] / base[ok]))))
+        elif ok.any():
             return min(anchor + float(np.mean(values[ok] - base[ok])), 1.0)
         return anchor
     values = values[np.isfinite(values)]

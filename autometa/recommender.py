@@ -15,6 +15,7 @@ import pandas as pd
 from autometa._explain import (
     Neighbor,
     default_estimate,
+    default_ratio,
     finite,
     predicted_metric,
     reference_scores,
@@ -317,8 +318,15 @@ class Recommender:
                 f"{diag.disagreement:.3f}); recommending {pair[0]} and {pair[1]} first"
             )
             ranking = _safe_order(ranking, order)
-        anchor = default_estimate(metric, metafeatures, dataset)
         lightgbm_meta = lambda: self.learner("lightgbm", kind, metric, excluded)[1]  # noqa: E731
+        mae_per_rmse = lambda: default_ratio(  # noqa: E731
+            self.kb,
+            (meta if family == "lightgbm" else lightgbm_meta()).default_config_id,
+            diag.neighbours["task_id"],
+            "mae",
+            "rmse",
+        )
+        anchor = default_estimate(metric, metafeatures, dataset, mae_per_rmse)
         reference = reference_scores(family, meta, lightgbm_meta, anchor)
         picks = ranking.head(k)
         recs = []

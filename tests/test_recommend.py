@@ -173,6 +173,20 @@ def test_regression_uses_rmse(recommender: Recommender) -> None:
     assert ridge.predicted_score == pytest.approx(cv, rel=0.15)
 
 
+@pytest.mark.parametrize(
+    ("metric", "scoring", "sign", "tolerance"),
+    [("mae", "neg_mean_absolute_error", -1, {"rel": 0.2}), ("r2", "r2", 1, {"abs": 0.05})],
+)
+def test_predicted_mae_and_r2_are_in_this_datasets_terms(
+    recommender: Recommender, metric: str, scoring: str, sign: int, tolerance: dict
+) -> None:
+    data = load_diabetes(as_frame=True)
+    best = recommender.recommend(data.data, data.target, k=1, metric=metric).best
+    model = lightgbm.LGBMRegressor(**best.params)
+    cv = sign * cross_val_score(model, data.data, data.target, cv=5, scoring=scoring).mean()
+    assert best.predicted_score == pytest.approx(cv, **tolerance)
+
+
 def test_bad_arguments_raise_typed_errors(recommender: Recommender) -> None:
     X, y = _cancer()
     with pytest.raises(MetaModelError, match="metric"):
