@@ -19,6 +19,7 @@ import argparse
 import json
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -93,18 +94,18 @@ def main(argv: list[str] | None = None) -> int:
     margins = [float(m) for m in args.margins.split(",") if m.strip()]
 
     kb = knowledge_base(args.store, shipped=False) if args.store else knowledge_base(user=False)
-    start = time.perf_counter()
-    report = benchmark_loo(
-        kb,
-        args.family,
-        args.kinds,
+    run = partial(
+        benchmark_loo,
+        family=args.family,
+        task_kinds=args.kinds,
         metric=args.metric,
         n_splits=args.splits or None,
         seed=args.seed,
         rankers=default_rankers(margins),
         unscored=args.unscored or None,
-        progress=lambda line: print(line, file=sys.stderr, flush=True),
     )
+    start = time.perf_counter()
+    report = run(kb, progress=lambda line: print(line, file=sys.stderr, flush=True))
     source = args.store or kb.manifest.get("created_at", "shipped snapshot")
     print(f"<!-- knowledge base: {source}; {time.perf_counter() - start:.0f} s -->\n")
     print(report.to_markdown())
@@ -115,16 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.json).write_text(json.dumps(report.to_dict(), indent=2) + "\n")
     if args.paired_with is not None:
         other = read_snapshot(args.paired_with)
-        before = benchmark_loo(
-            other,
-            args.family,
-            args.kinds,
-            metric=args.metric,
-            n_splits=args.splits or None,
-            seed=args.seed,
-            unscored=args.unscored or None,
-            time_full_fit=False,
-        )
+        before = run(other, time_full_fit=False)
         for kind in report.results:
             if kind in before.results:
                 print(f"### {kind}: {args.paired_with} -> this knowledge base\n")
