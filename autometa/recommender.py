@@ -169,6 +169,7 @@ class Recommender:
         self.progress = progress
         self._kb = kb
         self._learners: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+        self._metadata: dict[tuple[Any, ...], Any] = {}  # without a fitted stack
         self._lock = threading.RLock()  # the knowledge base and each learner load once
 
     @property
@@ -213,6 +214,21 @@ class Recommender:
                     f"{exc}; families with {metric} evaluations on {kind} tasks in this "
                     f"knowledge base: {', '.join(present) or 'none'}"
                 ) from exc
+
+    def metadata(self, family: str, kind: str, metric: str) -> Any:
+        """The MetaData of (family, task kind, metric) on the whole knowledge base,
+        without fitting a stack: from a learner already loaded, the stack cache, or built
+        from the evaluations (and kept)."""
+        from autometa.meta import build_metadata, persist
+
+        key = (family, kind, metric, frozenset())
+        with self._lock:
+            if key in self._learners:
+                return self._learners[key][1]
+            if key not in self._metadata:
+                data = persist.cached_metadata(self.kb, family, kind, metric)
+                self._metadata[key] = data or build_metadata(self.kb, family, kind, metric)
+            return self._metadata[key]
 
     def _families(self, kind: str, metric: str) -> list[str]:
         from autometa.meta.data import TASK_KINDS
@@ -318,7 +334,7 @@ class Recommender:
                 f"{diag.disagreement:.3f}); recommending {pair[0]} and {pair[1]} first"
             )
             ranking = _safe_order(ranking, order)
-        lightgbm_meta = lambda: self.learner("lightgbm", kind, metric, excluded)[1]  # noqa: E731
+        lightgbm_meta = lambda: self.metadata("lightgbm", kind, metric)  # noqa: E731
         mae_per_rmse = lambda: default_ratio(  # noqa: E731
             self.kb,
             (meta if family == "lightgbm" else lightgbm_meta()).default_config_id,
@@ -373,14 +389,12 @@ class Recommender:
     ) -> tuple[str, str]:
         """Algorithm selection: the family whose best configurations did best on the
         nearest stored tasks (scores normalised per task across all families)."""
-        from autometa.meta import build_metadata
-
         stack, _ = self.learner("lightgbm", kind, metric, excluded)
         neighbours = stack.diagnose(metafeatures, n_neighbours=10).neighbours
         best: dict[str, pd.Series] = {}
         for family in sorted(set(self.kb.configurations["family"])):
             try:
-                data = build_metadata(self.kb, family, kind, metric)
+                data = self.metadata(family, kind, metric)
             except MetaModelError:
                 continue
             raw = pd.DataFrame(data.scores, index=data.task_ids).reindex(neighbours["task_id"])

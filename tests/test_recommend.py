@@ -287,6 +287,23 @@ def test_cli_says_when_it_fits_on_first_use(
     assert json.loads(first.stdout) == json.loads(again.stdout)
 
 
+def test_other_family_fits_only_its_own_stack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the predicted score's LightGBM reference needs LightGBM's meta-data, not its stack
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    lines: list[str] = []
+    fresh = Recommender(store="sqlite://", progress=lines.append)
+    data = load_diabetes(as_frame=True)
+    result = fresh.recommend(data.data, data.target, k=1, model="random_forest")
+    assert result.best.predicted_score is not None and 40 < result.best.predicted_score < 80
+    assert [line.split(" for ")[0] for line in lines] == [
+        "fitting the random_forest meta-learner"
+    ]
+    folders = [p.name for p in (tmp_path / "cache").rglob("*-regression-rmse-*")]
+    assert len(folders) == 1 and folders[0].startswith("random_forest-")
+
+
 def test_far_dataset_falls_back_to_the_robust_portfolio(recommender: Recommender) -> None:
     rng = np.random.default_rng(0)
     X = pd.DataFrame(rng.lognormal(0, 4, size=(60, 400)), columns=[f"c{i}" for i in range(400)])

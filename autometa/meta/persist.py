@@ -213,10 +213,7 @@ def load_or_fit_learner(
     from autometa.meta.data import DEFAULT_METRICS, build_metadata
 
     metric = metric or DEFAULT_METRICS.get(task_kind, "")
-    full = StackedMetaLearner(**params).get_params()  # defaults count: a new default refits
-    tag = hashlib.sha256(json.dumps(full, sort_keys=True, default=str).encode()).hexdigest()
-    root = Path(cache_dir) if cache_dir is not None else cache_root()
-    target = root / kb_checksum(kb)[:20] / f"{family}-{task_kind}-{metric}-{tag[:8]}"
+    target = _entry(kb, family, task_kind, metric, cache_dir, params)
     if target.is_dir() and not refit:
         try:
             stack = load_stack(target)
@@ -244,6 +241,44 @@ def load_or_fit_learner(
 
     _store(target.parent, write, target)
     return stack, data
+
+
+def cached_metadata(
+    kb: Any,
+    family: str,
+    task_kind: str,
+    metric: str | None = None,
+    *,
+    cache_dir: str | Path | None = None,
+    **params: Any,
+) -> MetaData | None:
+    """The MetaData cached beside a fitted stack for these arguments, or None when no
+    stack was cached (nothing is fitted and the evaluations are not read)."""
+    from autometa.meta.data import DEFAULT_METRICS
+
+    metric = metric or DEFAULT_METRICS.get(task_kind, "")
+    target = _entry(kb, family, task_kind, metric, cache_dir, params)
+    if not target.is_dir():
+        return None
+    try:
+        return load_metadata(target)
+    except MetaModelError:
+        return None
+
+
+def _entry(
+    kb: Any,
+    family: str,
+    task_kind: str,
+    metric: str,
+    cache_dir: str | Path | None,
+    params: dict[str, Any],
+) -> Path:
+    """The cache folder of a stack: knowledge base, family, kind, metric, parameters."""
+    full = StackedMetaLearner(**params).get_params()  # defaults count: a new default refits
+    tag = hashlib.sha256(json.dumps(full, sort_keys=True, default=str).encode()).hexdigest()
+    root = Path(cache_dir) if cache_dir is not None else cache_root()
+    return root / kb_checksum(kb)[:20] / f"{family}-{task_kind}-{metric}-{tag[:8]}"
 
 
 def check_task_count(n_tasks: int, data: MetaData, min_tasks: int) -> None:
