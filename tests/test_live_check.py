@@ -230,3 +230,23 @@ def test_autometa_top1_is_asked_on_each_training_fold(
     monkeypatch.setattr(autometa, "recommend", None, raising=False)
     skipped = lc.run_live_check([task], ["autometa"])
     assert skipped["cells"][task.name] == {} and "autometa" in skipped["notes"]
+
+
+def test_cautious_autometa_asks_for_the_default_margin(
+    lc: ModuleType, tasks: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import autometa
+
+    margins: list[float] = []
+
+    def fake_recommend(
+        X: pd.DataFrame, y: pd.Series, model: str, k: int, default_margin: float
+    ) -> Any:
+        margins.append(default_margin)
+        params = {"n_estimators": 7, "num_leaves": 5}
+        return SimpleNamespace(recommendations=[SimpleNamespace(params=params)])
+
+    monkeypatch.setattr(autometa, "recommend", fake_recommend, raising=False)
+    run = lc.run_live_check([tasks[0]], ["autometa_cautious"])
+    assert run["cells"][tasks[0].name]["autometa_cautious"]["score"] is not None
+    assert margins == [lc.CAUTIOUS_MARGIN] * len(lc.make_folds(tasks[0]))
