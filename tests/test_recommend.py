@@ -297,9 +297,7 @@ def test_other_family_fits_only_its_own_stack(
     data = load_diabetes(as_frame=True)
     result = fresh.recommend(data.data, data.target, k=1, model="random_forest")
     assert result.best.predicted_score is not None and 40 < result.best.predicted_score < 80
-    assert [line.split(" for ")[0] for line in lines] == [
-        "fitting the random_forest meta-learner"
-    ]
+    assert [line.split(" for ")[0] for line in lines] == ["fitting the random_forest meta-learner"]
     folders = [p.name for p in (tmp_path / "cache").rglob("*-regression-rmse-*")]
     assert len(folders) == 1 and folders[0].startswith("random_forest-")
 
