@@ -44,6 +44,7 @@ from autometa.meta.persist import (
     load_stack,
     save_stack,
 )
+from autometa.meta.stack import CAUTIONS
 from autometa.spaces import get_space
 from autometa.store.snapshot import Snapshot
 
@@ -397,6 +398,28 @@ def test_fallback_rule_reorders_and_persists(
 def test_default_margin_prefers_the_default(data: Any) -> None:
     stack = StackedMetaLearner(n_splits=3, default_margin=1.0).fit(data)
     assert stack.rank(_mf(data, 4))["config_id"].iloc[0] == data.default_config_id
+
+
+def test_caution_ranks_by_a_lower_confidence_bound(data: Any, tmp_path: Path) -> None:
+    plain = StackedMetaLearner(n_splits=3, default_margin=0.0).fit(data)
+    careful = StackedMetaLearner(n_splits=3, default_margin=0.0, caution=5.0).fit(data)
+    mf = data.metafeatures
+    a, b = plain.predict_batch(mf), careful.predict_batch(mf)
+    np.testing.assert_allclose(a["priority"], b["priority"])  # the same models and level 2
+    unc = np.nan_to_num(a["uncertainty"], nan=0.0)
+    lcb = np.argmax(a["priority"] - 5.0 * unc, axis=1)
+    assert (np.argmin(b["order"], axis=1) == lcb).all()  # the top pick: the lower bound's
+    assert (np.argmin(a["order"], axis=1) == np.argmax(a["priority"], axis=1)).all()
+    assert (np.argmin(a["order"], axis=1) != lcb).any()  # and it is a different one here
+    for t in range(len(mf)):  # then the ranking without caution, in its order
+        rest = [c for c in np.argsort(a["order"][t]) if c != lcb[t]]
+        assert list(np.argsort(b["order"][t]))[1:] == rest
+    auto = StackedMetaLearner(n_splits=3, caution="auto").fit(data)
+    assert auto.caution_ in CAUTIONS
+    assert auto.caution_regret_[auto.caution_] == min(auto.caution_regret_.values())
+    assert load_stack(save_stack(auto, tmp_path / "m")).caution_ == auto.caution_
+    with pytest.raises(MetaModelError, match="caution"):
+        StackedMetaLearner(n_splits=3, caution="high").fit(data)
 
 
 # ---------------------------------------------------------------------- persistence

@@ -30,7 +30,7 @@ from autometa.meta.data import MetaData
 from autometa.meta.stack import StackedMetaLearner
 
 FORMAT = "autometa-metamodel"
-FORMAT_VERSION = 3  # 2: the fallback rule; 3: learned nearest-task weights
+FORMAT_VERSION = 4  # 2: the fallback rule; 3: learned nearest-task weights; 4: caution
 _JSON, _NPZ, _BOOSTERS = "stack.json", "arrays.npz", "boosters"
 
 
@@ -82,6 +82,7 @@ def save_stack(stack: StackedMetaLearner, directory: str | Path) -> Path:
         "level2_regret": stack.level2_regret_,
         "default_config_id": stack.default_config_id_,
         "default_margin": stack.default_margin_,
+        "caution": stack.caution_,
         "margin_curve": stack.margin_curve_.to_dict(orient="list"),
         "disagreement_threshold": _finite(stack.disagreement_threshold_),
         "fallback_rule": None if stack.fallback_rule_ is None else stack.fallback_rule_.to_dict(),
@@ -121,6 +122,7 @@ def load_stack(directory: str | Path) -> StackedMetaLearner:
     stack.pool_ = arrays.get("stack.pool")
     stack.default_config_id_ = doc["default_config_id"]
     stack.default_margin_ = float(doc["default_margin"])
+    stack.caution_ = float(doc["caution"])
     stack.margin_curve_ = pd.DataFrame(doc["margin_curve"])
     threshold = doc["disagreement_threshold"]
     stack.disagreement_threshold_ = np.inf if threshold is None else float(threshold)

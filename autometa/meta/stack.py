@@ -35,6 +35,9 @@ from autometa.meta.knn import NearestTasks, Novelty
 from autometa.meta.portfolio import Portfolio, greedy_portfolio
 from autometa.meta.surrogate import Surrogate
 
+#: Candidate ``caution`` values for ``caution="auto"`` (units of base-model disagreement).
+CAUTIONS: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0)
+
 
 def default_base_models() -> list[MetaModel]:
     """The base models of a default stack (append more, e.g. a neural meta-learner)."""
@@ -79,6 +82,11 @@ class StackedMetaLearner:
         pool_size: those positions are drawn from a greedy portfolio of this many
             configurations built on the training tasks (complementary by construction);
             0 = from every candidate.
+        caution: the top pick maximises the priority less this many units of the base
+            models' disagreement (``uncertainty``): a lower confidence bound, preferring a
+            configuration the models agree on for the one configuration a user trains;
+            the ranking without it follows (positions 2-5 are for exploration). "auto" picks it
+            from ``CAUTIONS`` by cross-fitted top-1 regret on the training tasks.
         n_estimators, learning_rate, num_leaves: level-2 LightGBM's.
         seed: fold shuffling and LightGBM seed.
         target: what the base and level-2 models learn per task (:func:`training_target`):
@@ -96,6 +104,7 @@ class StackedMetaLearner:
         max_regret_increase: float = 0.0,
         diversify: int = 5,
         pool_size: int = 8,
+        caution: float | str = 0.0,
         n_estimators: int = 100,
         learning_rate: float = 0.05,
         num_leaves: int = 7,
@@ -110,6 +119,7 @@ class StackedMetaLearner:
         self.max_regret_increase = max_regret_increase
         self.diversify = diversify
         self.pool_size = pool_size
+        self.caution = caution
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.num_leaves = num_leaves
@@ -161,8 +171,10 @@ class StackedMetaLearner:
             cross[kind] = pred
         self.level2_regret_ = {k: top1_regret(p, Y) for k, p in cross.items()}
         self.level2_kind_ = min(kinds, key=lambda k: self.level2_regret_[k])
-        pred = cross[self.level2_kind_]
         self.level2_ = self._train(self.level2_kind_, feats, Y)
+        spread = np.nan_to_num(self._disagreement(feats), nan=0.0)
+        self.caution_ = self._choose_caution(cross[self.level2_kind_], spread, Y)
+        pred = cross[self.level2_kind_] - self.caution_ * spread
         d = np.flatnonzero(data.config_ids == data.default_config_id)
         self.margin_curve_ = margin_curve(pred, Y, int(d[0])) if len(d) else pd.DataFrame()
         self.default_margin_ = self._choose_margin()
@@ -228,6 +240,14 @@ class StackedMetaLearner:
             names += [key, *(f"{key}.{e}" for e in model.stack_extras)]
         return [*names, "is_default"]
 
+    def _choose_caution(self, pred: np.ndarray, spread: np.ndarray, Y: np.ndarray) -> float:
+        if not isinstance(self.caution, str):
+            return float(self.caution)
+        if self.caution != "auto":
+            raise MetaModelError(f"caution must be a number or 'auto', got {self.caution!r}")
+        self.caution_regret_ = {z: top1_regret(pred - z * spread, Y) for z in CAUTIONS}
+        return min(CAUTIONS, key=lambda z: self.caution_regret_[z])
+
     def _choose_margin(self) -> float:
         if not isinstance(self.default_margin, str):
             return float(self.default_margin)
@@ -261,12 +281,19 @@ class StackedMetaLearner:
         margin = self.default_margin_ if default_margin is None else float(default_margin)
         feats = self._features(self.base_models_, metafeatures, candidates)
         score = self.level2_.predict(feats)
+        uncertainty = self._disagreement(feats)
         priority = score + margin * feats[:, :, -1]
         order = self._order(metafeatures, priority, candidates)
+        if self.caution_:  # the lower confidence bound's pick first, then the usual ranking
+            lcb = priority - self.caution_ * np.nan_to_num(uncertainty, nan=0.0)
+            first = np.argmax(np.nan_to_num(lcb, nan=-np.inf), axis=1)
+            rows = np.arange(len(order))
+            order = order + (order < order[rows, first][:, None])  # shift those before it
+            order[rows, first] = 0
         return {
             "score": score,
             "priority": priority,
-            "uncertainty": self._disagreement(feats),
+            "uncertainty": uncertainty,
             "order": order,
             "features": feats,
         }
