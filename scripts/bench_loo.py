@@ -4,6 +4,7 @@
     python scripts/bench_loo.py --store sqlite:///work_store/kb.db --json loo.json
     python scripts/bench_loo.py --paired-with OLD_SNAPSHOT_DIR   # what a knowledge-base change did
     python scripts/bench_loo.py --margins 0,0.1,0.2,0.3          # gain vs safety of the margin
+    python scripts/bench_loo.py --stack-param caution=1          # a stack variant
 
 Each fold of a GroupKFold over group_key (10 folds; --splits 0 = leave one group out)
 trains every method on the other groups and scores its ranking on the held-out tasks'
@@ -21,6 +22,7 @@ import sys
 import time
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,6 +62,20 @@ def paired_table(old: pd.DataFrame, new: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def _param(item: str) -> tuple[str, Any]:
+    """``"caution=1.5"`` -> ``("caution", 1.5)``, ``"n_splits=5"`` -> 5; other values stay
+    text (``level2=lgbm``)."""
+    key, sep, value = item.partition("=")
+    if not sep:
+        raise SystemExit(f"--stack-param expects KEY=VALUE, got {item!r}")
+    for kind in (int, float):
+        try:
+            return key.strip(), kind(value)
+        except ValueError:
+            pass
+    return key.strip(), value.strip()
+
+
 def _named(report: object, kb: object, kind: str) -> pd.DataFrame:
     results = report.results[kind]  # type: ignore[attr-defined]
     return results.merge(kb.tasks[["name"]], left_on="task_id", right_index=True)  # type: ignore[attr-defined]
@@ -80,6 +96,13 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated default margins: adds stack_margin<m> rows (e.g. 0,0.1,0.2)",
     )
     parser.add_argument(
+        "--stack-param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a StackedMetaLearner parameter for the stack rows, e.g. caution=1 (repeatable)",
+    )
+    parser.add_argument(
         "--paired-with",
         type=Path,
         default=None,
@@ -92,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     margins = [float(m) for m in args.margins.split(",") if m.strip()]
+    stack_params = dict(_param(item) for item in args.stack_param)
 
     kb = knowledge_base(args.store, shipped=False) if args.store else knowledge_base(user=False)
     run = partial(
@@ -101,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         metric=args.metric,
         n_splits=args.splits or None,
         seed=args.seed,
-        rankers=default_rankers(margins),
+        rankers=default_rankers(margins, **stack_params),
         unscored=args.unscored or None,
     )
     start = time.perf_counter()

@@ -144,9 +144,11 @@ class StackRanker:
         }
 
 
-def default_rankers(margins: Sequence[float] = ()) -> list[Callable[[], Ranker]]:
+def default_rankers(
+    margins: Sequence[float] = (), **stack_params: Any
+) -> list[Callable[[], Ranker]]:
     """Factories of every method in the benchmark table, baselines first (``margins``:
-    see :class:`StackRanker`)."""
+    see :class:`StackRanker`; ``stack_params`` go to the stack)."""
     from autometa.meta.stack import default_base_models
 
     factories: list[Callable[[], Ranker]] = [
@@ -157,5 +159,5 @@ def default_rankers(margins: Sequence[float] = ()) -> list[Callable[[], Ranker]]
     ]
     for model in default_base_models():
         factories.append(lambda m=model: ModelRanker(m))
-    factories.append(lambda: StackRanker(margins=margins))
+    factories.append(lambda: StackRanker(margins=margins, **stack_params))
     return factories
