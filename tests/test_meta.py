@@ -38,6 +38,7 @@ from autometa.meta._fallback import FallbackRule, fit_fallback_rule
 from autometa.meta._persist_data import load_metadata
 from autometa.meta.evaluation import benchmark_loo, outer_folds
 from autometa.meta.persist import (
+    cached_metadata,
     kb_checksum,
     load_or_fit,
     load_or_fit_learner,
@@ -463,6 +464,9 @@ def test_cached_learner_returns_its_metadata_without_reading_evaluations(
     again, cached = load_or_fit_learner(lazy, cache_dir=tmp_path, n_splits=3)
     assert reads == []  # answered from the cache: the evaluations were never loaded
     assert not hasattr(again, "oof_features_")
+    alone = cached_metadata(lazy, "lightgbm", "classification", cache_dir=tmp_path, n_splits=3)
+    assert alone is not None and reads == [] and alone.tasks.equals(data.tasks)
+    assert cached_metadata(lazy, "lightgbm", "classification", cache_dir=tmp_path) is None
     pd.testing.assert_frame_equal(cached.tasks, data.tasks)
     pd.testing.assert_frame_equal(cached.metafeatures, data.metafeatures)
     for name in ("config_ids", "encodings", "scores", "normalised"):
