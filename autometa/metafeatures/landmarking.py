@@ -88,7 +88,7 @@ def compute(data: PreparedData) -> dict[str, Quality]:
     rs = data.random_state
     with ThreadPoolExecutor(1) as pool:  # tree building releases the GIL: overlap the two
         reptree = pool.submit(_reptree_proba, design32, y, folds, rs)
-        gbm = pool.submit(_gbm_classification, design32, y, rs)
+        gbm = pool.submit(_gbm, "binary", design32, y, _folds(y, rs, GBM_FOLDS), rs)
         stump = _oof_proba(
             lambda: DecisionTreeClassifier(max_depth=1, criterion="entropy", random_state=rs),
             design32, y, folds,
@@ -103,40 +103,26 @@ def compute(data: PreparedData) -> dict[str, Quality]:
     return out
 
 
-def _gbm_classification(X: np.ndarray, y: np.ndarray, seed: int) -> dict[str, Quality]:
-    """Pooled out-of-fold AUC of LightGBM at low and high capacity, and the gain."""
+def _gbm(
+    task_type: str, X: np.ndarray, y: np.ndarray, folds: list, seed: int
+) -> dict[str, Quality]:
+    """Pooled out-of-fold AUC (classification) or R² (regression) of LightGBM at low and
+    high capacity, and the gain; None for all three when a fold cannot be fitted."""
     import lightgbm as lgb
 
-    folds = _folds(y, seed, GBM_FOLDS)
-    aucs = []
+    regression = task_type == "regression"
+    cls = lgb.LGBMRegressor if regression else lgb.LGBMClassifier
+    common = {"max_bin": 63, "random_state": seed, "n_jobs": 1, "verbosity": -1}
+    scores = []
     for kw in _GBM.values():
-        make = lambda kw=kw: lgb.LGBMClassifier(**kw, **_gbm_common(seed))  # noqa: E731
+        make = lambda kw=kw: cls(**kw, **common)  # noqa: E731
         try:
-            aucs.append(_auc(_oof_proba(make, X, y, folds), y))
-        except (ValueError, lgb.basic.LightGBMError):  # a training fold with one class
-            return dict.fromkeys(gbm_names("binary"))
-    return _gbm_qualities("binary", aucs)
-
-
-def _gbm_regression(X: np.ndarray, y: np.ndarray, folds: list, seed: int) -> dict[str, Quality]:
-    """Pooled out-of-fold R² of LightGBM at low and high capacity, and the gain."""
-    import lightgbm as lgb
-
-    r2 = []
-    for kw in _GBM.values():
-        make = lambda kw=kw: lgb.LGBMRegressor(**kw, **_gbm_common(seed))  # noqa: E731
-        try:
-            r2.append(float(r2_score(y, _oof_predict(make, X, y, folds))))
-        except (ValueError, lgb.basic.LightGBMError):  # too few rows to fit
-            return dict.fromkeys(gbm_names("regression"))
-    return _gbm_qualities("regression", r2)
-
-
-def _gbm_common(seed: int) -> dict[str, Any]:
-    return {"max_bin": 63, "random_state": seed, "n_jobs": 1, "verbosity": -1}
-
-
-def _gbm_qualities(task_type: str, scores: list[float]) -> dict[str, Quality]:
+            if regression:
+                scores.append(float(r2_score(y, _oof_predict(make, X, y, folds))))
+            else:
+                scores.append(_auc(_oof_proba(make, X, y, folds), y))
+        except (ValueError, lgb.basic.LightGBMError):  # a one-class fold; too few rows
+            return dict.fromkeys(gbm_names(task_type))
     low, high, gain = gbm_names(task_type)
     return {low: scores[0], high: scores[1], gain: scores[1] - scores[0]}
 
@@ -340,7 +326,7 @@ def _regression(data: PreparedData, rows: np.ndarray) -> dict[str, Quality]:
     rs = data.random_state
     gbm_cv = KFold(n_splits=min(GBM_FOLDS, len(y)), shuffle=True, random_state=rs)
     with ThreadPoolExecutor(1) as pool:  # LightGBM releases the GIL: overlap it
-        gbm = pool.submit(_gbm_regression, X.astype(np.float32), y, list(gbm_cv.split(X)), rs)
+        gbm = pool.submit(_gbm, "regression", X.astype(np.float32), y, list(gbm_cv.split(X)), rs)
         out = _cheap_regressors(X, y, rs)
         return out | gbm.result()
 
