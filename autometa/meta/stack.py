@@ -18,7 +18,7 @@ import pandas as pd
 
 from autometa.exceptions import MetaModelError
 from autometa.meta._base import Candidates, MetaFeatures, MetaModel, top1_regret
-from autometa.meta._fallback import FallbackRule, fit_fallback_rule
+from autometa.meta._fallback import fit_fallback_rule
 from autometa.meta._level2 import (
     LEVEL2_KINDS,
     Level2,
@@ -172,14 +172,15 @@ class StackedMetaLearner:
         self.level2_regret_ = {k: top1_regret(p, Y) for k, p in cross.items()}
         self.level2_kind_ = min(kinds, key=lambda k: self.level2_regret_[k])
         self.level2_ = self._train(self.level2_kind_, feats, Y)
-        spread = np.nan_to_num(self._disagreement(feats), nan=0.0)
+        disagreement = self._disagreement(feats)
+        spread = np.nan_to_num(disagreement, nan=0.0)
         self.caution_ = self._choose_caution(cross[self.level2_kind_], spread, Y)
         pred = cross[self.level2_kind_] - self.caution_ * spread
         d = np.flatnonzero(data.config_ids == data.default_config_id)
         self.margin_curve_ = margin_curve(pred, Y, int(d[0])) if len(d) else pd.DataFrame()
         self.default_margin_ = self._choose_margin()
         top = np.argmax(np.where(np.isnan(Y), -np.inf, pred), axis=1)
-        spread = self._disagreement(feats)[np.arange(len(top)), top]
+        spread = disagreement[np.arange(len(top)), top]
         finite = spread[np.isfinite(spread)]
         self.disagreement_threshold_ = float(np.quantile(finite, 0.95)) if finite.size else np.inf
         self.novelty_model_ = next(
@@ -342,8 +343,8 @@ class StackedMetaLearner:
         members = [int(c) for c in portfolio.member_ids_] if portfolio is not None else []
         default = [] if self.default_config_id_ is None else [int(self.default_config_id_)]
         order = [*members[:1], *default, *members[1:]]
-        rule: FallbackRule | None = getattr(self, "fallback_rule_", None)
-        if metafeatures is not None and rule is not None and rule.default_first(metafeatures)[0]:
+        rule = None if metafeatures is None else self.fallback_rule_  # set after fit's call
+        if rule is not None and rule.default_first(metafeatures)[0]:
             order = [*default, *members]
         return list(dict.fromkeys(order))
 
