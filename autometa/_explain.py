@@ -61,22 +61,26 @@ def default_estimate(
 
 
 def default_ratio(
-    kb: Any, default_id: int | None, task_ids: Any, num: str, den: str
+    numerator: pd.Series | None, denominator: pd.Series | None, task_ids: Any
 ) -> float | None:
-    """Geometric mean over ``task_ids`` of LightGBM's default's ``num`` / ``den`` (mean
-    over folds), read from the knowledge base's evaluations."""
-    if default_id is None:
+    """Geometric mean over ``task_ids`` of one default-score series over another (see
+    :func:`default_scores`), e.g. LightGBM's default's MAE / RMSE on the nearest tasks."""
+    if numerator is None or denominator is None:
         return None
-    means = []
-    for metric in (num, den):
-        ev = kb.evaluations_frame(family="lightgbm", metric=metric)
-        ev = ev[(ev["config_id"] == default_id) & ev["task_id"].isin(list(task_ids))]
-        means.append(ev.groupby("task_id")["value"].mean())
-    a, b = means[0].align(means[1], join="inner")
+    a, b = numerator.reindex(task_ids), denominator.reindex(task_ids)
     ok = (a > 0) & (b > 0)
     if not ok.any():
         return None
     return float(np.exp(np.mean(np.log(a[ok] / b[ok]))))
+
+
+def default_scores(meta: Any) -> pd.Series | None:
+    """The library default's mean score per stored task id of a MetaData (None without
+    the default)."""
+    column = np.flatnonzero(meta.config_ids == meta.default_config_id)
+    if not len(column):
+        return None
+    return pd.Series(meta.scores[:, column[0]], index=meta.tasks.index)
 
 
 def reference_scores(
@@ -92,10 +96,7 @@ def reference_scores(
             meta = lightgbm_meta()
         except MetaModelError:
             return None
-    column = np.flatnonzero(meta.config_ids == meta.default_config_id)
-    if not len(column):
-        return None
-    return pd.Series(meta.scores[:, column[0]], index=meta.tasks.index)
+    return default_scores(meta)
 
 
 def predicted_metric(

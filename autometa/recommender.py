@@ -16,6 +16,7 @@ from autometa._explain import (
     Neighbor,
     default_estimate,
     default_ratio,
+    default_scores,
     finite,
     predicted_metric,
     reference_scores,
@@ -336,11 +337,9 @@ class Recommender:
             ranking = _safe_order(ranking, order)
         lightgbm_meta = lambda: self.metadata("lightgbm", kind, metric)  # noqa: E731
         mae_per_rmse = lambda: default_ratio(  # noqa: E731
-            self.kb,
-            (meta if family == "lightgbm" else lightgbm_meta()).default_config_id,
+            default_scores(self.metadata("lightgbm", kind, "mae")),
+            default_scores(self.metadata("lightgbm", kind, "rmse")),
             diag.neighbours["task_id"],
-            "mae",
-            "rmse",
         )
         anchor = default_estimate(metric, metafeatures, dataset, mae_per_rmse)
         reference = reference_scores(family, meta, lightgbm_meta, anchor)
