@@ -29,7 +29,8 @@ import pandas as pd
 
 from autometa.meta._baselines import default_rankers
 from autometa.meta.data import TASK_KINDS
-from autometa.meta.evaluation import benchmark_loo
+from autometa.meta.evaluation import LooReport, benchmark_loo
+from autometa.meta.stack import StackedMetaLearner
 from autometa.store.knowledge import knowledge_base
 from autometa.store.snapshot import read_snapshot
 
@@ -76,9 +77,9 @@ def _param(item: str) -> tuple[str, Any]:
     return key.strip(), value.strip()
 
 
-def _named(report: object, kb: object, kind: str) -> pd.DataFrame:
-    results = report.results[kind]  # type: ignore[attr-defined]
-    return results.merge(kb.tasks[["name"]], left_on="task_id", right_index=True)  # type: ignore[attr-defined]
+def _named(report: LooReport, kb: Any, kind: str) -> pd.DataFrame:
+    """The report's per-task rows of ``kind`` with each task's name (to pair by)."""
+    return report.results[kind].merge(kb.tasks[["name"]], left_on="task_id", right_index=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,6 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     margins = [float(m) for m in args.margins.split(",") if m.strip()]
     stack_params = dict(_param(item) for item in args.stack_param)
+    try:
+        StackedMetaLearner(**stack_params)
+    except TypeError as exc:
+        raise SystemExit(f"--stack-param: {exc}") from None
 
     kb = knowledge_base(args.store, shipped=False) if args.store else knowledge_base(user=False)
     run = partial(
