@@ -42,6 +42,9 @@ def test_benchmark_loo_json(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_benchmark_loo_bad_family_is_one_line() -> None:
     result = CliRunner().invoke(cli, ["benchmark", "loo", "--model", "svm", "--splits", "3"])
     assert result.exit_code == 2 and "Traceback" not in result.output
+    bad = CliRunner().invoke(cli, ["benchmark", "loo", "--unscored", "[", "--splits", "3"])
+    assert bad.exit_code == 2 and "not a regular expression" in bad.output
+    assert "Traceback" not in bad.output
 
 
 def test_paired_table_pairs_tasks_by_name() -> None:

@@ -238,8 +238,12 @@ def _scored_ids(data: MetaData, unscored: str | None) -> np.ndarray:
     """Task ids the report scores: all, less names matching ``unscored``."""
     if not unscored:
         return data.task_ids
+    try:
+        pattern = re.compile(unscored)
+    except re.error as exc:
+        raise MetaModelError(f"unscored: not a regular expression {unscored!r} ({exc})") from exc
     names = data.tasks["name"].astype(str)
-    return data.task_ids[~names.str.contains(re.compile(unscored)).to_numpy()]
+    return data.task_ids[~names.str.contains(pattern).to_numpy()]
 
 
 def _fact_lines(facts: dict[str, Any]) -> list[str]:
