@@ -501,6 +501,25 @@ def test_load_or_fit_caches_by_knowledge_base(
     assert kb_checksum(_synthetic_kb(seed=1)) != kb_checksum(kb)
 
 
+def test_kb_checksum_of_a_store_read_is_computed_once() -> None:
+    def read() -> Snapshot:
+        kb = _synthetic_kb(seed=2)
+        kb.manifest = {"source": "sqlite:///user.db"}  # a store: hashed from its frames
+        return kb
+
+    kb = read()
+    reads = []
+
+    def evaluations() -> pd.DataFrame:
+        reads.append(1)
+        return read().evaluations
+
+    kb._evaluations = evaluations
+    first = kb_checksum(kb)
+    assert kb_checksum(kb) == first and len(reads) == 1
+    assert kb_checksum(read()) == first  # a new read of the same content
+
+
 # ---------------------------------------------------------------------- benchmark
 def test_loo_benchmark_holds_out_whole_groups(data: Any) -> None:
     folds = outer_folds(data, 4, 0)

@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from autometa.meta._level2 import Level2
 from autometa.meta._persist_data import load_metadata, read_verified, save_metadata, sha256
 from autometa.meta.data import MetaData
 from autometa.meta.stack import StackedMetaLearner
+from autometa.store.snapshot import Snapshot
 
 FORMAT = "autometa-metamodel"
 FORMAT_VERSION = 4  # 2: the fallback rule; 3: learned nearest-task weights; 4: caution
@@ -158,7 +160,18 @@ def cache_root() -> Path:
 
 def kb_checksum(kb: Any) -> str:
     """Identity of a knowledge base's content: the sha256s in its manifest(s); a source
-    without them (a live store) is hashed from its frames."""
+    without them (a live store) is hashed from its frames, once per (read-only) object."""
+    if not isinstance(kb, Snapshot):
+        return _checksum(kb)
+    if kb not in _CHECKSUMS:
+        _CHECKSUMS[kb] = _checksum(kb)
+    return _CHECKSUMS[kb]
+
+
+_CHECKSUMS: weakref.WeakKeyDictionary[Snapshot, str] = weakref.WeakKeyDictionary()
+
+
+def _checksum(kb: Any) -> str:
     digest = hashlib.sha256()
     leaves = _leaf_manifests(kb.manifest)
     if leaves and all("files" in m for m in leaves):
