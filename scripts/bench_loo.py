@@ -5,6 +5,7 @@
     python scripts/bench_loo.py --paired-with OLD_SNAPSHOT_DIR   # what a knowledge-base change did
     python scripts/bench_loo.py --margins 0,0.1,0.2,0.3          # gain vs safety of the margin
     python scripts/bench_loo.py --stack-param caution=1          # a stack variant
+    python scripts/bench_loo.py --candidate-model lowrank        # stack with a new base model
 
 Each fold of a GroupKFold over group_key (10 folds; --splits 0 = leave one group out)
 trains every method on the other groups and scores its ranking on the held-out tasks'
@@ -27,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from autometa.meta import MODEL_REGISTRY
 from autometa.meta._baselines import default_rankers
 from autometa.meta.data import TASK_KINDS
 from autometa.meta.evaluation import LooReport, benchmark_loo
@@ -104,6 +106,13 @@ def main(argv: list[str] | None = None) -> int:
         help="a StackedMetaLearner parameter for the stack rows, e.g. caution=1 (repeatable)",
     )
     parser.add_argument(
+        "--candidate-model",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a registered base model to try: its own row and a stack+NAME stack (repeatable)",
+    )
+    parser.add_argument(
         "--paired-with",
         type=Path,
         default=None,
@@ -121,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         StackedMetaLearner(**stack_params)
     except TypeError as exc:
         raise SystemExit(f"--stack-param: {exc}") from None
+    unknown = [n for n in args.candidate_model if n not in MODEL_REGISTRY]
+    if unknown:
+        raise SystemExit(f"--candidate-model: unknown {unknown}; known: {sorted(MODEL_REGISTRY)}")
+    extra = [MODEL_REGISTRY[n]() for n in args.candidate_model]
 
     kb = knowledge_base(args.store, shipped=False) if args.store else knowledge_base(user=False)
     run = partial(
@@ -130,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         metric=args.metric,
         n_splits=args.splits or None,
         seed=args.seed,
-        rankers=default_rankers(margins, **stack_params),
+        rankers=default_rankers(margins, extra, **stack_params),
         unscored=args.unscored or None,
     )
     start = time.perf_counter()

@@ -18,6 +18,7 @@ import pytest
 
 from autometa.exceptions import MetaModelError
 from autometa.meta import (
+    LatentFactors,
     MetaFeatureTransform,
     MetaModel,
     NearestTasks,
@@ -196,6 +197,7 @@ BASE_MODELS = [
     Surrogate(n_estimators=100, min_child_samples=5),
     Portfolio(),
     PortfolioClassifier(n_members=4, min_child_samples=3),
+    LatentFactors(n_components=3, min_child_samples=3),
 ]
 
 
@@ -267,6 +269,33 @@ def test_surrogate_scores_never_evaluated_encodings(data: Any) -> None:
     assert list(known["config_id"]) == list(data.config_ids[:2])
     with pytest.raises(MetaModelError, match="unknown configuration id"):
         knn.predict(_mf(data, 4), [999])
+
+
+def test_latent_factors_find_the_planted_factor_and_persist(
+    kb: Snapshot, data: Any, tmp_path: Path
+) -> None:
+    train = data.task_ids[data.groups() != "g0"]
+    model = LatentFactors(n_components=3, min_child_samples=3).fit(data, train)
+    params = kb.configurations_frame("lightgbm")["params"]
+    trees = np.log([params[c]["n_estimators"] for c in data.config_ids])
+    # planted: large tasks gain with log(n_estimators), small ones lose, so the first
+    # configuration factor follows the number of trees and the loadings split by size
+    assert abs(np.corrcoef(model.components_[0], trees)[0, 1]) > 0.8
+    large = data.metafeatures.loc[train, "NumberOfInstances"] > 2000
+    X = model.transform_.transform(data.metafeatures.loc[train])
+    first = model.loadings(X)[:, 0]
+    assert np.sign(first[large].mean()) != np.sign(first[~large].mean())
+    enc = np.vstack([data.encodings[:2], data.encodings[0] + 0.123])
+    pred = model.predict(_mf(data, int(train[0])), enc)
+    assert pred["config_id"].tolist()[-1] == -1 and np.isnan(pred["score"].iloc[-1])
+    assert pred["score"].iloc[:2].notna().all()
+    stack = StackedMetaLearner(n_splits=3, base_models=[NearestTasks(k=5), model.clone()])
+    stack.fit(data, train)
+    loaded = load_stack(save_stack(stack, tmp_path / "lowrank"))
+    mf = data.metafeatures.iloc[:5]
+    np.testing.assert_array_equal(
+        stack.predict_batch(mf)["score"], loaded.predict_batch(mf)["score"]
+    )
 
 
 def test_greedy_portfolio_objective_decreases() -> None:

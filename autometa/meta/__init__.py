@@ -32,6 +32,7 @@ from autometa.meta.evaluation import (
     summarise,
 )
 from autometa.meta.knn import NearestTasks, Novelty
+from autometa.meta.lowrank import LatentFactors
 from autometa.meta.persist import (
     kb_checksum,
     load_or_fit,
@@ -48,6 +49,7 @@ __all__ = [
     "MODEL_REGISTRY",
     "TASK_KINDS",
     "BasePrediction",
+    "LatentFactors",
     "LooReport",
     "MetaData",
     "MetaFeatureTransform",

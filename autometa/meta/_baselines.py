@@ -145,10 +145,14 @@ class StackRanker:
 
 
 def default_rankers(
-    margins: Sequence[float] = (), **stack_params: Any
+    margins: Sequence[float] = (),
+    extra_models: Sequence[MetaModel] = (),
+    **stack_params: Any,
 ) -> list[Callable[[], Ranker]]:
     """Factories of every method in the benchmark table, baselines first (``margins``:
-    see :class:`StackRanker`; ``stack_params`` go to the stack)."""
+    see :class:`StackRanker`; ``stack_params`` go to the stack). Each of ``extra_models``
+    (candidate base models) adds its own row and a ``stack+<name>`` stack with it added
+    to the default base models, to compare with the plain stack in the same run."""
     from autometa.meta.stack import default_base_models
 
     factories: list[Callable[[], Ranker]] = [
@@ -157,7 +161,14 @@ def default_rankers(
         lambda: NeighbourBest("flaml"),
         lambda: NeighbourBest("autosklearn"),
     ]
-    for model in default_base_models():
+    for model in [*default_base_models(), *extra_models]:
         factories.append(lambda m=model: ModelRanker(m))
     factories.append(lambda: StackRanker(margins=margins, **stack_params))
+    for model in extra_models:
+        bases = [*default_base_models(), model.clone()]
+        factories.append(
+            lambda m=model, b=bases: StackRanker(  # type: ignore[misc]
+                f"stack+{m.name}", margins, base_models=b, **stack_params
+            )
+        )
     return factories
