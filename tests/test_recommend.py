@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_iris
 from sklearn.model_selection import cross_val_score
 
 import autometa
@@ -27,6 +27,14 @@ def recommender() -> Recommender:
 def _cancer() -> tuple[pd.DataFrame, pd.Series]:
     data = load_breast_cancer(as_frame=True)
     return data.data, data.target.map(dict(enumerate(data.target_names)))
+
+
+def _digits_low_high() -> tuple[pd.DataFrame, pd.Series]:
+    """Digits 0-4 against 5-9 (1,797 rows, binary): the meta-models agree on it, so no
+    fallback (breast cancer trips the disagreement guard since the third Rdatasets pass)."""
+    data = load_digits(as_frame=True)
+    X = data.data.loc[:, data.data.nunique() > 1]
+    return X, (data.target >= 5).map({False: "low", True: "high"})
 
 
 def test_recommendations_contract(recommender: Recommender) -> None:
@@ -90,7 +98,7 @@ def test_recommendations_warm_start_an_optuna_study(recommender: Recommender) ->
 
 
 def test_default_margin_trades_gain_for_the_default(recommender: Recommender) -> None:
-    X, y = _cancer()
+    X, y = _digits_low_high()
     learned = recommender.recommend(X, y, k=3)
     assert not learned.fallback and learned.best.source != "default"
     safe = recommender.recommend(X, y, k=3, default_margin=1.0)
