@@ -12,10 +12,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import lightgbm as lgb
 import numpy as np
 
-from autometa.meta._base import BasePrediction, MetaModel, lgb_params, nan_mean, register_model
+from autometa.meta._base import BasePrediction, MetaModel, nan_mean, register_model
+from autometa.meta._columns import (
+    column_params,
+    columns_from_state,
+    columns_state,
+    fit_columns,
+    predict_columns,
+)
 from autometa.meta.data import MetaData
 from autometa.meta.portfolio import greedy_portfolio
 
@@ -53,24 +59,13 @@ class PortfolioClassifier(MetaModel):
 
     def _fit(self, data: MetaData, rows: np.ndarray, X: np.ndarray, Y: np.ndarray) -> None:
         self.members_, _ = greedy_portfolio(Y, self.n_members)
-        params = lgb_params(
-            objective="regression",
-            learning_rate=self.learning_rate,
-            num_leaves=self.num_leaves,
-            min_data_in_leaf=self.min_child_samples,
-            feature_fraction=0.7,
-            lambda_l2=1.0,
-            seed=self.seed,
-        )
-        self.boosters_: list[lgb.Booster | None] = []
         self.fallback_ = nan_mean(Y[:, self.members_], axis=0)
-        for j in self.members_:
-            ok = np.isfinite(Y[:, j])
-            if ok.sum() < 2 * self.min_child_samples:
-                self.boosters_.append(None)  # too few tasks: predict the training mean
-                continue
-            train = lgb.Dataset(X[ok], Y[ok, j])
-            self.boosters_.append(lgb.train(params, train, num_boost_round=self.n_estimators))
+        params = column_params(
+            self.learning_rate, self.num_leaves, self.min_child_samples, self.seed
+        )
+        self.boosters_ = fit_columns(
+            X, Y[:, self.members_], params, self.n_estimators, 2 * self.min_child_samples
+        )
 
     @property
     def member_ids_(self) -> np.ndarray:
@@ -78,11 +73,7 @@ class PortfolioClassifier(MetaModel):
 
     def member_scores(self, X: np.ndarray) -> np.ndarray:
         """Predicted normalised score of each member (tasks × members)."""
-        cols = [
-            np.full(len(X), self.fallback_[m]) if b is None else b.predict(X)
-            for m, b in enumerate(self.boosters_)
-        ]
-        return np.column_stack(cols) if cols else np.empty((len(X), 0))
+        return predict_columns(self.boosters_, X, self.fallback_)
 
     def _predict(self, X: np.ndarray, idx: np.ndarray, enc: np.ndarray) -> BasePrediction:
         scores = self.member_scores(X)
@@ -94,9 +85,8 @@ class PortfolioClassifier(MetaModel):
         return BasePrediction(out)
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, str]]:
-        boosters = {f"member{j}": b.model_to_string() for j, b in enumerate(self.boosters_) if b}
-        config = {"n_fitted": len(self.boosters_)}
-        return config, {"members": self.members_, "fallback": self.fallback_}, boosters
+        n, boosters = columns_state(self.boosters_, "member")
+        return {"n_fitted": n}, {"members": self.members_, "fallback": self.fallback_}, boosters
 
     def _set_state(
         self,
@@ -106,7 +96,4 @@ class PortfolioClassifier(MetaModel):
     ) -> None:
         self.members_ = np.asarray(arrays["members"], dtype=int)
         self.fallback_ = arrays["fallback"]
-        self.boosters_ = [
-            lgb.Booster(model_str=boosters[f"member{j}"]) if f"member{j}" in boosters else None
-            for j in range(int(config["n_fitted"]))
-        ]
+        self.boosters_ = columns_from_state(int(config["n_fitted"]), boosters, "member")

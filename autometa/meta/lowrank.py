@@ -15,10 +15,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import lightgbm as lgb
 import numpy as np
 
-from autometa.meta._base import BasePrediction, MetaModel, lgb_params, nan_mean, register_model
+from autometa.meta._base import BasePrediction, MetaModel, nan_mean, register_model
+from autometa.meta._columns import (
+    column_params,
+    columns_from_state,
+    columns_state,
+    fit_columns,
+    predict_columns,
+)
 from autometa.meta.data import MetaData
 
 
@@ -62,27 +68,17 @@ class LatentFactors(MetaModel):
         self.mean_ = mean
         self.components_ = vt[:keep]
         loadings = centred @ self.components_.T
-        params = lgb_params(
-            objective="regression",
-            learning_rate=self.learning_rate,
-            num_leaves=self.num_leaves,
-            min_data_in_leaf=self.min_child_samples,
-            feature_fraction=0.7,
-            lambda_l2=1.0,
-            seed=self.seed,
+        params = column_params(
+            self.learning_rate, self.num_leaves, self.min_child_samples, self.seed
         )
-        self.boosters_: list[lgb.Booster | None] = []
-        for j in range(keep):
-            if len(X) < 2 * self.min_child_samples:
-                self.boosters_.append(None)  # too few tasks: the mean loading (0)
-                continue
-            train = lgb.Dataset(X, loadings[:, j])
-            self.boosters_.append(lgb.train(params, train, num_boost_round=self.n_estimators))
+        self.boosters_ = fit_columns(
+            X, loadings, params, self.n_estimators, 2 * self.min_child_samples
+        )
 
     def loadings(self, X: np.ndarray) -> np.ndarray:
-        """Predicted factor loadings (tasks × factors) of scaled meta-features ``X``."""
-        cols = [np.zeros(len(X)) if b is None else b.predict(X) for b in self.boosters_]
-        return np.column_stack(cols) if cols else np.empty((len(X), 0))
+        """Predicted factor loadings (tasks × factors) of scaled meta-features ``X``; a
+        factor without a model (too few tasks) gets the mean loading, 0."""
+        return predict_columns(self.boosters_, X, np.zeros(len(self.boosters_)))
 
     def _predict(self, X: np.ndarray, idx: np.ndarray, enc: np.ndarray) -> BasePrediction:
         known = idx >= 0
@@ -91,9 +87,8 @@ class LatentFactors(MetaModel):
         return BasePrediction(np.where(known[None, :], full, np.nan))
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, str]]:
-        boosters = {f"factor{j}": b.model_to_string() for j, b in enumerate(self.boosters_) if b}
-        arrays = {"mean": self.mean_, "components": self.components_}
-        return {"n_fitted": len(self.boosters_)}, arrays, boosters
+        n, boosters = columns_state(self.boosters_, "factor")
+        return {"n_fitted": n}, {"mean": self.mean_, "components": self.components_}, boosters
 
     def _set_state(
         self,
@@ -103,7 +98,4 @@ class LatentFactors(MetaModel):
     ) -> None:
         self.mean_ = np.asarray(arrays["mean"], dtype=float)
         self.components_ = np.asarray(arrays["components"], dtype=float)
-        self.boosters_ = [
-            lgb.Booster(model_str=boosters[f"factor{j}"]) if f"factor{j}" in boosters else None
-            for j in range(int(config["n_fitted"]))
-        ]
+        self.boosters_ = columns_from_state(int(config["n_fitted"]), boosters, "factor")
