@@ -33,7 +33,13 @@ from autometa.meta import (
     summarise,
 )
 from autometa.meta._base import BasePrediction
-from autometa.meta._baselines import DefaultRanker, ModelRanker, NeighbourBest, SingleBest
+from autometa.meta._baselines import (
+    DefaultRanker,
+    ModelRanker,
+    NeighbourBest,
+    SingleBest,
+    default_rankers,
+)
 from autometa.meta._distance import learn_weights
 from autometa.meta._fallback import FallbackRule, fit_fallback_rule
 from autometa.meta._persist_data import load_metadata
@@ -570,6 +576,25 @@ def test_loo_benchmark_holds_out_whole_groups(data: Any) -> None:
     assert summary["regret_top1"].between(0, 1).all()
     # the planted size effect is learnable from meta-features, not from a global prior
     assert summary.at["knn", "regret_top1"] < 0.5 * summary.at["single_best", "regret_top1"]
+
+
+def test_candidate_model_gets_its_own_row_and_a_stack(data: Any) -> None:
+    candidate = LatentFactors(n_components=3, min_child_samples=3)
+    factories = default_rankers(extra_models=[candidate], n_splits=3)
+    rankers = [f() for f in factories]
+    names = [r.name for r in rankers]
+    assert names[-3:] == ["lowrank", "stack", "stack+lowrank"]
+    train = data.task_ids[data.groups() != "g0"]
+    stack = rankers[-1].fit(data, train).model_
+    assert [m.name for m in stack.base_models_][-1] == "lowrank"
+    assert len(stack.base_models_) == len(rankers[-2].fit(data, train).model_.base_models_) + 1
+    results = run_loo(data, [factories[-3], factories[-1]], n_splits=3)
+    assert set(results["method"]) == {
+        "lowrank",
+        "stack+lowrank",
+        "stack+lowrank_no_margin",
+        "stack+lowrank_guarded",
+    }
 
 
 def test_loo_unscored_tasks_train_but_are_not_reported(kb: Snapshot, data: Any) -> None:

@@ -167,7 +167,7 @@ def default_rankers(
     for model in extra_models:
         bases = [*default_base_models(), model.clone()]
         factories.append(
-            lambda m=model, b=bases: StackRanker(  # type: ignore[misc]
+            lambda m=model, b=bases: StackRanker(
                 f"stack+{m.name}", margins, base_models=b, **stack_params
             )
         )
