@@ -7,7 +7,6 @@ factor model (a column per factor loading); saved as LightGBM model strings.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import lightgbm as lgb
 import numpy as np
@@ -17,11 +16,18 @@ from autometa.meta._base import lgb_params
 Boosters = list[lgb.Booster | None]
 
 
-def column_params(
-    learning_rate: float, num_leaves: int, min_child_samples: int, seed: int
-) -> dict[str, Any]:
-    """LightGBM parameters of the small per-column regressors."""
-    return lgb_params(
+def fit_columns(
+    X: np.ndarray,
+    T: np.ndarray,
+    n_estimators: int,
+    learning_rate: float,
+    num_leaves: int,
+    min_child_samples: int,
+    seed: int,
+) -> Boosters:
+    """A regressor per column of ``T`` on its finite rows; None (the caller's fallback)
+    for a column with fewer than ``2 * min_child_samples`` of them."""
+    params = lgb_params(
         objective="regression",
         learning_rate=learning_rate,
         num_leaves=num_leaves,
@@ -30,20 +36,14 @@ def column_params(
         lambda_l2=1.0,
         seed=seed,
     )
-
-
-def fit_columns(
-    X: np.ndarray, T: np.ndarray, params: Mapping[str, Any], n_estimators: int, min_rows: int
-) -> Boosters:
-    """A regressor per column of ``T`` on its finite rows; None with fewer than ``min_rows``."""
     boosters: Boosters = []
     for j in range(T.shape[1]):
         ok = np.isfinite(T[:, j])
-        if ok.sum() < min_rows:
-            boosters.append(None)  # too few tasks: the caller's fallback value
+        if ok.sum() < 2 * min_child_samples:
+            boosters.append(None)
             continue
         train = lgb.Dataset(X[ok], T[ok, j])
-        boosters.append(lgb.train(dict(params), train, num_boost_round=n_estimators))
+        boosters.append(lgb.train(params, train, num_boost_round=n_estimators))
     return boosters
 
 

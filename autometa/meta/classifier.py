@@ -16,7 +16,6 @@ import numpy as np
 
 from autometa.meta._base import BasePrediction, MetaModel, nan_mean, register_model
 from autometa.meta._columns import (
-    column_params,
     columns_from_state,
     columns_state,
     fit_columns,
@@ -60,11 +59,14 @@ class PortfolioClassifier(MetaModel):
     def _fit(self, data: MetaData, rows: np.ndarray, X: np.ndarray, Y: np.ndarray) -> None:
         self.members_, _ = greedy_portfolio(Y, self.n_members)
         self.fallback_ = nan_mean(Y[:, self.members_], axis=0)
-        params = column_params(
-            self.learning_rate, self.num_leaves, self.min_child_samples, self.seed
-        )
         self.boosters_ = fit_columns(
-            X, Y[:, self.members_], params, self.n_estimators, 2 * self.min_child_samples
+            X,
+            Y[:, self.members_],
+            self.n_estimators,
+            self.learning_rate,
+            self.num_leaves,
+            self.min_child_samples,
+            self.seed,
         )
 
     @property

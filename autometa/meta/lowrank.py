@@ -19,7 +19,6 @@ import numpy as np
 
 from autometa.meta._base import BasePrediction, MetaModel, nan_mean, register_model
 from autometa.meta._columns import (
-    column_params,
     columns_from_state,
     columns_state,
     fit_columns,
@@ -68,11 +67,14 @@ class LatentFactors(MetaModel):
         self.mean_ = mean
         self.components_ = vt[:keep]
         loadings = centred @ self.components_.T
-        params = column_params(
-            self.learning_rate, self.num_leaves, self.min_child_samples, self.seed
-        )
         self.boosters_ = fit_columns(
-            X, loadings, params, self.n_estimators, 2 * self.min_child_samples
+            X,
+            loadings,
+            self.n_estimators,
+            self.learning_rate,
+            self.num_leaves,
+            self.min_child_samples,
+            self.seed,
         )
 
     def loadings(self, X: np.ndarray) -> np.ndarray:
