@@ -42,6 +42,7 @@ from autometa.meta._baselines import (
 )
 from autometa.meta._distance import learn_weights
 from autometa.meta._fallback import FallbackRule, fit_fallback_rule
+from autometa.meta._level2 import fit_blend, simplex_grid, weighted_mean
 from autometa.meta._persist_data import load_metadata
 from autometa.meta.evaluation import benchmark_loo, outer_folds
 from autometa.meta.persist import (
@@ -456,6 +457,37 @@ def test_caution_ranks_by_a_lower_confidence_bound(data: Any, tmp_path: Path) ->
     assert load_stack(save_stack(auto, tmp_path / "m")).caution_ == auto.caution_
     with pytest.raises(MetaModelError, match="caution"):
         StackedMetaLearner(n_splits=3, caution="high").fit(data)
+
+
+def test_blend_weights_follow_the_informative_model() -> None:
+    grid = simplex_grid(3, 0.5)
+    assert len(grid) == 6 and np.allclose(grid.sum(axis=1), 1.0)
+    rng = np.random.default_rng(0)
+    Y = rng.random((40, 12))
+    Y[rng.random(Y.shape) < 0.1] = np.nan  # unevaluated candidates
+    good = Y + rng.normal(0, 0.05, Y.shape)
+    scores = np.stack([rng.random(Y.shape), good, rng.random(Y.shape)], axis=2)
+    w = fit_blend(scores, Y)
+    assert w[1] >= 0.8 and np.isclose(w.sum(), 1.0)
+    same = np.stack([good, good], axis=2)  # a tie everywhere: the equal weights
+    np.testing.assert_allclose(fit_blend(same, Y), [0.5, 0.5])
+    # a missing score is left out of the weighted mean, not read as 0
+    values = np.array([[0.2, np.nan], [np.nan, np.nan]])
+    np.testing.assert_allclose(weighted_mean(values, np.array([0.5, 0.5])), [0.2, np.nan])
+
+
+def test_blend_stack_fits_and_persists(data: Any, tmp_path: Path) -> None:
+    stack = StackedMetaLearner(n_splits=3, level2="blend").fit(data)
+    assert stack.level2_kind_ == "blend"
+    w = stack.level2_.weights
+    assert w is not None and len(w) == 3 and np.isclose(w.sum(), 1.0)  # knn, surrogate, selector
+    loaded = load_stack(save_stack(stack, tmp_path / "blend"))
+    mf = data.metafeatures.iloc[:5]
+    np.testing.assert_array_equal(
+        stack.predict_batch(mf)["score"], loaded.predict_batch(mf)["score"]
+    )
+    auto = StackedMetaLearner(n_splits=3, level2="auto").fit(data)
+    assert set(auto.level2_regret_) == {"mean", "blend", "linear", "lgbm"}
 
 
 # ---------------------------------------------------------------------- persistence

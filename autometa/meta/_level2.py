@@ -14,33 +14,33 @@ from scipy.optimize import nnls
 from sklearn.model_selection import GroupKFold
 
 from autometa.exceptions import MetaModelError
-from autometa.meta._base import lgb_params, nan_mean
+from autometa.meta._base import lgb_params, nan_mean, top1_regret
 from autometa.meta.knn import NearestTasks
 
-LEVEL2_KINDS = ("mean", "linear", "lgbm")
+LEVEL2_KINDS = ("mean", "blend", "linear", "lgbm")
+BLEND_STEP = 0.1  # grid step of the blend weights
 MARGINS = (0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 1.0)
 
 
 @dataclass
 class Level2:
-    """A fitted level-2 model: the mean of the calibrated base scores, a non-negative
-    linear blend, or a (monotone) LightGBM booster."""
+    """A fitted level-2 model: the mean of the calibrated base scores, their weighted mean
+    (``blend``), a non-negative linear blend, or a (monotone) LightGBM booster."""
 
     kind: str
     booster: lgb.Booster | None = None
     coef: np.ndarray | None = None  # linear: intercept, then one weight per feature
     fill: np.ndarray | None = None  # linear: value standing for a missing feature
-    columns: np.ndarray | None = None  # mean: positions of the calibrated base scores
+    columns: np.ndarray | None = None  # mean, blend: positions of the calibrated base scores
+    weights: np.ndarray | None = None  # blend: one weight per column, summing to 1
 
     def predict(self, feats: np.ndarray) -> np.ndarray:
         """Predicted normalised score, tasks × candidates, from tasks × candidates × features."""
         flat = feats.reshape(-1, feats.shape[2])
-        if self.kind == "mean":
+        if self.kind in ("mean", "blend"):
             assert self.columns is not None
-            sub = flat[:, self.columns]
-            count = np.isfinite(sub).sum(axis=1)
-            out = np.nansum(sub, axis=1) / np.maximum(count, 1)
-            out = np.where(count > 0, out, np.nan)
+            w = np.ones(len(self.columns)) if self.weights is None else self.weights
+            out = weighted_mean(flat[:, self.columns], w)
         elif self.kind == "lgbm":
             assert self.booster is not None
             out = np.asarray(self.booster.predict(flat), dtype=float)
@@ -53,6 +53,10 @@ class Level2:
         if self.kind == "mean":
             assert self.columns is not None
             return {"kind": "mean"}, {"level2.columns": self.columns}, {}
+        if self.kind == "blend":
+            assert self.columns is not None and self.weights is not None
+            arrays = {"level2.columns": self.columns, "level2.weights": self.weights}
+            return {"kind": "blend"}, arrays, {}
         if self.kind == "lgbm":
             assert self.booster is not None
             return {"kind": "lgbm"}, {}, {"level2": self.booster.model_to_string()}
@@ -68,6 +72,9 @@ class Level2:
     ) -> Level2:
         if config["kind"] == "mean":
             return cls("mean", columns=np.asarray(arrays["level2.columns"], dtype=int))
+        if config["kind"] == "blend":
+            columns = np.asarray(arrays["level2.columns"], dtype=int)
+            return cls("blend", columns=columns, weights=np.asarray(arrays["level2.weights"]))
         if config["kind"] == "lgbm":
             return cls("lgbm", booster=lgb.Booster(model_str=boosters["level2"]))
         return cls(config["kind"], coef=arrays["level2.coef"], fill=arrays["level2.fill"])
@@ -88,6 +95,9 @@ def train_level2(
     """
     if kind == "mean":
         return Level2("mean", columns=np.flatnonzero(calibrated))
+    if kind == "blend":
+        columns = np.flatnonzero(calibrated)
+        return Level2("blend", columns=columns, weights=fit_blend(feats[:, :, columns], Y))
     F, y = feats.reshape(-1, feats.shape[2]), Y.ravel()
     ok = np.isfinite(y)
     F, y = F[ok], y[ok]
@@ -116,6 +126,41 @@ def train_level2(
             coef[j + 1] += s * v
         return Level2("linear", coef=coef, fill=fill)
     raise MetaModelError(f"unknown level-2 model {kind!r}; valid: {', '.join(LEVEL2_KINDS)}")
+
+
+def weighted_mean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Row-wise weighted mean over the finite entries (NaN where none has weight)."""
+    finite = np.isfinite(values)
+    total = finite.astype(float) @ weights
+    out = np.where(finite, values, 0.0) @ weights
+    return np.divide(out, total, out=np.full(total.shape, np.nan), where=total > 0)
+
+
+def simplex_grid(n: int, step: float = BLEND_STEP) -> np.ndarray:
+    """Every weight vector of ``n`` non-negative multiples of ``step`` summing to 1."""
+    units = round(1.0 / step)
+
+    def parts(k: int, left: int) -> list[list[int]]:
+        if k == 1:
+            return [[left]]
+        return [[i, *rest] for i in range(left + 1) for rest in parts(k - 1, left - i)]
+
+    return np.asarray(parts(n, units), dtype=float) / units
+
+
+def fit_blend(scores: np.ndarray, Y: np.ndarray, step: float = BLEND_STEP) -> np.ndarray:
+    """Weights (tasks × candidates × models ``scores``) whose weighted mean has the lowest
+    top-1 regret against ``Y``; ties go to the weights closest to equal."""
+    n = scores.shape[2]
+    flat = scores.reshape(-1, n)
+    best: tuple[float, float] | None = None
+    chosen = np.full(n, 1.0 / n)
+    for w in simplex_grid(n, step):
+        regret = top1_regret(weighted_mean(flat, w).reshape(Y.shape), Y)
+        key = (round(regret, 9), float(np.abs(w - 1.0 / n).sum()))
+        if best is None or key < best:
+            best, chosen = key, w
+    return chosen
 
 
 def margin_curve(pred: np.ndarray, Y: np.ndarray, default_pos: int) -> pd.DataFrame:

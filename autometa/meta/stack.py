@@ -67,9 +67,10 @@ class StackedMetaLearner:
     Args:
         base_models: unfitted base models (default: :func:`default_base_models`).
         n_splits: GroupKFold splits for the out-of-fold base predictions.
-        level2: "mean" (of the calibrated base scores), "linear" (non-negative blend),
-            "lgbm" (monotone LightGBM), or "auto": the one with the lowest cross-fitted
-            top-1 regret on the training tasks.
+        level2: "mean" (of the calibrated base scores), "blend" (their weighted mean, the
+            weights on a 0.1 grid with the lowest top-1 regret on the rows it is trained
+            on), "linear" (non-negative blend), "lgbm" (monotone LightGBM), or "auto": the
+            one with the lowest cross-fitted top-1 regret on the training tasks.
         default_margin: a candidate must beat the library default's predicted score by this
             much to rank above it; "auto" picks it on cross-fitted predictions.
         max_worse_than_default, max_regret_increase: "auto" considers the margins costing
