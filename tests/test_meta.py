@@ -364,7 +364,7 @@ def test_stack_ranks_and_diagnoses(data: Any, stack: StackedMetaLearner) -> None
     ranking = stack.rank(_mf(data, 4))
     assert list(ranking["rank"]) == list(range(1, len(data.config_ids) + 1))
     assert {"config_id", "score", "uncertainty", "knn", "surrogate", "selector"} <= set(ranking)
-    assert stack.level2_kind_ == "mean"
+    assert stack.level2_kind_ == "blend"
     Y = data.normalised[data.rows([4])[0]]
     best = Y[data.config_ids.tolist().index(int(ranking["config_id"].iloc[0]))]
     assert best > 0.8

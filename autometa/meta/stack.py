@@ -67,9 +67,9 @@ class StackedMetaLearner:
     Args:
         base_models: unfitted base models (default: :func:`default_base_models`).
         n_splits: GroupKFold splits for the out-of-fold base predictions.
-        level2: "mean" (of the calibrated base scores), "blend" (their weighted mean, the
+        level2: "blend" (default: the weighted mean of the calibrated base scores, the
             weights on a 0.1 grid with the lowest top-1 regret on the rows it is trained
-            on), "linear" (non-negative blend), "lgbm" (monotone LightGBM), or "auto": the
+            on), "mean" (their plain mean), "linear" (non-negative blend), "lgbm" (monotone LightGBM), or "auto": the
             one with the lowest cross-fitted top-1 regret on the training tasks.
         default_margin: a candidate must beat the library default's predicted score by this
             much to rank above it; "auto" picks it on cross-fitted predictions.
@@ -99,7 +99,7 @@ class StackedMetaLearner:
         self,
         base_models: Sequence[MetaModel] | None = None,
         n_splits: int = 5,
-        level2: str = "mean",
+        level2: str = "blend",
         default_margin: float | str = "auto",
         max_worse_than_default: float = 0.05,
         max_regret_increase: float = 0.0,
