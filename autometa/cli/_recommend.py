@@ -53,8 +53,8 @@ FAMILY_CHOICES = (
     default=None,
     help="Favour the library default: raise its predicted normalised score by this much "
     "before ranking (default: the margin the meta-learner learned). In the "
-    "leave-group-out benchmark 0.2 made the top pick worse than the default on 4.8 % of "
-    "classification and 3.1 % of regression tasks, at a higher mean regret (docs/meta.md).",
+    "leave-group-out benchmark 0.2 made the top pick worse than the default on 3.8 % of "
+    "classification and 2.5 % of regression tasks, at a higher mean regret (docs/meta.md).",
 )
 @format_option
 @handle_errors
