@@ -236,10 +236,13 @@ def similarity_positions(
     idx: np.ndarray,
     k: int,
     pool: np.ndarray | None,
+    n_neighbours: int = 0,
 ) -> np.ndarray:
-    """Ranking positions (0 = first) per task of ``X``: :func:`diversified_order` over all
-    of ``knn``'s training tasks, weighted by inverse meta-feature distance."""
-    dist, nbrs = knn.kneighbors(X, len(knn.X_))
+    """Ranking positions (0 = first) per task of ``X``: :func:`diversified_order` over
+    ``knn``'s ``n_neighbours`` nearest training tasks (0: all), weighted by inverse
+    meta-feature distance."""
+    n = len(knn.X_) if n_neighbours <= 0 else min(n_neighbours, len(knn.X_))
+    dist, nbrs = knn.kneighbors(X, n)
     scale = max(float(np.median(knn.reference_)), 1e-9)
     positions = np.empty(priority.shape, dtype=int)
     for t in range(len(priority)):

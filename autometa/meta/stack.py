@@ -69,8 +69,9 @@ class StackedMetaLearner:
         n_splits: GroupKFold splits for the out-of-fold base predictions.
         level2: "blend" (default: the weighted mean of the calibrated base scores, the
             weights on a 0.1 grid with the lowest top-1 regret on the rows it is trained
-            on), "mean" (their plain mean), "linear" (non-negative blend), "lgbm" (monotone LightGBM), or "auto": the
-            one with the lowest cross-fitted top-1 regret on the training tasks.
+            on), "mean" (their plain mean), "linear" (non-negative blend), "lgbm"
+            (monotone LightGBM), or "auto": the one with the lowest cross-fitted top-1
+            regret on the training tasks.
         default_margin: a candidate must beat the library default's predicted score by this
             much to rank above it; "auto" picks it on cross-fitted predictions.
         max_worse_than_default, max_regret_increase: "auto" considers the margins costing
@@ -83,6 +84,8 @@ class StackedMetaLearner:
         pool_size: those positions are drawn from a greedy portfolio of this many
             configurations built on the training tasks (complementary by construction);
             0 = from every candidate.
+        diversify_neighbours: the expected score of the set is taken over this many
+            nearest training tasks (0 = all of them, weighted by similarity).
         caution: the top pick maximises the priority less this many units of the base
             models' disagreement (``uncertainty``): a lower confidence bound, preferring a
             configuration the models agree on for the one configuration a user trains;
@@ -105,6 +108,7 @@ class StackedMetaLearner:
         max_regret_increase: float = 0.0,
         diversify: int = 5,
         pool_size: int = 8,
+        diversify_neighbours: int = 0,
         caution: float | str = 0.0,
         n_estimators: int = 100,
         learning_rate: float = 0.05,
@@ -120,6 +124,7 @@ class StackedMetaLearner:
         self.max_regret_increase = max_regret_increase
         self.diversify = diversify
         self.pool_size = pool_size
+        self.diversify_neighbours = diversify_neighbours
         self.caution = caution
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -307,7 +312,9 @@ class StackedMetaLearner:
         idx, _ = knn.resolve(candidates)
         X = knn.transform_.transform(metafeatures)
         pool = None if self.pool_ is None else np.isin(idx, self.pool_)
-        return similarity_positions(knn, X, priority, idx, self.diversify, pool)
+        return similarity_positions(
+            knn, X, priority, idx, self.diversify, pool, self.diversify_neighbours
+        )
 
     def rank(
         self,
@@ -385,7 +392,8 @@ class StackedMetaLearner:
         """Constructor arguments except ``base_models``."""
         names = ("n_splits", "level2", "default_margin", "max_worse_than_default")
         names += ("max_regret_increase", "diversify", "pool_size", "n_estimators", "learning_rate")
-        return {n: getattr(self, n) for n in (*names, "num_leaves", "seed", "target")}
+        names += ("num_leaves", "seed", "target", "diversify_neighbours")
+        return {n: getattr(self, n) for n in names}
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "level2_"):
