@@ -308,9 +308,15 @@ class Recommender:
             family, reason = self._select_family(kind, metric, metafeatures, excluded)
             notes.append(reason)
         stack, meta = self.learner(family, kind, metric, excluded)
+        from autometa.meta._fallback import N_SAFE, guard_margin, soft_fallback
+
         space = get_space(family)
         ranking = stack.rank(metafeatures, default_margin=default_margin)
         diag = stack.diagnose(metafeatures, n_neighbours=10, ranking=ranking)
+        fallback = bool(diag.fallback)
+        if fallback:  # towards the library default: at least the cautious margin
+            margin = guard_margin(stack.default_margin_, default_margin)
+            ranking = stack.rank(metafeatures, default_margin=margin)
         ranking = ranking[ranking["config_id"] >= 0]
         configs = self.kb.configurations
         feasible_mask = [
@@ -321,20 +327,23 @@ class Recommender:
             notes.append(
                 f"skipped configurations whose minimum leaf size does not fit {dataset.n_rows} rows"
             )
-        fallback = bool(diag.fallback)
         safe: set[int] = set()
         if fallback:
             order = stack.fallback_order(metafeatures)
-            safe = set(order)
+            ids = [int(c) for c in ranking["config_id"]]
+            new = soft_fallback(ids, order)
+            safe = set(new[: N_SAFE + 1]) & set(order)
             pair = ["the robust portfolio's first configuration", "the library default"]
             if order[0] == meta.default_config_id:
                 pair.reverse()
             notes.append(
                 "this dataset is far from the knowledge base or the meta-models disagree "
                 f"(novelty percentile {diag.novelty.percentile:.2f}, disagreement "
-                f"{diag.disagreement:.3f}); recommending {pair[0]} and {pair[1]} first"
+                f"{diag.disagreement:.3f}); favouring the library default (margin "
+                f"{margin:g}) and ranking {pair[0]} and {pair[1]} right after the top pick"
             )
-            ranking = _safe_order(ranking, order)
+            ranking = ranking.set_index(ranking["config_id"].astype(int)).loc[new]
+            ranking = ranking.reset_index(drop=True)
         lightgbm_meta = lambda: self.metadata("lightgbm", kind, metric)  # noqa: E731
         mae_per_rmse = lambda: default_ratio(  # noqa: E731
             default_scores(self.metadata("lightgbm", kind, "mae")),
@@ -421,15 +430,6 @@ def _source(config_id: int, default_id: int | None, safe: set[int]) -> str:
     if config_id == default_id:
         return "default"
     return "portfolio" if config_id in safe else "stack"
-
-
-def _safe_order(ranking: pd.DataFrame, fallback_order: list[int]) -> pd.DataFrame:
-    """The fallback configurations first (the robust portfolio's first member and the
-    library default, in the order the stack chose for this task, then the rest of the
-    portfolio), then the stack's order."""
-    order = {c: i for i, c in enumerate(fallback_order)}
-    key = ranking["config_id"].map(lambda c: order.get(int(c), len(order)))
-    return ranking.assign(_key=key).sort_values("_key", kind="stable").drop(columns="_key")
 
 
 _DEFAULT: Recommender | None = None

@@ -41,7 +41,13 @@ from autometa.meta._baselines import (
     default_rankers,
 )
 from autometa.meta._distance import learn_weights
-from autometa.meta._fallback import FallbackRule, fit_fallback_rule
+from autometa.meta._fallback import (
+    GUARD_MARGIN,
+    FallbackRule,
+    fit_fallback_rule,
+    guard_margin,
+    soft_fallback,
+)
 from autometa.meta._level2 import fit_blend, simplex_grid, weighted_mean
 from autometa.meta._persist_data import load_metadata
 from autometa.meta.evaluation import benchmark_loo, outer_folds
@@ -389,8 +395,26 @@ def test_fallback_order_and_guarded_ranking(data: Any, stack: StackedMetaLearner
     ranker.model_ = stack
     scores = ranker.scores(frame)
     assert np.array_equal(scores["stack_guarded"][0], scores["stack"][0])
-    top = np.argsort(-scores["stack_guarded"][1])[: len(order)]
-    assert [int(data.config_ids[i]) for i in top] == order
+    # the far task: ranked with the guard's margin, the fallback pair right after its top pick
+    far = frame.iloc[[1]]
+    margin = guard_margin(stack.default_margin_)
+    assert margin >= GUARD_MARGIN
+    plain = [
+        int(data.config_ids[i])
+        for i in np.argsort(stack.predict_batch(far, default_margin=margin)["order"][0])
+    ]
+    expected = soft_fallback(plain, stack.fallback_order(far))
+    served = [int(data.config_ids[i]) for i in np.argsort(-scores["stack_guarded"][1])]
+    assert served == expected and served[0] == plain[0]
+    assert set(stack.fallback_order(far)[:2]) <= set(served[:3])
+
+
+def test_soft_fallback_puts_the_pair_after_the_top_pick() -> None:
+    assert soft_fallback([5, 3, 1, 7, 9], [1, 7, 2]) == [5, 1, 7, 3, 9]
+    assert soft_fallback([1, 3, 5], [1, 7, 3]) == [1, 3, 5]  # top pick safe; 7 not in order
+    assert soft_fallback([5, 3, 1, 7], [2, 1, 3]) == [5, 1, 3, 7]  # 2 absent: the next ones
+    assert soft_fallback([4, 2], [9, 8]) == [4, 2]
+    assert guard_margin(0.0) == GUARD_MARGIN and guard_margin(0.0, 0.5) == 0.5
 
 
 def test_fallback_rule_is_learned_from_the_capacity_landmark() -> None:

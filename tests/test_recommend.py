@@ -311,16 +311,33 @@ def test_other_family_fits_only_its_own_stack(
     assert len(folders) == 1 and folders[0].startswith("random_forest-")
 
 
-def test_far_dataset_falls_back_to_the_robust_portfolio(recommender: Recommender) -> None:
+def test_far_dataset_leans_towards_the_default_and_the_portfolio(
+    recommender: Recommender,
+) -> None:
+    from autometa.data import load_dataset
+    from autometa.meta._fallback import GUARD_MARGIN, guard_margin, soft_fallback
+    from autometa.recommender import _quiet_metafeatures, as_frame
+
     rng = np.random.default_rng(0)
     X = pd.DataFrame(rng.lognormal(0, 4, size=(60, 400)), columns=[f"c{i}" for i in range(400)])
     y = pd.Series(rng.integers(0, 2, 60))
     result = recommender.recommend(X, y, k=3)
     assert result.fallback and "far from the knowledge base" in result.warnings[-1]
-    stack, _ = recommender.learner("lightgbm", "classification", "roc_auc")
-    assert result.recommendations[0].source == "portfolio"
+    assert f"favouring the library default (margin {GUARD_MARGIN:g})" in result.warnings[-1]
+    stack, meta = recommender.learner("lightgbm", "classification", "roc_auc")
+    mf = as_frame(_quiet_metafeatures(load_dataset(X, y)))
+    ranking = stack.rank(mf, default_margin=guard_margin(stack.default_margin_))
     configs = recommender.kb.configurations
-    safe = [c for c in stack.fallback_order() if feasible("lightgbm", configs.loc[c, "params"], 60)]
-    assert result.recommendations[0].config == dict(configs.loc[safe[0], "params"])
-    # the library default (min_child_samples=20) cannot fill a leaf of a 60-row dataset
-    assert all(r.source == "portfolio" for r in result.recommendations)
+    ids = [c for c in ranking["config_id"] if feasible("lightgbm", configs.loc[c, "params"], 60)]
+    order = stack.fallback_order(mf)
+    expected = soft_fallback(ids, order)[:3]
+    assert [r.config for r in result.recommendations] == [
+        dict(configs.loc[c, "params"]) for c in expected
+    ]
+    # neither the portfolio's first member (min_child_samples=8) nor the library default
+    # (20) can fill a leaf of a 60-row dataset: the next feasible fallback configurations
+    # follow the top pick instead
+    assert not feasible("lightgbm", configs.loc[meta.default_config_id, "params"], 60)
+    offered = [c for c in order if c in ids][:2]
+    assert set(offered) <= set(expected) and meta.default_config_id not in expected
+    assert {r.source for r in result.recommendations} <= {"portfolio", "stack"}

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from autometa.meta._base import MetaModel, nan_mean
+from autometa.meta._fallback import guard_margin, soft_fallback
 from autometa.meta.data import MetaData
 from autometa.meta.knn import NearestTasks
 from autometa.meta.stack import StackedMetaLearner
@@ -107,9 +108,10 @@ class ModelRanker:
 class StackRanker:
     """The stacked meta-learner's ranking (``<name>``), the same ranking without the
     default margin (``<name>_no_margin``), and what the recommender serves
-    (``<name>_guarded``: tasks that trip the fallback get their :meth:`fallback_order`
-    first). ``margins`` adds ``<name>_margin<m>``: the ranking with the default margin set
-    to each m instead of the learned one (the gain-versus-safety trade-off)."""
+    (``<name>_guarded``: tasks that trip the guard are ranked as in
+    :mod:`autometa.meta._fallback`). ``margins`` adds ``<name>_margin<m>``: the ranking
+    with the default margin set to each m instead of the learned one (the
+    gain-versus-safety trade-off)."""
 
     def __init__(self, name: str = "stack", margins: Sequence[float] = (), **params: Any) -> None:
         self.name = name
@@ -126,10 +128,13 @@ class StackRanker:
         plain = stack.predict_batch(metafeatures, default_margin=0.0)["order"]
         ranked = -out["order"].astype(float)
         guarded = ranked.copy()
+        margin = guard_margin(stack.default_margin_)
         for t in np.flatnonzero(stack.fallback_mask(metafeatures, out)):
-            first = stack.fallback_order(metafeatures.iloc[[t]])
-            columns = [int(np.flatnonzero(stack.config_ids_ == c)[0]) for c in first]
-            guarded[t, columns] = ranked.max() + len(columns) - np.arange(len(columns))
+            row = metafeatures.iloc[[t]]
+            order = np.argsort(stack.predict_batch(row, default_margin=margin)["order"][0])
+            ids = stack.fallback_order(row)
+            safe = [int(np.flatnonzero(stack.config_ids_ == c)[0]) for c in ids]
+            guarded[t, soft_fallback(list(order), safe)] = -np.arange(len(order), dtype=float)
         swept = {
             f"{self.name}_margin{m:g}": -stack.predict_batch(metafeatures, default_margin=m)[
                 "order"

@@ -1,5 +1,7 @@
-"""Which safe configuration a falling-back task gets first: the robust portfolio's first
-member or the library default.
+"""What a task that trips the out-of-distribution guard gets: the ranking with the
+default margin raised to at least :data:`GUARD_MARGIN`, and the two fallback
+configurations (the robust portfolio's first member and the library default) right after
+the top pick (:func:`soft_fallback`); which of the two comes first is learned.
 
 A one-split rule on the capacity landmark ``autometa.GBMGain*`` (LightGBM's high- minus
 low-capacity landmarker score), learned from the training tasks: on each, which of the two
@@ -9,7 +11,7 @@ portfolio's first member, which is usually a cautious low-capacity configuration
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -20,6 +22,24 @@ from autometa.meta.data import MetaData, metafeature_frame
 
 GAIN_PREFIX = "autometa.GBMGain"
 MIN_LEAF = 10
+GUARD_MARGIN = 0.2  # the default margin at least, on a task that trips the guard
+N_SAFE = 2  # fallback configurations placed right after the top pick
+
+
+def guard_margin(learned: float, requested: float | None = None) -> float:
+    """The default margin a flagged task is ranked with."""
+    return max(learned if requested is None else float(requested), GUARD_MARGIN)
+
+
+def soft_fallback(order: Sequence[Any], safe: Sequence[Any]) -> list[Any]:
+    """A flagged task's order: its top pick, then the first :data:`N_SAFE` fallback
+    configurations of ``safe`` that are in ``order`` (e.g. feasible for the dataset's
+    size) and not already first, then the rest."""
+    present = set(order)
+    offered = [c for c in safe if c in present][:N_SAFE]
+    head = [order[0], *(c for c in offered if c != order[0])]
+    taken = set(head)
+    return head + [c for c in order if c not in taken]
 
 
 @dataclass(frozen=True)
