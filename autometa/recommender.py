@@ -123,7 +123,21 @@ def feasible(family: str, config: Mapping[str, Any], n_rows: int) -> bool:
     return int(config[name]) <= max(2, n_rows // 10)
 
 
+_IMPORTS = threading.Lock()
+
+
+def import_stack() -> None:
+    """Import the meta-learning stack and the meta-features (scikit-learn, LightGBM, SciPy)
+    under one lock: scikit-learn's package imports are circular, and two threads importing
+    it at once (the loader thread and the caller's) can fail with a partially initialised
+    module."""
+    with _IMPORTS:
+        import autometa.meta
+        import autometa.metafeatures  # noqa: F401
+
+
 def _quiet_metafeatures(dataset: Any) -> dict[str, float | None]:
+    import_stack()
     from autometa.metafeatures import compute_metafeatures
 
     with warnings.catch_warnings():
@@ -192,9 +206,7 @@ class Recommender:
 
     def _prefetch(self) -> None:
         try:
-            import autometa.meta
-            import autometa.metafeatures  # noqa: F401  (scikit-learn, SciPy)
-
+            import_stack()
             self.kb  # noqa: B018
         except Exception:
             pass
@@ -203,6 +215,7 @@ class Recommender:
         self, family: str, kind: str, metric: str, exclude_groups: frozenset[str] = frozenset()
     ) -> tuple[Any, Any]:
         """The fitted stack and its MetaData for (family, task kind, metric), cached."""
+        import_stack()
         key = (family, kind, metric, exclude_groups)
         with self._lock:
             try:
@@ -332,15 +345,17 @@ class Recommender:
             order = stack.fallback_order(metafeatures)
             ids = [int(c) for c in ranking["config_id"]]
             new = soft_fallback(ids, order)
-            safe = set(new[: N_SAFE + 1]) & set(order)
-            pair = ["the robust portfolio's first configuration", "the library default"]
-            if order[0] == meta.default_config_id:
-                pair.reverse()
+            present = set(ids)
+            safe = set([c for c in order if c in present][:N_SAFE])
+            first = next((c for c in order if c != meta.default_config_id), None)
+            names = {first: "the robust portfolio's first configuration"}
+            names[meta.default_config_id] = "the library default"
+            after = [names.get(c, "a robust portfolio configuration") for c in new[1:] if c in safe]
             notes.append(
                 "this dataset is far from the knowledge base or the meta-models disagree "
                 f"(novelty percentile {diag.novelty.percentile:.2f}, disagreement "
-                f"{diag.disagreement:.3f}); favouring the library default (margin "
-                f"{margin:g}) and ranking {pair[0]} and {pair[1]} right after the top pick"
+                f"{diag.disagreement:.3f}); favouring the library default (margin {margin:g})"
+                + (f" and ranking {' and '.join(after)} right after the top pick" if after else "")
             )
             ranking = ranking.set_index(ranking["config_id"].astype(int)).loc[new]
             ranking = ranking.reset_index(drop=True)

@@ -31,7 +31,8 @@ def _cancer() -> tuple[pd.DataFrame, pd.Series]:
 
 def _digits_low_high() -> tuple[pd.DataFrame, pd.Series]:
     """Digits 0-4 against 5-9 (1,797 rows, binary): the meta-models agree on it, so no
-    fallback (breast cancer trips the disagreement guard since the third Rdatasets pass)."""
+    fallback (breast cancer tripped the disagreement guard with the third Rdatasets pass's
+    plain-mean stack)."""
     data = load_digits(as_frame=True)
     X = data.data.loc[:, data.data.nunique() > 1]
     return X, (data.target >= 5).map({False: "low", True: "high"})
