@@ -634,6 +634,31 @@ def test_loo_benchmark_holds_out_whole_groups(data: Any) -> None:
     assert summary.at["knn", "regret_top1"] < 0.5 * summary.at["single_best", "regret_top1"]
 
 
+def test_guard_effect_compares_the_picks_the_guard_changed() -> None:
+    from autometa.meta.evaluation import _fact_lines, guard_effect
+
+    rows = [  # task, method, top pick, regret, worse than the default
+        (1, "stack", 5, 0.1, 0.0),
+        (1, "stack_guarded", 5, 0.1, 0.0),  # unchanged: not counted
+        (2, "stack", 6, 0.0, 0.0),
+        (2, "stack_guarded", 7, 0.4, 1.0),
+        (3, "stack", 8, 0.2, 1.0),
+        (3, "stack_guarded", 9, 0.1, 0.0),
+    ]
+    cols = ["task_id", "method", "top1_config_id", "regret_top1", "worse_than_default"]
+    effect = guard_effect(pd.DataFrame(rows, columns=cols))
+    assert effect == {
+        "changed_tasks": 2,
+        "stack_regret": 0.1,
+        "stack_pct_worse": 50.0,
+        "served_regret": 0.25,
+        "served_pct_worse": 50.0,
+    }
+    line = _fact_lines({f"guard_{k}": v for k, v in effect.items()})[0]
+    assert "changed the top pick on 2 tasks" in line and "0.250" in line
+    assert guard_effect(pd.DataFrame(rows[:1], columns=cols)) == {}
+
+
 def test_candidate_model_gets_its_own_row_and_a_stack(data: Any) -> None:
     candidate = LatentFactors(n_components=3, min_child_samples=3)
     factories = default_rankers(extra_models=[candidate], n_splits=3)

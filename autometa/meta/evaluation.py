@@ -229,9 +229,28 @@ def benchmark_loo(
         results = results[results["task_id"].isin(scored)].reset_index(drop=True)
         check = paired_check(kb, data, results, "stack")
         report.facts[kind] |= {f"stack_vs_default_{k}": round(v, 4) for k, v in check.items()}
+        report.facts[kind] |= {f"guard_{k}": v for k, v in guard_effect(results).items()}
         report.results[kind] = results
         report.summaries[kind] = summarise(results)
     return report
+
+
+def guard_effect(results: pd.DataFrame, name: str = "stack") -> dict[str, float]:
+    """Tasks whose served top pick (``<name>_guarded``) differs from the stack's, and the
+    mean top-1 regret and share worse than the default of both picks there."""
+    plain = results[results["method"] == name].set_index("task_id")
+    served = results[results["method"] == f"{name}_guarded"].set_index("task_id")
+    common = plain.index.intersection(served.index)
+    if common.empty:
+        return {}
+    a, b = plain.loc[common], served.loc[common]
+    changed = a["top1_config_id"].to_numpy() != b["top1_config_id"].to_numpy()
+    out = {"changed_tasks": int(changed.sum())}
+    if changed.any():
+        for key, frame in (("stack", a[changed]), ("served", b[changed])):
+            out[f"{key}_regret"] = round(float(frame["regret_top1"].mean()), 4)
+            out[f"{key}_pct_worse"] = round(100 * float(frame["worse_than_default"].mean()), 1)
+    return out
 
 
 def _scored_ids(data: MetaData, unscored: str | None) -> np.ndarray:
@@ -272,5 +291,13 @@ def _fact_lines(facts: dict[str, Any]) -> list[str]:
             f"better by more than 2 on {facts['stack_vs_default_pct_better_beyond_noise']:.1f} "
             "%; median relative deficit where worse "
             f"{100 * facts['stack_vs_default_median_relative_deficit_of_worse']:.2f} %."
+        )
+    if facts.get("guard_changed_tasks"):
+        lines.append(
+            "The out-of-distribution guard changed the top pick on "
+            f"{facts['guard_changed_tasks']} tasks; there the stack's pick has regret "
+            f"{facts['guard_stack_regret']:.3f} (worse than the default on "
+            f"{facts['guard_stack_pct_worse']:.1f} %) and the served one "
+            f"{facts['guard_served_regret']:.3f} ({facts['guard_served_pct_worse']:.1f} %)."
         )
     return lines
