@@ -80,12 +80,14 @@ def recommend_cmd(
     predicted_score is the expected metric on this dataset, in its units; uncertainty is
     the spread of the meta-models' scores; neighbors are similar stored datasets on which
     the configuration did well. fallback is true when the dataset is far from the
-    knowledge base or the meta-models disagree: the safe configurations (the library
-    default and the robust portfolio) then come first, and a warning says why.
+    knowledge base or the meta-models disagree: the ranking then leans towards the safe
+    configurations (the library default gets a margin of at least 0.2, and the robust
+    portfolio's first configuration and the default come right after the top pick), and
+    a warning says why.
 
     JSON output: {"task", "model", "metric", "direction", "recommendations": [{"rank",
     "model", "params", "predicted_score", "uncertainty", "neighbors"}], "fallback",
-    "warnings"}. The first use on a knowledge base fits the meta-learner (about 15 s,
+    "warnings"}. The first use on a knowledge base fits the meta-learner (about 20 s,
     announced on stderr) and caches it.
     """
     from autometa.recommender import Recommender
