@@ -321,7 +321,7 @@ class Recommender:
             family, reason = self._select_family(kind, metric, metafeatures, excluded)
             notes.append(reason)
         stack, meta = self.learner(family, kind, metric, excluded)
-        from autometa.meta._fallback import N_SAFE, guard_margin, soft_fallback
+        from autometa.meta._fallback import guard_margin, offered_fallback, soft_fallback
 
         space = get_space(family)
         ranking = stack.rank(metafeatures, default_margin=default_margin)
@@ -345,8 +345,7 @@ class Recommender:
             order = stack.fallback_order(metafeatures)
             ids = [int(c) for c in ranking["config_id"]]
             new = soft_fallback(ids, order)
-            present = set(ids)
-            safe = set([c for c in order if c in present][:N_SAFE])
+            safe = set(offered_fallback(ids, order))
             first = next((c for c in order if c != meta.default_config_id), None)
             names = {first: "the robust portfolio's first configuration"}
             names[meta.default_config_id] = "the library default"

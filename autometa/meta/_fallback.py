@@ -31,13 +31,17 @@ def guard_margin(learned: float, requested: float | None = None) -> float:
     return max(learned if requested is None else float(requested), GUARD_MARGIN)
 
 
-def soft_fallback(order: Sequence[Any], safe: Sequence[Any]) -> list[Any]:
-    """A flagged task's order: its top pick, then the first :data:`N_SAFE` fallback
-    configurations of ``safe`` that are in ``order`` (e.g. feasible for the dataset's
-    size) and not already first, then the rest."""
+def offered_fallback(order: Sequence[Any], safe: Sequence[Any]) -> list[Any]:
+    """The first :data:`N_SAFE` fallback configurations of ``safe`` that are in ``order``
+    (e.g. feasible for the dataset's size)."""
     present = set(order)
-    offered = [c for c in safe if c in present][:N_SAFE]
-    head = [order[0], *(c for c in offered if c != order[0])]
+    return [c for c in safe if c in present][:N_SAFE]
+
+
+def soft_fallback(order: Sequence[Any], safe: Sequence[Any]) -> list[Any]:
+    """A flagged task's order: its top pick, then the :func:`offered_fallback`
+    configurations not already first, then the rest."""
+    head = [order[0], *(c for c in offered_fallback(order, safe) if c != order[0])]
     taken = set(head)
     return head + [c for c in order if c not in taken]
 
