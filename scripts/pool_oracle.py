@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", required=True, help="comma-separated names of the index")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
+    if not args.index.is_file():
+        parser.error(f"--index: no such file {args.index} (build it with scripts/build_corpus.py)")
     result = json.loads(args.out.read_text()) if args.out.exists() else {}
     rec = Recommender()
     names = args.datasets.split(",")
