@@ -324,12 +324,13 @@ class Recommender:
         from autometa.meta._fallback import guard_margin, offered_fallback, soft_fallback
 
         space = get_space(family)
-        ranking = stack.rank(metafeatures, default_margin=default_margin)
+        feats = stack.level2_features(metafeatures)  # the base models run once
+        ranking = stack.rank(metafeatures, default_margin=default_margin, features=feats)
         diag = stack.diagnose(metafeatures, n_neighbours=10, ranking=ranking)
         fallback = bool(diag.fallback)
         if fallback:  # towards the library default: at least the cautious margin
             margin = guard_margin(stack.default_margin_, default_margin)
-            ranking = stack.rank(metafeatures, default_margin=margin)
+            ranking = stack.rank(metafeatures, default_margin=margin, features=feats)
         ranking = ranking[ranking["config_id"] >= 0]
         configs = self.kb.configurations
         feasible_mask = [
@@ -412,7 +413,7 @@ class Recommender:
         """Algorithm selection: the family whose best configurations did best on the
         nearest stored tasks (scores normalised per task across all families)."""
         stack, _ = self.learner("lightgbm", kind, metric, excluded)
-        neighbours = stack.diagnose(metafeatures, n_neighbours=10).neighbours
+        neighbours = stack.novelty_model_.neighbours(metafeatures, 10)
         best: dict[str, pd.Series] = {}
         for family in sorted(set(self.kb.configurations["family"])):
             try:

@@ -461,6 +461,20 @@ def test_default_margin_prefers_the_default(data: Any) -> None:
     assert stack.rank(_mf(data, 4))["config_id"].iloc[0] == data.default_config_id
 
 
+def test_rerank_from_level2_features_matches_a_fresh_ranking(
+    data: Any, stack: StackedMetaLearner
+) -> None:
+    mf = _mf(data, 4)
+    feats = stack.level2_features(mf)
+    assert feats.shape == (1, len(data.config_ids), len(stack.feature_names_))
+    for margin in (None, 0.0, 1.0):
+        fresh = stack.rank(mf, default_margin=margin)
+        reused = stack.rank(mf, default_margin=margin, features=feats)
+        pd.testing.assert_frame_equal(fresh, reused)
+    top = stack.rank(mf, default_margin=1.0, features=feats)["config_id"].iloc[0]
+    assert top == data.default_config_id
+
+
 def test_caution_ranks_by_a_lower_confidence_bound(data: Any, tmp_path: Path) -> None:
     plain = StackedMetaLearner(n_splits=3, default_margin=0.0).fit(data)
     careful = StackedMetaLearner(n_splits=3, default_margin=0.0, caution=5.0).fit(data)

@@ -125,20 +125,22 @@ class StackRanker:
     def scores(self, metafeatures: pd.DataFrame) -> dict[str, np.ndarray]:
         stack = self.model_
         out = stack.predict_batch(metafeatures)
-        plain = stack.predict_batch(metafeatures, default_margin=0.0)["order"]
+        feats = out["features"]  # the base models run once; each margin re-ranks
+        plain = stack.predict_batch(metafeatures, default_margin=0.0, features=feats)["order"]
         ranked = -out["order"].astype(float)
         guarded = ranked.copy()
         margin = guard_margin(stack.default_margin_)
         for t in np.flatnonzero(stack.fallback_mask(metafeatures, out)):
             row = metafeatures.iloc[[t]]
-            order = np.argsort(stack.predict_batch(row, default_margin=margin)["order"][0])
+            again = stack.predict_batch(row, default_margin=margin, features=feats[[t]])
+            order = np.argsort(again["order"][0])
             ids = stack.fallback_order(row)
             safe = [int(np.flatnonzero(stack.config_ids_ == c)[0]) for c in ids]
             guarded[t, soft_fallback(list(order), safe)] = -np.arange(len(order), dtype=float)
         swept = {
-            f"{self.name}_margin{m:g}": -stack.predict_batch(metafeatures, default_margin=m)[
-                "order"
-            ].astype(float)
+            f"{self.name}_margin{m:g}": -stack.predict_batch(
+                metafeatures, default_margin=m, features=feats
+            )["order"].astype(float)
             for m in self.margins
         }
         return {

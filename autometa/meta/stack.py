@@ -240,6 +240,14 @@ class StackedMetaLearner:
         cols.append(np.broadcast_to(is_default, cols[0].shape))
         return np.stack(cols, axis=2)
 
+    def level2_features(
+        self, metafeatures: MetaFeatures, candidates: Candidates = None
+    ) -> np.ndarray:
+        """The fitted base models' predictions as level-2 features (tasks × candidates ×
+        :attr:`feature_names_`): computed once, they re-rank with any margin."""
+        self._check_fitted()
+        return self._features(self.base_models_, metafeatures, candidates)
+
     @property
     def feature_names_(self) -> list[str]:
         names = []
@@ -280,13 +288,16 @@ class StackedMetaLearner:
         metafeatures: MetaFeatures,
         candidates: Candidates = None,
         default_margin: float | None = None,
+        features: np.ndarray | None = None,
     ) -> dict[str, np.ndarray]:
         """Per task × candidate: score (level-2), priority (score + default margin),
         uncertainty (base-model disagreement), order (ranking positions, 0 = first) and
-        the level-2 features. ``default_margin`` overrides the learned margin."""
+        the level-2 features. ``default_margin`` overrides the learned margin;
+        ``features``: the level-2 features of an earlier call on the same tasks and
+        candidates, to re-rank (e.g. with another margin) without the base models."""
         self._check_fitted()
         margin = self.default_margin_ if default_margin is None else float(default_margin)
-        feats = self._features(self.base_models_, metafeatures, candidates)
+        feats = self.level2_features(metafeatures, candidates) if features is None else features
         score = self.level2_.predict(feats)
         uncertainty = self._disagreement(feats)
         priority = score + margin * feats[:, :, -1]
@@ -321,13 +332,15 @@ class StackedMetaLearner:
         metafeatures: MetaFeatures,
         candidates: Candidates = None,
         default_margin: float | None = None,
+        features: np.ndarray | None = None,
     ) -> pd.DataFrame:
         """One task's candidates, best first: config_id (-1: unknown encoding), score,
         priority, uncertainty, one column per base prediction, rank (1 = first).
-        ``default_margin`` overrides the learned margin (see :meth:`predict_batch`)."""
+        ``default_margin`` and ``features`` (from :meth:`level2_features`) as in
+        :meth:`predict_batch`."""
         if isinstance(metafeatures, pd.DataFrame) and len(metafeatures) != 1:
             raise MetaModelError(f"rank() takes one task, got {len(metafeatures)} rows")
-        out = self.predict_batch(metafeatures, candidates, default_margin)
+        out = self.predict_batch(metafeatures, candidates, default_margin, features)
         idx, _ = self.base_models_[0].resolve(candidates)
         frame = pd.DataFrame(
             {
