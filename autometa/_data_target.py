@@ -98,12 +98,17 @@ def _regression_target(y: pd.Series, numbers: np.ndarray | None, target: str) ->
     return pd.Series(numbers, name=target, dtype=np.float64)
 
 
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds (for messages)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _class_task(n_classes: int, target: str, labels: Any) -> TaskType:
     if n_classes == 0:
         raise DataError(f"Target column '{target}' has no values; choose another target.")
     if n_classes == 1:
         raise DataError(
-            f"Target column '{target}' has a single class ({labels[0]!r}); "
+            f"Target column '{target}' has a single class ({_plain(labels[0])!r}); "
             "classification needs at least two classes: choose another target."
         )
     return "binary" if n_classes == 2 else "multiclass"

@@ -350,12 +350,12 @@ class Recommender:
             first = next((c for c in order if c != meta.default_config_id), None)
             names = {first: "the robust portfolio's first configuration"}
             names[meta.default_config_id] = "the library default"
-            after = [names.get(c, "a robust portfolio configuration") for c in new[1:] if c in safe]
+            after = _listed([names.get(c, "robust portfolio") for c in new[1:] if c in safe])
             notes.append(
                 "this dataset is far from the knowledge base or the meta-models disagree "
                 f"(novelty percentile {diag.novelty.percentile:.2f}, disagreement "
                 f"{diag.disagreement:.3f}); favouring the library default (margin {margin:g})"
-                + (f" and ranking {' and '.join(after)} right after the top pick" if after else "")
+                + (f" and ranking {after} right after the top pick" if after else "")
             )
             ranking = ranking.set_index(ranking["config_id"].astype(int)).loc[new]
             ranking = ranking.reset_index(drop=True)
@@ -433,6 +433,19 @@ class Recommender:
             + ", ".join(f"{f} {v:.2f}" for f, v in relative.sort_values().items())
             + ")"
         )
+
+
+def _listed(names: list[str]) -> str:
+    """Fallback configurations in words: "robust portfolio" entries are counted."""
+    plain = sum(n == "robust portfolio" for n in names)
+    words = [n for n in names if n != "robust portfolio"]
+    if plain:
+        words.append(
+            "a robust portfolio configuration"
+            if plain == 1
+            else f"{plain} robust portfolio configurations"
+        )
+    return " and ".join(words)
 
 
 def _is_dataset(value: Any) -> bool:

@@ -423,6 +423,7 @@ GOOD = "a,b,y\n" + "".join(f"{i}.5,{i % 3},{'pq'[i % 2]}\n" for i in range(10))
         (lambda p: _csv(p, "a,b,y\n1,2,p\n"), {}, "1 row.*at least 5"),
         (lambda p: _csv(p, GOOD), {"target": "label"}, r"'label' not found.*'a', 'b', 'y'"),
         (lambda p: _csv(p, GOOD.replace(",q\n", ",p\n")), {}, "single class"),
+        (lambda p: _csv(p, "a,b,y\n" + "1,2,7\n" * 6), {}, r"single class \(7(\.0)?\);"),
         (lambda p: _csv(p, "a,b,y\n" + "1,2,\n" * 6), {}, "'y' has no values"),
         (lambda p: _csv(p, GOOD.replace("a,b,y", "a,a,y")), {}, r"duplicate column names \['a'\]"),
         (lambda p: _write(p / "l.csv", GOOD.replace("p\n", "pé\n"), "latin-1"), {}, "latin-1"),

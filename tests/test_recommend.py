@@ -342,3 +342,15 @@ def test_far_dataset_leans_towards_the_default_and_the_portfolio(
     offered = [c for c in order if c in ids][:2]
     assert set(offered) <= set(expected) and meta.default_config_id not in expected
     assert {r.source for r in result.recommendations} <= {"portfolio", "stack"}
+
+
+def test_fallback_configurations_are_named_and_counted() -> None:
+    from autometa.recommender import _listed
+
+    assert _listed(["the library default"]) == "the library default"
+    assert _listed(["robust portfolio", "robust portfolio"]) == (
+        "2 robust portfolio configurations"
+    )
+    assert _listed(["the library default", "robust portfolio"]) == (
+        "the library default and a robust portfolio configuration"
+    )
