@@ -86,6 +86,14 @@ class RecommendationResult:
     def best(self) -> Recommendation:
         return self.recommendations[0]
 
+    def estimator(self, rank: int = 1) -> Any:
+        """A fresh, unfitted estimator of the ``rank``-th recommendation for this task
+        (``result.estimator().fit(X, y)``); :meth:`Recommendation.pipeline` adds the
+        preprocessing the knowledge base used."""
+        if not 1 <= rank <= len(self.recommendations):
+            raise MetaModelError(f"rank must be 1-{len(self.recommendations)}, got {rank}")
+        return self.recommendations[rank - 1].estimator(self.task["task_type"])
+
     def distributions(self) -> dict[str, Any]:
         """The family's Optuna search space for this task, in the names of ``config``."""
         from autometa.spaces import get_space

@@ -141,8 +141,15 @@ def test_tiny_dataset_never_gets_unfillable_leaves(recommender: Recommender) -> 
     X, y = data.data.iloc[::2], data.target.iloc[::2].astype(str)
     result = recommender.recommend(X, y, k=5)
     assert all(r.config["min_child_samples"] <= 7 for r in result.recommendations)
-    best = result.best.estimator("multiclass")
+    best = result.estimator()  # the task type is the result's
+    assert best.get_params() == result.best.estimator("multiclass").get_params()
     assert cross_val_score(best, X, y, cv=3).mean() > 0.85
+    assert (
+        result.estimator(5).get_params()["n_estimators"]
+        == result.recommendations[4].params["n_estimators"]
+    )
+    with pytest.raises(MetaModelError, match="rank must be 1-5"):
+        result.estimator(6)
 
 
 def test_pipeline_is_the_evaluated_estimator(recommender: Recommender) -> None:
