@@ -260,15 +260,21 @@ class Recommender:
         return sorted(set(ev.loc[ev["task_id"].isin(types), "family"]))
 
     def _fit_learner(self, key: tuple[Any, ...]) -> tuple[Any, Any]:
-        from autometa.meta import StackedMetaLearner, build_metadata, persist
+        from autometa.meta import StackedMetaLearner, persist
 
         family, kind, metric, exclude_groups = key
         if not exclude_groups:  # cached stack and meta-data: the evaluations are not read
             stack, data = persist.load_or_fit_learner(
-                self.kb, family, kind, metric, min_tasks=MIN_TASKS, on_fit=self.progress
+                self.kb,
+                family,
+                kind,
+                metric,
+                min_tasks=MIN_TASKS,
+                on_fit=self.progress,
+                data=self._metadata.pop(key, None),  # built by --model auto's choice
             )
         else:
-            data = build_metadata(self.kb, family, kind, metric)
+            data = self.metadata(family, kind, metric)
             keep = ~data.tasks["group_key"].astype(str).isin(exclude_groups).to_numpy()
             persist.check_task_count(int(keep.sum()), data, MIN_TASKS)
             if self.progress is not None:

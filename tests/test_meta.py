@@ -589,6 +589,22 @@ def test_cached_learner_returns_its_metadata_without_reading_evaluations(
     assert load_metadata(entry).tasks.equals(data.tasks)  # and written back
 
 
+def test_load_or_fit_learner_uses_the_metadata_it_is_given(
+    kb: Snapshot, data: Any, tmp_path: Path
+) -> None:
+    reads = []
+    lazy = Snapshot(
+        kb.manifest,
+        kb.tasks,
+        kb.metafeatures,
+        kb.configurations,
+        lambda: reads.append(1) or kb.evaluations,
+    )
+    stack, used = load_or_fit_learner(lazy, cache_dir=tmp_path, n_splits=3, data=data)
+    assert used is data and reads == []  # fitted on it: the evaluations were never read
+    assert hasattr(stack, "oof_features_")
+
+
 def test_load_or_fit_caches_by_knowledge_base(
     kb: Snapshot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

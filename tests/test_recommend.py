@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import lightgbm
 import numpy as np
@@ -361,3 +362,30 @@ def test_fallback_configurations_are_named_and_counted() -> None:
     assert _listed(["the library default", "robust portfolio"]) == (
         "the library default and a robust portfolio configuration"
     )
+
+
+def test_model_auto_chooses_a_family_and_builds_each_metadata_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import autometa.meta
+    import autometa.meta.data
+
+    real = autometa.meta.data.build_metadata
+    built: list[tuple[str, str, str]] = []
+
+    def counting(kb: Any, family: str, kind: str, metric: str | None = None) -> Any:
+        built.append((family, kind, str(metric)))
+        return real(kb, family, kind, metric)
+
+    monkeypatch.setattr(autometa.meta.data, "build_metadata", counting)
+    monkeypatch.setattr(autometa.meta, "build_metadata", counting)
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    result = Recommender(shipped=True, store="sqlite://").recommend(X, y, model="auto", k=3)
+    reason = next(w for w in result.warnings if w.startswith("model auto: chose"))
+    assert f"chose {result.model} " in reason
+    assert result.model in {"lightgbm", "hist_gradient_boosting", "random_forest",
+                            "extra_trees", "linear"}  # fmt: skip
+    assert len(built) == len(set(built))  # no family's MetaData built twice
+    assert len(result.recommendations) == 3
+    estimator = result.estimator()
+    assert cross_val_score(estimator, X, y, cv=3, scoring="r2").mean() > 0.3

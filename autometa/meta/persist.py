@@ -219,15 +219,18 @@ def load_or_fit_learner(
     refit: bool = False,
     min_tasks: int = 2,
     on_fit: Callable[[str], None] | None = None,
+    data: MetaData | None = None,
     **params: Any,
 ) -> tuple[StackedMetaLearner, MetaData]:
     """Like :func:`load_or_fit`, with the stack's training MetaData (cached beside it, so
     a cached answer never reads the knowledge base's evaluations). MetaModelError when
     fewer than ``min_tasks`` tasks would train a new stack; ``on_fit`` is told (one line)
-    before a stack is fitted rather than loaded."""
+    before a stack is fitted rather than loaded. ``data``: that MetaData when the caller
+    has already built it from ``kb``."""
     from autometa.meta.data import DEFAULT_METRICS, build_metadata
 
     metric = metric or DEFAULT_METRICS.get(task_kind, "")
+    built = data
     target = _entry(kb, family, task_kind, metric, cache_dir, params)
     if target.is_dir() and not refit:
         try:
@@ -238,10 +241,10 @@ def load_or_fit_learner(
             try:
                 return stack, load_metadata(target)
             except MetaModelError:  # an entry from before meta-data was cached
-                data = build_metadata(kb, family, task_kind, metric)
+                data = built if built is not None else build_metadata(kb, family, task_kind, metric)
                 _store(target.parent, lambda d: save_metadata(data, d), target, merge=True)
                 return stack, data
-    data = build_metadata(kb, family, task_kind, metric)
+    data = built if built is not None else build_metadata(kb, family, task_kind, metric)
     check_task_count(len(data.tasks), data, min_tasks)
     if on_fit is not None:
         on_fit(
