@@ -554,18 +554,23 @@ def test_persistence_round_trip_is_exact_and_pickle_free(
         load_stack(folder)
 
 
-def test_cached_learner_returns_its_metadata_without_reading_evaluations(
-    kb: Snapshot, tmp_path: Path
-) -> None:
-    _, data = load_or_fit_learner(kb, cache_dir=tmp_path, n_splits=3)
-    reads = []
-    lazy = Snapshot(
+def _counting_reads(kb: Snapshot, reads: list[int]) -> Snapshot:
+    """The same knowledge base, appending to ``reads`` whenever its evaluations load."""
+    return Snapshot(
         kb.manifest,
         kb.tasks,
         kb.metafeatures,
         kb.configurations,
         lambda: reads.append(1) or kb.evaluations,
     )
+
+
+def test_cached_learner_returns_its_metadata_without_reading_evaluations(
+    kb: Snapshot, tmp_path: Path
+) -> None:
+    _, data = load_or_fit_learner(kb, cache_dir=tmp_path, n_splits=3)
+    reads: list[int] = []
+    lazy = _counting_reads(kb, reads)
     again, cached = load_or_fit_learner(lazy, cache_dir=tmp_path, n_splits=3)
     assert reads == []  # answered from the cache: the evaluations were never loaded
     assert not hasattr(again, "oof_features_")
@@ -592,14 +597,8 @@ def test_cached_learner_returns_its_metadata_without_reading_evaluations(
 def test_load_or_fit_learner_uses_the_metadata_it_is_given(
     kb: Snapshot, data: Any, tmp_path: Path
 ) -> None:
-    reads = []
-    lazy = Snapshot(
-        kb.manifest,
-        kb.tasks,
-        kb.metafeatures,
-        kb.configurations,
-        lambda: reads.append(1) or kb.evaluations,
-    )
+    reads: list[int] = []
+    lazy = _counting_reads(kb, reads)
     stack, used = load_or_fit_learner(lazy, cache_dir=tmp_path, n_splits=3, data=data)
     assert used is data and reads == []  # fitted on it: the evaluations were never read
     assert hasattr(stack, "oof_features_")
