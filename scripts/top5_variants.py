@@ -71,6 +71,7 @@ def fold_variants(data, train, test) -> dict[str, np.ndarray]:  # type: ignore[n
         cross[te] = level2.predict(stack.oof_features_[te])
     residual = rank_target - cross
     keys: dict[str, np.ndarray] = {}
+    selector = stack.model_keys_.index("selector")
     for t in range(len(test)):
         p, near = priority[t], nbrs[t]
         w = 1.0 / (dist[t] / scale + 0.05)
@@ -82,6 +83,7 @@ def fold_variants(data, train, test) -> dict[str, np.ndarray]:  # type: ignore[n
             return diversified_order(p, samples, weights, K, pool)  # noqa: B023 (called now)
 
         by_priority = _fill([], p)
+        by_selector = _fill([], out["features"][t, :, selector])
         div8 = div(knn.Y_[near], w, in_pool[8]).tolist()
         y = np.nan_to_num(Y_test[t], nan=-1.0)
         variants = {
@@ -100,6 +102,12 @@ def fold_variants(data, train, test) -> dict[str, np.ndarray]:  # type: ignore[n
             ),
             "static complement (raw scores, weighted)": _fill(
                 _static(top, Y_train[near], w, pools[8]), p
+            ),
+            "pool 8 by priority": _fill(
+                [top, *[int(c) for c in by_priority if in_pool[8][c] and c != top][: K - 1]], p
+            ),
+            "pool 8 by the selector's predicted score": _fill(
+                [top, *[int(c) for c in by_selector if in_pool[8][c] and c != top][: K - 1]], p
             ),
             "positions 2-3 diversified, 4-5 by priority": _fill(
                 [*div8[:3], *[int(c) for c in by_priority if c not in div8[:3]][:2]], p
