@@ -71,7 +71,7 @@ def fold_variants(data, train, test) -> dict[str, np.ndarray]:  # type: ignore[n
         cross[te] = level2.predict(stack.oof_features_[te])
     residual = rank_target - cross
     keys: dict[str, np.ndarray] = {}
-    selector = stack.model_keys_.index("selector")
+    selector = stack.feature_names_.index("selector")
     for t in range(len(test)):
         p, near = priority[t], nbrs[t]
         w = 1.0 / (dist[t] / scale + 0.05)
