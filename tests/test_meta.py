@@ -32,7 +32,7 @@ from autometa.meta import (
     run_loo,
     summarise,
 )
-from autometa.meta._base import BasePrediction
+from autometa.meta._base import BasePrediction, best_of_top
 from autometa.meta._baselines import (
     DefaultRanker,
     ModelRanker,
@@ -59,7 +59,7 @@ from autometa.meta.persist import (
     load_stack,
     save_stack,
 )
-from autometa.meta.stack import CAUTIONS
+from autometa.meta.stack import CAUTIONS, DIVERSIFY_CHOICES
 from autometa.spaces import get_space
 from autometa.store.snapshot import Snapshot
 
@@ -526,6 +526,36 @@ def test_blend_stack_fits_and_persists(data: Any, tmp_path: Path) -> None:
     )
     auto = StackedMetaLearner(n_splits=3, level2="auto").fit(data)
     assert set(auto.level2_regret_) == {"mean", "blend", "linear", "lgbm"}
+
+
+def test_best_of_top_skips_unevaluated_candidates() -> None:
+    Y = np.array([[0.2, np.nan, 1.0, 0.5], [1.0, 0.0, 0.3, np.nan]])
+    positions = np.array([[0, 1, 3, 2], [3, 0, 1, 2]])
+    assert best_of_top(positions, Y, k=1) == pytest.approx(np.mean([0.8, 1.0]))
+    assert best_of_top(positions, Y, k=2) == pytest.approx(np.mean([0.5, 0.7]))
+    assert best_of_top(positions, Y, k=3) == pytest.approx(0.0)
+
+
+def test_diversify_auto_chooses_by_cross_fitted_best_of_top5(data: Any, tmp_path: Path) -> None:
+    auto = StackedMetaLearner(n_splits=3, diversify="auto").fit(data)
+    assert set(auto.diversify_regret_) == set(DIVERSIFY_CHOICES)
+    best = min(auto.diversify_regret_.values())
+    assert auto.diversify_ in DIVERSIFY_CHOICES
+    assert auto.diversify_regret_[auto.diversify_] == best
+    assert max(k for k, v in auto.diversify_regret_.items() if v == best) == auto.diversify_
+    mf = data.metafeatures.iloc[:6]
+    fixed = StackedMetaLearner(n_splits=3, diversify=auto.diversify_).fit(data)
+    np.testing.assert_array_equal(auto.predict_batch(mf)["order"], fixed.predict_batch(mf)["order"])
+    loaded = load_stack(save_stack(auto, tmp_path / "auto"))
+    assert loaded.diversify_ == auto.diversify_ and loaded.get_params()["diversify"] == "auto"
+    np.testing.assert_array_equal(
+        auto.predict_batch(mf)["order"], loaded.predict_batch(mf)["order"]
+    )
+    plain = StackedMetaLearner(n_splits=3, diversify=1).fit(data).predict_batch(mf)
+    by_priority = np.argsort(np.argsort(-plain["priority"], axis=1, kind="stable"), axis=1)
+    np.testing.assert_array_equal(plain["order"], by_priority)  # 1 = priority order
+    with pytest.raises(MetaModelError, match="diversify must be"):
+        StackedMetaLearner(n_splits=3, diversify="some").fit(data)
 
 
 # ---------------------------------------------------------------------- persistence

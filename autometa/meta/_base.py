@@ -221,6 +221,14 @@ def top1_regret(pred: np.ndarray, Y: np.ndarray) -> float:
     return float(np.mean(1.0 - Y[np.arange(len(Y)), np.argmax(p, axis=1)]))
 
 
+def best_of_top(positions: np.ndarray, Y: np.ndarray, k: int = 5) -> float:
+    """Mean regret of the best of each task's first ``k`` evaluated candidates, in ranking
+    ``positions`` (tasks × candidates, 0 = first)."""
+    key = np.where(np.isnan(Y), np.inf, positions.astype(float))
+    first = np.argsort(key, axis=1, kind="stable")[:, :k]
+    return float(np.mean(1.0 - masked_max(np.take_along_axis(Y, first, axis=1), axis=1)))
+
+
 def nan_mean(values: np.ndarray, axis: int) -> np.ndarray:
     """Mean ignoring NaN, NaN where every value is NaN (no warning)."""
     count = (~np.isnan(values)).sum(axis=axis)

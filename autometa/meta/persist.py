@@ -85,6 +85,7 @@ def save_stack(stack: StackedMetaLearner, directory: str | Path) -> Path:
         "default_config_id": stack.default_config_id_,
         "default_margin": stack.default_margin_,
         "caution": stack.caution_,
+        "diversify": stack.diversify_,
         "margin_curve": stack.margin_curve_.to_dict(orient="list"),
         "disagreement_threshold": _finite(stack.disagreement_threshold_),
         "fallback_rule": None if stack.fallback_rule_ is None else stack.fallback_rule_.to_dict(),
@@ -125,6 +126,7 @@ def load_stack(directory: str | Path) -> StackedMetaLearner:
     stack.default_config_id_ = doc["default_config_id"]
     stack.default_margin_ = float(doc["default_margin"])
     stack.caution_ = float(doc["caution"])
+    stack.diversify_ = int(doc.get("diversify", stack.diversify))  # older entries: the param
     stack.margin_curve_ = pd.DataFrame(doc["margin_curve"])
     threshold = doc["disagreement_threshold"]
     stack.disagreement_threshold_ = np.inf if threshold is None else float(threshold)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from autometa.exceptions import MetaModelError
-from autometa.meta._base import Candidates, MetaFeatures, MetaModel, top1_regret
+from autometa.meta._base import Candidates, MetaFeatures, MetaModel, best_of_top, top1_regret
 from autometa.meta._fallback import fit_fallback_rule
 from autometa.meta._level2 import (
     LEVEL2_KINDS,
@@ -37,6 +37,9 @@ from autometa.meta.surrogate import Surrogate
 
 #: Candidate ``caution`` values for ``caution="auto"`` (units of base-model disagreement).
 CAUTIONS: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0)
+#: Candidate ``diversify`` values for ``diversify="auto"``: priority order, or five positions
+#: chosen for the set.
+DIVERSIFY_CHOICES: tuple[int, ...] = (1, 5)
 
 
 def default_base_models() -> list[MetaModel]:
@@ -80,7 +83,9 @@ class StackedMetaLearner:
             ``max_worse_than_default``, else the one with the lowest rate.
         diversify: after the top pick, positions of the ranking filled for the best
             expected score of the set (over the training tasks, weighted by similarity)
-            rather than one by one; 1 = off.
+            rather than one by one; 1 = off. "auto" picks it from ``DIVERSIFY_CHOICES`` by
+            cross-fitted best-of-top-5 regret on the training tasks (each fold's positions
+            drawn from that fold's nearest tasks and pool only).
         pool_size: those positions are drawn from a greedy portfolio of this many
             configurations built on the training tasks (complementary by construction);
             0 = from every candidate.
@@ -106,7 +111,7 @@ class StackedMetaLearner:
         default_margin: float | str = "auto",
         max_worse_than_default: float = 0.05,
         max_regret_increase: float = 0.0,
-        diversify: int = 5,
+        diversify: int | str = 5,
         pool_size: int = 8,
         diversify_neighbours: int = 0,
         caution: float | str = 0.0,
@@ -149,8 +154,10 @@ class StackedMetaLearner:
         mf = data.metafeatures.iloc[rows]
         position = pd.Index(ids)
         feats: np.ndarray | None = None
+        fold_knn = []  # each fold's nearest tasks: its positions 2-5 for "auto"
         for train, test in self.folds_:
             models = [m.clone().fit(data, train) for m in protos]
+            fold_knn.append(next((m for m in models if isinstance(m, NearestTasks)), None))
             part = self._features(models, mf.loc[test], None)
             if feats is None:
                 feats = np.full((len(ids), len(data.config_ids), part.shape[2]), np.nan)
@@ -185,6 +192,10 @@ class StackedMetaLearner:
         d = np.flatnonzero(data.config_ids == data.default_config_id)
         self.margin_curve_ = margin_curve(pred, Y, int(d[0])) if len(d) else pd.DataFrame()
         self.default_margin_ = self._choose_margin()
+        priority = cross[self.level2_kind_] + self.default_margin_ * feats[:, :, -1]
+        self.diversify_ = self._choose_diversify(
+            data, ids, fold_knn, priority, spread, regret_scale[rows]
+        )
         top = np.argmax(np.where(np.isnan(Y), -np.inf, pred), axis=1)
         spread = disagreement[np.arange(len(top)), top]
         finite = spread[np.isfinite(spread)]
@@ -274,6 +285,34 @@ class StackedMetaLearner:
             self.margin_curve_, self.max_worse_than_default, self.max_regret_increase
         )
 
+    def _choose_diversify(
+        self,
+        data: MetaData,
+        ids: np.ndarray,
+        fold_knn: list[NearestTasks | None],
+        priority: np.ndarray,
+        spread: np.ndarray,
+        Y: np.ndarray,
+    ) -> int:
+        """``diversify``, or for "auto" the choice with the lowest cross-fitted
+        best-of-top-5 regret (``Y``: the regret scale); ties go to the larger value."""
+        if not isinstance(self.diversify, str):
+            return int(self.diversify)
+        if self.diversify != "auto":
+            raise MetaModelError(f"diversify must be an int or 'auto', got {self.diversify!r}")
+        position = pd.Index(ids)
+        orders = {k: np.zeros(Y.shape, dtype=int) for k in DIVERSIFY_CHOICES}
+        for (train, test), knn in zip(self.folds_, fold_knn, strict=True):
+            knn = knn if knn is not None else NearestTasks().fit(data, train)
+            te = position.get_indexer(test)
+            tr = position.get_indexer(train)
+            pool = greedy_portfolio(Y[tr], self.pool_size)[0] if self.pool_size > 0 else None
+            X = knn.transform_.transform(data.metafeatures.loc[test])
+            for k in DIVERSIFY_CHOICES:
+                orders[k][te] = self._positions(knn, X, priority[te], None, pool, k, spread[te])
+        self.diversify_regret_ = {k: best_of_top(o, Y) for k, o in orders.items()}
+        return min(sorted(DIVERSIFY_CHOICES, reverse=True), key=self.diversify_regret_.get)
+
     def _disagreement(self, feats: np.ndarray) -> np.ndarray:
         """Std of the calibrated base models' scores (NaN with fewer than two)."""
         sub = feats[:, :, self._score_columns()[1]]
@@ -301,13 +340,11 @@ class StackedMetaLearner:
         score = self.level2_.predict(feats)
         uncertainty = self._disagreement(feats)
         priority = score + margin * feats[:, :, -1]
-        order = self._order(metafeatures, priority, candidates)
-        if self.caution_:  # the lower confidence bound's pick first, then the usual ranking
-            lcb = priority - self.caution_ * np.nan_to_num(uncertainty, nan=0.0)
-            first = np.argmax(np.nan_to_num(lcb, nan=-np.inf), axis=1)
-            rows = np.arange(len(order))
-            order = order + (order < order[rows, first][:, None])  # shift those before it
-            order[rows, first] = 0
+        knn = self.novelty_model_
+        X = knn.transform_.transform(metafeatures)
+        order = self._positions(
+            knn, X, priority, candidates, self.pool_, self.diversify_, uncertainty
+        )
         return {
             "score": score,
             "priority": priority,
@@ -316,16 +353,30 @@ class StackedMetaLearner:
             "features": feats,
         }
 
-    def _order(
-        self, metafeatures: MetaFeatures, priority: np.ndarray, candidates: Candidates
+    def _positions(
+        self,
+        knn: NearestTasks,
+        X: np.ndarray,
+        priority: np.ndarray,
+        candidates: Candidates,
+        pool_ids: np.ndarray | None,
+        diversify: int,
+        uncertainty: np.ndarray,
     ) -> np.ndarray:
-        knn = self.novelty_model_
+        """Ranking positions (0 = first) per task: the diversified order over ``knn``'s
+        training tasks, then the caution's pick moved first."""
         idx, _ = knn.resolve(candidates)
-        X = knn.transform_.transform(metafeatures)
-        pool = None if self.pool_ is None else np.isin(idx, self.pool_)
-        return similarity_positions(
-            knn, X, priority, idx, self.diversify, pool, self.diversify_neighbours
+        pool = None if pool_ids is None else np.isin(idx, pool_ids)
+        order = similarity_positions(
+            knn, X, priority, idx, diversify, pool, self.diversify_neighbours
         )
+        if self.caution_:  # the lower confidence bound's pick first, then the usual ranking
+            lcb = priority - self.caution_ * np.nan_to_num(uncertainty, nan=0.0)
+            first = np.argmax(np.nan_to_num(lcb, nan=-np.inf), axis=1)
+            rows = np.arange(len(order))
+            order = order + (order < order[rows, first][:, None])  # shift those before it
+            order[rows, first] = 0
+        return order
 
     def rank(
         self,
