@@ -389,3 +389,20 @@ def test_model_auto_chooses_a_family_and_builds_each_metadata_once(
     assert len(result.recommendations) == 3
     estimator = result.estimator()
     assert cross_val_score(estimator, X, y, cv=3, scoring="r2").mean() > 0.3
+
+
+def test_wide_data_announces_the_meta_feature_time() -> None:
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(80, 500)), columns=[f"f{i}" for i in range(500)])
+    y = (X["f0"] + X["f1"] > 0).map({True: "yes", False: "no"})
+    lines: list[str] = []
+    result = Recommender(shipped=True, store="sqlite://", progress=lines.append).recommend(
+        X, y, k=1
+    )
+    assert result.task["n_features"] == 500
+    assert any(line.startswith("computing meta-features of 500 features") for line in lines)
+    lines.clear()
+    Recommender(shipped=True, store="sqlite://", progress=lines.append).recommend(
+        X.iloc[:, :499], y, k=1
+    )
+    assert not any("computing meta-features" in line for line in lines)
