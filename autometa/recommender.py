@@ -309,7 +309,7 @@ class Recommender:
         recommendations worse than the default (docs/meta.md has the measured trade-off).
         """
         from autometa.data import load_dataset
-        from autometa.metrics import METRIC_DIRECTION
+        from autometa.metrics import METRIC_DIRECTION, metrics_for
         from autometa.spaces import get_space
 
         dataset = data if y is None and target is None and _is_dataset(data) else None
@@ -324,6 +324,11 @@ class Recommender:
         if metric not in METRIC_DIRECTION:
             raise MetaModelError(
                 f"unknown metric {metric!r}; choose one of {', '.join(METRIC_DIRECTION)}"
+            )
+        if metric not in metrics_for(dataset.task_type):
+            raise MetaModelError(
+                f"metric {metric!r} does not apply to a {dataset.task_type} target; choose "
+                f"one of {', '.join(metrics_for(dataset.task_type))}"
             )
         notes: list[str] = list(dataset.warnings)
         excluded = self._groups_of(dataset.fingerprint) if exclude_self else frozenset()

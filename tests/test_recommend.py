@@ -209,6 +209,8 @@ def test_bad_arguments_raise_typed_errors(recommender: Recommender) -> None:
     X, y = _cancer()
     with pytest.raises(MetaModelError, match="metric"):
         recommender.recommend(X, y, metric="f1")
+    with pytest.raises(MetaModelError, match=r"'rmse' does not apply to a binary target; "):
+        recommender.recommend(X, y, metric="rmse")
     with pytest.raises(MetaModelError, match=r"family|valid"):
         recommender.recommend(X, y, model="svm")
 

@@ -284,7 +284,8 @@ def build_metadata(
     rep = _representative_type(task_kind)
     if metric not in metrics_for(rep):
         raise MetaModelError(
-            f"metric {metric!r} is not recorded for {task_kind}; valid: {metrics_for(rep)}"
+            f"metric {metric!r} is not recorded for {task_kind}; valid: "
+            + ", ".join(metrics_for(rep))
         )
     space = get_space(family)
     tasks = kb.tasks[kb.tasks["task_type"].isin(TASK_KINDS[task_kind])]
