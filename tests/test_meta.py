@@ -766,9 +766,15 @@ def test_noise_floor_chooses_on_the_other_folds(kb: Snapshot, data: Any) -> None
     from autometa.meta.evaluation import in_task_reference
 
     floor = in_task_reference(kb, data)
-    assert set(floor) == {"in_task_selection", "default", "pct_worse_than_default"}
+    assert set(floor) == {
+        "in_task_selection",
+        "in_task_selection_top5",
+        "default",
+        "pct_worse_than_default",
+    }
     # the planted effects dominate the fold noise: choosing in-task beats the default
     assert 0.0 <= floor["in_task_selection"] < floor["default"] <= 1.0
+    assert 0.0 <= floor["in_task_selection_top5"] <= floor["in_task_selection"]
     assert 0.0 <= floor["pct_worse_than_default"] < 50.0
 
 

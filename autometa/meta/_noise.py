@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from autometa.meta._base import masked_max
 from autometa.meta.data import MetaData
 
 
@@ -71,7 +72,8 @@ def in_task_reference(
     """Noise floor: regret of choosing each task's configuration by its own evaluations.
 
     For each task and fold k, the configuration with the best mean over the other folds is
-    scored on fold k alone (normalised by fold k's best and worst). Meta-learning cannot
+    scored on fold k alone (normalised by fold k's best and worst), and so is the best of
+    the five best over the other folds (``in_task_selection_top5``). Meta-learning cannot
     be expected to beat this in-task selection; the default is scored the same way, and
     ``pct_worse_than_default`` is how often the in-task pick scores below it on fold k.
     ``task_ids`` restricts it to those tasks (default: all of ``data``'s).
@@ -81,7 +83,12 @@ def in_task_reference(
         cube = cube[cube.index.get_level_values("task_id").isin(task_ids)]
     folds = list(cube.columns)
     wide = cube.unstack("config_id")
-    regrets: dict[str, list[float]] = {"in_task_selection": [], "default": [], "worse": []}
+    regrets: dict[str, list[float]] = {
+        "in_task_selection": [],
+        "in_task_selection_top5": [],
+        "default": [],
+        "worse": [],
+    }
     for k in folds:
         test = data.direction * wide[k].reindex(columns=data.config_ids).to_numpy(dtype=float)
         rest = [data.direction * wide[f].reindex(columns=data.config_ids) for f in folds if f != k]
@@ -93,8 +100,12 @@ def in_task_reference(
         lo, hi = np.nanmin(test, axis=1), np.nanmax(test, axis=1)
         ok = (hi - lo) > 1e-12
         norm = (test - lo[:, None]) / np.where(ok, hi - lo, 1.0)[:, None]
-        pick = np.argmax(np.where(np.isnan(chooser) | np.isnan(test), -np.inf, chooser), axis=1)
+        key = np.where(np.isnan(chooser) | np.isnan(test), -np.inf, chooser)
+        pick = np.argmax(key, axis=1)
         regrets["in_task_selection"] += list(1 - norm[ok, pick[ok]])
+        five = np.argsort(-key, axis=1, kind="stable")[:, :5]
+        best5 = masked_max(np.take_along_axis(np.where(np.isinf(key), np.nan, norm), five, 1), 1)
+        regrets["in_task_selection_top5"] += list(1 - best5[ok])
         d = np.flatnonzero(data.config_ids == data.default_config_id)
         if len(d):
             regrets["default"] += list(1 - norm[ok, d[0]])

@@ -277,8 +277,10 @@ def _fact_lines(facts: dict[str, Any]) -> list[str]:
     if "noise_floor_in_task_selection" in facts:
         lines.append(
             "Noise floor (choose by 2 of the task's own 3 folds, score on the third): "
-            f"regret {facts['noise_floor_in_task_selection']:.3f} vs the default's "
-            f"{facts.get('noise_floor_default', float('nan')):.3f} on the same footing; "
+            f"regret {facts['noise_floor_in_task_selection']:.3f} (best of its top five "
+            f"{facts.get('noise_floor_in_task_selection_top5', float('nan')):.3f}) vs the "
+            f"default's {facts.get('noise_floor_default', float('nan')):.3f} on the same "
+            "footing; "
             "the in-task pick scores below the default on "
             f"{facts.get('noise_floor_pct_worse_than_default', float('nan')):.1f} % of "
             "(task, fold) pairs."
