@@ -1016,11 +1016,22 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-cache", action="store_true")
     parser.add_argument("--json", type=Path, default=None, help="write all results here")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    parser.add_argument(
+        "--cautious-margin",
+        type=float,
+        default=CAUTIOUS_MARGIN,
+        help="default_margin of the autometa_cautious column",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    global CAUTIOUS_MARGIN
     args = parse_args(argv)
+    if not 0.0 <= args.cautious_margin <= 1.0:
+        raise SystemExit(f"--cautious-margin must be in [0, 1], got {args.cautious_margin}")
+    CAUTIOUS_MARGIN = args.cautious_margin
+    LABELS["autometa_cautious"] = f"autometa top-1, margin {CAUTIOUS_MARGIN:g}"
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
