@@ -6,14 +6,12 @@ import threading
 import warnings
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from autometa._explain import (
-    Neighbor,
     default_estimate,
     default_ratio,
     default_scores,
@@ -22,7 +20,10 @@ from autometa._explain import (
     reference_scores,
     supporting,
 )
+from autometa._results import Recommendation, RecommendationResult
 from autometa.exceptions import MetaModelError
+
+__all__ = ["Recommendation", "RecommendationResult", "Recommender", "recommend"]
 
 #: Minimum-leaf-size parameter of each family: a candidate whose leaves cannot be filled on
 #: this dataset is infeasible (FLAML's zero-shot picks min_child_samples=53 for 75 rows).
@@ -37,88 +38,6 @@ DEFAULT_METRIC = {"classification": "roc_auc", "regression": "rmse"}
 MIN_TASKS = 10
 #: From this many features on, ``progress`` is told that meta-features take a while.
 WIDE = 500
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    """One recommended configuration; ``params`` are the estimator's keyword arguments."""
-
-    rank: int
-    model: str
-    params: dict[str, Any]
-    predicted_score: float | None
-    uncertainty: float | None
-    neighbors: list[Neighbor] = field(default_factory=list)
-    config: dict[str, Any] = field(default_factory=dict)
-    source: str = "stack"
-
-    def estimator(self, task_type: str) -> Any:
-        """A fresh, unfitted estimator with these parameters (no preprocessing)."""
-        from autometa.spaces import get_space
-
-        return get_space(self.model).estimator_class(task_type)(**self.params)
-
-    def pipeline(self, task_type: str, *, n_jobs: int = 1) -> Any:
-        """The estimator as the knowledge base evaluated it: LightGBM and
-        HistGradientBoosting as they are (they read category dtype and NaN), the others in
-        a scikit-learn Pipeline that one-hot encodes categoricals and imputes (and, for
-        ``linear``, scales) numerics."""
-        from autometa.spaces import get_space
-
-        random_state = self.params.get("random_state", 0)
-        space = get_space(self.model)
-        return space.make_estimator(
-            self.config, task_type, random_state=random_state, n_jobs=n_jobs
-        )
-
-
-@dataclass(frozen=True)
-class RecommendationResult:
-    """The answer for one dataset: what the CLI prints as JSON."""
-
-    task: dict[str, Any]
-    model: str
-    metric: str
-    direction: str
-    recommendations: list[Recommendation]
-    fallback: bool
-    warnings: list[str]
-
-    @property
-    def best(self) -> Recommendation:
-        return self.recommendations[0]
-
-    def estimator(self, rank: int = 1) -> Any:
-        """A fresh, unfitted estimator of the ``rank``-th recommendation for this task
-        (``result.estimator().fit(X, y)``); :meth:`Recommendation.pipeline` adds the
-        preprocessing the knowledge base used."""
-        if not 1 <= rank <= len(self.recommendations):
-            raise MetaModelError(f"rank must be 1-{len(self.recommendations)}, got {rank}")
-        return self.recommendations[rank - 1].estimator(self.task["task_type"])
-
-    def distributions(self) -> dict[str, Any]:
-        """The family's Optuna search space for this task, in the names of ``config``."""
-        from autometa.spaces import get_space
-
-        return get_space(self.model).distributions(self.task["task_type"])
-
-    def enqueue(self, study: Any) -> int:
-        """Warm-start an Optuna study: queue the recommendations (best first) as its next
-        trials. Ask with :meth:`distributions` (``study.ask(result.distributions())``), or
-        suggest the same names in an objective, and the first trials are these
-        configurations; turn a trial's params into estimator arguments with
-        ``get_space(model).estimator_params(params, task_type)``. Returns how many were
-        queued (configurations already in the study are skipped)."""
-        before = len(study.get_trials(deepcopy=False))
-        for rec in self.recommendations:
-            study.enqueue_trial(dict(rec.config), skip_if_exists=True)
-        return len(study.get_trials(deepcopy=False)) - before
-
-    def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        for rec in out["recommendations"]:
-            rec.pop("config", None)
-        return out
 
 
 def task_kind(task_type: str) -> str:

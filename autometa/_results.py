@@ -1,0 +1,92 @@
+"""What a recommendation returns: :class:`Recommendation` (one configuration) and
+:class:`RecommendationResult` (the answer for a dataset, the CLI's JSON)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from autometa._explain import Neighbor
+from autometa.exceptions import MetaModelError
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One recommended configuration; ``params`` are the estimator's keyword arguments."""
+
+    rank: int
+    model: str
+    params: dict[str, Any]
+    predicted_score: float | None
+    uncertainty: float | None
+    neighbors: list[Neighbor] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+    source: str = "stack"
+
+    def estimator(self, task_type: str) -> Any:
+        """A fresh, unfitted estimator with these parameters (no preprocessing)."""
+        from autometa.spaces import get_space
+
+        return get_space(self.model).estimator_class(task_type)(**self.params)
+
+    def pipeline(self, task_type: str, *, n_jobs: int = 1) -> Any:
+        """The estimator as the knowledge base evaluated it: LightGBM and
+        HistGradientBoosting as they are (they read category dtype and NaN), the others in
+        a scikit-learn Pipeline that one-hot encodes categoricals and imputes (and, for
+        ``linear``, scales) numerics."""
+        from autometa.spaces import get_space
+
+        random_state = self.params.get("random_state", 0)
+        space = get_space(self.model)
+        return space.make_estimator(
+            self.config, task_type, random_state=random_state, n_jobs=n_jobs
+        )
+
+
+@dataclass(frozen=True)
+class RecommendationResult:
+    """The answer for one dataset: what the CLI prints as JSON."""
+
+    task: dict[str, Any]
+    model: str
+    metric: str
+    direction: str
+    recommendations: list[Recommendation]
+    fallback: bool
+    warnings: list[str]
+
+    @property
+    def best(self) -> Recommendation:
+        return self.recommendations[0]
+
+    def estimator(self, rank: int = 1) -> Any:
+        """A fresh, unfitted estimator of the ``rank``-th recommendation for this task
+        (``result.estimator().fit(X, y)``); :meth:`Recommendation.pipeline` adds the
+        preprocessing the knowledge base used."""
+        if not 1 <= rank <= len(self.recommendations):
+            raise MetaModelError(f"rank must be 1-{len(self.recommendations)}, got {rank}")
+        return self.recommendations[rank - 1].estimator(self.task["task_type"])
+
+    def distributions(self) -> dict[str, Any]:
+        """The family's Optuna search space for this task, in the names of ``config``."""
+        from autometa.spaces import get_space
+
+        return get_space(self.model).distributions(self.task["task_type"])
+
+    def enqueue(self, study: Any) -> int:
+        """Warm-start an Optuna study: queue the recommendations (best first) as its next
+        trials. Ask with :meth:`distributions` (``study.ask(result.distributions())``), or
+        suggest the same names in an objective, and the first trials are these
+        configurations; turn a trial's params into estimator arguments with
+        ``get_space(model).estimator_params(params, task_type)``. Returns how many were
+        queued (configurations already in the study are skipped)."""
+        before = len(study.get_trials(deepcopy=False))
+        for rec in self.recommendations:
+            study.enqueue_trial(dict(rec.config), skip_if_exists=True)
+        return len(study.get_trials(deepcopy=False)) - before
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        for rec in out["recommendations"]:
+            rec.pop("config", None)
+        return out
