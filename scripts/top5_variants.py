@@ -71,6 +71,7 @@ def fold_variants(data, train, test) -> dict[str, np.ndarray]:  # type: ignore[n
         cross[te] = level2.predict(stack.oof_features_[te])
     residual = rank_target - cross
     keys: dict[str, np.ndarray] = {}
+    default = int(np.flatnonzero(data.config_ids == data.default_config_id)[0])
     selector = stack.feature_names_.index("selector")
     for t in range(len(test)):
         p, near = priority[t], nbrs[t]
@@ -108,6 +109,9 @@ def fold_variants(data, train, test) -> dict[str, np.ndarray]:  # type: ignore[n
             ),
             "pool 8 by the selector's predicted score": _fill(
                 [top, *[int(c) for c in by_selector if in_pool[8][c] and c != top][: K - 1]], p
+            ),
+            "the library default second, then diversified from the pool": _fill(
+                [top, default, *[int(c) for c in div8 if c not in (top, default)][: K - 2]], p
             ),
             "positions 2-3 diversified, 4-5 by priority": _fill(
                 [*div8[:3], *[int(c) for c in by_priority if c not in div8[:3]][:2]], p
