@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -63,6 +64,22 @@ def import_stack() -> None:
     with _IMPORTS:
         import autometa.meta
         import autometa.metafeatures  # noqa: F401
+
+
+@contextmanager
+def _warning_filters_kept() -> Iterator[None]:
+    """Put the process's warning filters back as they were on exit. Two threads entering
+    ``warnings.catch_warnings`` (the meta-features do, and so does pandas) can restore each
+    other's filters in the wrong order and leave, e.g., every warning silenced."""
+    saved = list(warnings.filters)
+    try:
+        yield
+    finally:
+        if warnings.filters != saved:
+            warnings.filters[:] = saved
+            mutated = getattr(warnings, "_filters_mutated", None)  # CPython's cache reset
+            if mutated is not None:
+                mutated()
 
 
 def _quiet_metafeatures(dataset: Any) -> dict[str, float | None]:
@@ -258,7 +275,8 @@ class Recommender:
                 f"computing meta-features of {dataset.n_features} features: the landmarkers' "
                 "time grows with the number of features (about 20 s for 2,000 on 2 cores)"
             )
-        with ThreadPoolExecutor(1) as pool:  # load the learner while describing the data
+        with ThreadPoolExecutor(1) as pool, _warning_filters_kept():
+            # load the learner while describing the data
             loading = pool.submit(self.learner, first, kind, metric, excluded)
             metafeatures = as_frame(_quiet_metafeatures(dataset))
             loading.result()

@@ -204,6 +204,17 @@ def test_transform_is_reusable_for_a_new_task(data: Any) -> None:
     assert np.abs(transform.transform(frame)).max() <= 5.0
 
 
+def test_transform_fit_does_not_warn_on_empty_or_constant_columns(data: Any) -> None:
+    import warnings
+
+    frame = data.metafeatures.assign(AllMissing=np.nan, Constant=3.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Mean of empty slice" and friends would raise
+        transform = MetaFeatureTransform.fit(frame, list(frame.columns), min_coverage=0.0)
+    assert "AllMissing" not in transform.columns and "Constant" not in transform.columns
+    assert np.isfinite(transform.transform(frame)).all()
+
+
 # ---------------------------------------------------------------------- base models
 BASE_MODELS = [
     NearestTasks(k=5),

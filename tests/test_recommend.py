@@ -408,3 +408,25 @@ def test_wide_data_announces_the_meta_feature_time() -> None:
         X.iloc[:, :499], y, k=1
     )
     assert not any("computing meta-features" in line for line in lines)
+
+
+def test_warning_filters_survive_the_loader_thread(
+    recommender: Recommender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # two threads in warnings.catch_warnings can restore each other's filters in the wrong
+    # order; simulate the outcome: the loader thread leaves "ignore everything" behind
+    import threading
+    import warnings
+
+    real = recommender.learner
+
+    def leaky(*args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread() is not threading.main_thread():
+            warnings.simplefilter("ignore")  # only the background loader leaks
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(recommender, "learner", leaky)
+    before = list(warnings.filters)
+    X, y = _cancer()
+    recommender.recommend(X, y, k=1)
+    assert list(warnings.filters) == before

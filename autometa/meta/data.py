@@ -8,8 +8,7 @@ meta-models read, fitted on training tasks only and reusable for a new task.
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,9 +113,7 @@ class MetaFeatureTransform:
         else:
             log = np.array([_is_count(c) for c in columns], dtype=bool) | _heavy_tailed(raw)
         x = np.where(log, _signed_log(raw), raw)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
-            fill = np.nan_to_num(np.nanmedian(x, axis=0), nan=0.0)
+        fill = np.nan_to_num(nan_columns(np.nanmedian, x), nan=0.0)
         x = np.where(np.isnan(x), fill, x)
         if robust:
             center = np.median(x, axis=0)
@@ -189,12 +186,25 @@ def _is_count(name: str) -> bool:
     return name.startswith(_COUNT_PREFIXES) or name in _COUNT_NAMES
 
 
+def nan_columns(reduce: Callable[..., np.ndarray], x: np.ndarray) -> np.ndarray:
+    """A NaN-aware reduction (``np.nanmedian``, ...) per column, NaN for an all-NaN column,
+    without its warning. Not ``warnings.catch_warnings``: this runs in the recommender's
+    loader thread, and that context manager swaps process-wide state (two threads using it
+    at once can leave every warning silenced)."""
+    out = np.full(x.shape[1], np.nan)
+    some = ~np.isnan(x).all(axis=0)
+    if some.any():
+        out[some] = reduce(x[:, some], axis=0)
+    return out
+
+
 def _heavy_tailed(x: np.ndarray) -> np.ndarray:
     """Columns whose sample skewness exceeds 3 (a few extreme tasks would dominate)."""
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        mu, sd = np.nanmean(x, axis=0), np.nanstd(x, axis=0)
-        skew = np.nanmean(((x - mu) / sd) ** 3, axis=0)
+    mu, sd = nan_columns(np.nanmean, x), nan_columns(np.nanstd, x)
+    with np.errstate(all="ignore"):
+        z = (x - mu) / sd
+    z[~np.isfinite(z)] = np.nan  # a constant column: 0 / 0
+    skew = nan_columns(np.nanmean, z**3)
     return np.nan_to_num(np.abs(skew), nan=0.0) > 3.0
 
 
