@@ -32,7 +32,7 @@ from autometa.meta import (
     run_loo,
     summarise,
 )
-from autometa.meta._base import BasePrediction, best_of_top
+from autometa.meta._base import BasePrediction, best_of_top, first_evaluated
 from autometa.meta._baselines import (
     DefaultRanker,
     ModelRanker,
@@ -545,6 +545,13 @@ def test_best_of_top_skips_unevaluated_candidates() -> None:
     assert best_of_top(positions, Y, k=1) == pytest.approx(np.mean([0.8, 1.0]))
     assert best_of_top(positions, Y, k=2) == pytest.approx(np.mean([0.5, 0.7]))
     assert best_of_top(positions, Y, k=3) == pytest.approx(0.0)
+
+
+def test_first_evaluated_ranks_nan_scores_last_but_keeps_them() -> None:
+    Y = np.array([[0.2, np.nan, 1.0, 0.5, 0.0]])
+    key = np.array([[np.nan, 9.0, 1.0, 1.0, 3.0]])  # ties in column order, NaN last
+    np.testing.assert_array_equal(first_evaluated(key, Y, 4), [[4, 2, 3, 0]])
+    assert first_evaluated(key, Y, 6)[0, 4] == 1  # fewer evaluated: then the rest
 
 
 def test_diversify_auto_chooses_by_cross_fitted_best_of_top5(data: Any, tmp_path: Path) -> None:

@@ -221,11 +221,19 @@ def top1_regret(pred: np.ndarray, Y: np.ndarray) -> float:
     return float(np.mean(1.0 - Y[np.arange(len(Y)), np.argmax(p, axis=1)]))
 
 
+def first_evaluated(key: np.ndarray, Y: np.ndarray, k: int) -> np.ndarray:
+    """Column positions (tasks × ``k``) of each task's ``k`` first evaluated candidates
+    (finite ``Y``), ranked by ``key`` (higher first, NaN last, ties in column order); a task
+    with fewer fills up with unevaluated ones (NaN in ``Y``)."""
+    evaluated = np.isfinite(Y)
+    order_key = np.where(evaluated, -np.nan_to_num(key, nan=-np.inf), np.inf)
+    return np.lexsort((order_key, ~evaluated), axis=-1)[:, :k]
+
+
 def best_of_top(positions: np.ndarray, Y: np.ndarray, k: int = 5) -> float:
     """Mean regret of the best of each task's first ``k`` evaluated candidates, in ranking
     ``positions`` (tasks × candidates, 0 = first)."""
-    key = np.where(np.isnan(Y), np.inf, positions.astype(float))
-    first = np.argsort(key, axis=1, kind="stable")[:, :k]
+    first = first_evaluated(-positions.astype(float), Y, k)
     return float(np.mean(1.0 - masked_max(np.take_along_axis(Y, first, axis=1), axis=1)))
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from autometa.meta._base import masked_max
+from autometa.meta._base import first_evaluated, masked_max
 from autometa.meta.data import MetaData
 
 
@@ -103,8 +103,8 @@ def in_task_reference(
         key = np.where(np.isnan(chooser) | np.isnan(test), -np.inf, chooser)
         pick = np.argmax(key, axis=1)
         regrets["in_task_selection"] += list(1 - norm[ok, pick[ok]])
-        five = np.argsort(-key, axis=1, kind="stable")[:, :5]
-        best5 = masked_max(np.take_along_axis(np.where(np.isinf(key), np.nan, norm), five, 1), 1)
+        usable = np.where(np.isinf(key), np.nan, norm)
+        best5 = masked_max(np.take_along_axis(usable, first_evaluated(key, usable, 5), 1), 1)
         regrets["in_task_selection_top5"] += list(1 - best5[ok])
         d = np.flatnonzero(data.config_ids == data.default_config_id)
         if len(d):

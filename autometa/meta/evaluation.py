@@ -21,6 +21,7 @@ import pandas as pd
 from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
 
 from autometa.exceptions import MetaModelError
+from autometa.meta._base import first_evaluated, masked_max
 from autometa.meta._baselines import Ranker, default_rankers
 from autometa.meta._noise import in_task_reference, paired_check
 from autometa.meta.data import TASK_KINDS, MetaData, build_metadata
@@ -49,28 +50,20 @@ def score_rankings(
     Only configurations evaluated on the task are ranked; NaN scores rank last.
     """
     Y = data.normalised[data.rows(task_ids)]
-    key = np.where(np.isnan(scores), -np.inf, scores)
-    key = np.where(np.isnan(Y), -np.inf - 0.0, key)
-    order = np.argsort(-key, axis=1, kind="stable")
-    evaluated = np.isfinite(Y)
+    first = first_evaluated(scores, Y, top)
+    picks = np.take_along_axis(Y, first, axis=1)
     d = np.flatnonzero(data.config_ids == data.default_config_id)
-    rows = []
-    for t in range(len(Y)):
-        ranked = [c for c in order[t] if evaluated[t, c]]
-        picks = Y[t, ranked[:top]]
-        default = Y[t, d[0]] if len(d) and evaluated[t, d[0]] else np.nan
-        rows.append(
-            {
-                "task_id": int(task_ids[t]),
-                "top1_config_id": int(data.config_ids[ranked[0]]),
-                "regret_top1": 1.0 - picks[0],
-                f"regret_top{top}": 1.0 - picks.max(),
-                "worse_than_default": float(picks[0] < default - 1e-12)
-                if np.isfinite(default)
-                else np.nan,
-            }
-        )
-    return pd.DataFrame(rows)
+    default = Y[:, d[0]] if len(d) else np.full(len(Y), np.nan)
+    worse = np.where(np.isfinite(default), picks[:, 0] < default - 1e-12, np.nan)
+    return pd.DataFrame(
+        {
+            "task_id": np.asarray(task_ids, dtype=int),
+            "top1_config_id": data.config_ids[first[:, 0]].astype(int),
+            "regret_top1": 1.0 - picks[:, 0],
+            f"regret_top{top}": 1.0 - masked_max(picks, axis=1),
+            "worse_than_default": worse.astype(float),
+        }
+    )
 
 
 def run_loo(
