@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
-from autometa.meta.data import build_metadata, training_target
+from autometa.meta.data import build_metadata
 from autometa.meta.evaluation import _scored_ids, outer_folds
 from autometa.meta.stack import StackedMetaLearner
 from autometa.store.knowledge import knowledge_base
@@ -48,15 +48,8 @@ rows = []
 for fold, (train, test) in enumerate(outer_folds(data, 10, 0)):
     st = StackedMetaLearner().fit(data, train)
     Ytr = data.normalised[data.rows(train)]
-    Yrank = training_target(Ytr, st.target)
-    feats = st.oof_features_
-    position = pd.Index(np.asarray(train))
-    cf = np.full(Yrank.shape, np.nan)
-    for a, b in st.folds_:
-        tr, te = position.get_indexer(a), position.get_indexer(b)
-        cf[te] = st._train(st.level2_kind_, feats[tr], Yrank[tr]).predict(feats[te])
-    unc_tr = st._disagreement(feats)
-    Ftr, toptr = gate_features(cf, unc_tr, Ytr)
+    unc_tr = st._disagreement(st.oof_features_)
+    Ftr, toptr = gate_features(st.oof_level2_, unc_tr, Ytr)
     ok = np.isfinite(Ytr[:, d])
     lab = Ytr[np.arange(len(Ytr)), toptr] < Ytr[:, d] - 1e-12
     gate = LogisticRegression(C=1.0, max_iter=1000).fit(Ftr[ok], lab[ok])

@@ -62,14 +62,7 @@ def fold_variants(data, train, test) -> dict[str, np.ndarray]:  # type: ignore[n
     n_cands = priority.shape[1]
     in_pool = {n: np.isin(np.arange(n_cands), p) for n, p in pools.items()}
     # the level-2 model's cross-fitted residuals on the training tasks
-    rank_target = training_target(Y_train, stack.target)
-    position = pd.Index(np.asarray(train))
-    cross = np.full(rank_target.shape, np.nan)
-    for a, b in stack.folds_:
-        tr, te = position.get_indexer(a), position.get_indexer(b)
-        level2 = stack._train(stack.level2_kind_, stack.oof_features_[tr], rank_target[tr])
-        cross[te] = level2.predict(stack.oof_features_[te])
-    residual = rank_target - cross
+    residual = training_target(Y_train, stack.target) - stack.oof_level2_
     keys: dict[str, np.ndarray] = {}
     default = int(np.flatnonzero(data.config_ids == data.default_config_id)[0])
     selector = stack.feature_names_.index("selector")

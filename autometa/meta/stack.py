@@ -185,6 +185,7 @@ class StackedMetaLearner:
         self.level2_regret_ = {k: top1_regret(p, Y) for k, p in cross.items()}
         self.level2_kind_ = min(kinds, key=lambda k: self.level2_regret_[k])
         self.level2_ = self._train(self.level2_kind_, feats, Y)
+        self.oof_level2_ = cross[self.level2_kind_]  # cross-fitted scores (not persisted)
         disagreement = self._disagreement(feats)
         spread = np.nan_to_num(disagreement, nan=0.0)
         self.caution_ = self._choose_caution(cross[self.level2_kind_], spread, Y)
