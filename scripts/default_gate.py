@@ -12,18 +12,21 @@ than the default for constant margins and for gate thresholds.
 
 from __future__ import annotations
 
-import sys
+import argparse
 
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
+from autometa.meta.data import TASK_KINDS as KINDS
 from autometa.meta.data import build_metadata
 from autometa.meta.evaluation import _scored_ids, outer_folds
 from autometa.meta.stack import StackedMetaLearner
 from autometa.store.knowledge import knowledge_base
 
-kind = sys.argv[1] if len(sys.argv) > 1 else "classification"
+parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser.add_argument("kind", nargs="?", default="classification", choices=KINDS)
+kind = parser.parse_args().kind
 kb = knowledge_base(user=False)
 data = build_metadata(kb, "lightgbm", kind, None)
 scored = set(_scored_ids(data, "^synthetic/"))

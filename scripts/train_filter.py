@@ -11,18 +11,28 @@ is scored either way, and the paired differences are printed.
 
 from __future__ import annotations
 
-import sys
+import argparse
 
 import numpy as np
 import pandas as pd
 
+from autometa.meta.data import TASK_KINDS as KINDS
 from autometa.meta.data import build_metadata
 from autometa.meta.evaluation import _scored_ids, outer_folds, score_rankings
 from autometa.meta.stack import StackedMetaLearner
 from autometa.store.knowledge import knowledge_base
 
-kind = sys.argv[1] if len(sys.argv) > 1 else "classification"
-drops = [float(x) for x in sys.argv[2].split(",")] if len(sys.argv) > 2 else [0.1, 0.2]
+parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser.add_argument("kind", nargs="?", default="classification", choices=KINDS)
+parser.add_argument("quantiles", nargs="?", default="0.1,0.2", help="comma-separated, in (0, 1)")
+args = parser.parse_args()
+kind = args.kind
+try:
+    drops = [float(x) for x in args.quantiles.split(",")]
+except ValueError:
+    parser.error(f"quantiles: comma-separated numbers, got {args.quantiles!r}")
+if not all(0.0 < q < 1.0 for q in drops):
+    parser.error(f"quantiles must be in (0, 1), got {args.quantiles!r}")
 kb = knowledge_base(user=False)
 data = build_metadata(kb, "lightgbm", kind, None)
 scored = set(_scored_ids(data, "^synthetic/"))
