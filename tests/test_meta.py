@@ -789,7 +789,9 @@ def test_noise_floor_chooses_on_the_other_folds(kb: Snapshot, data: Any) -> None
         "in_task_selection_top5",
         "default",
         "pct_worse_than_default",
+        "folds",
     }
+    assert floor["folds"] == kb.evaluations["fold"].nunique()
     # the planted effects dominate the fold noise: choosing in-task beats the default
     assert 0.0 <= floor["in_task_selection"] < floor["default"] <= 1.0
     assert 0.0 <= floor["in_task_selection_top5"] <= floor["in_task_selection"]

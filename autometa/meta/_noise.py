@@ -75,7 +75,8 @@ def in_task_reference(
     scored on fold k alone (normalised by fold k's best and worst), and so is the best of
     the five best over the other folds (``in_task_selection_top5``). Meta-learning cannot
     be expected to beat this in-task selection; the default is scored the same way, and
-    ``pct_worse_than_default`` is how often the in-task pick scores below it on fold k.
+    ``pct_worse_than_default`` is how often the in-task pick scores below it on fold k;
+    ``folds`` is the number of stored folds (every repeat's).
     ``task_ids`` restricts it to those tasks (default: all of ``data``'s).
     """
     cube = data.direction * _fold_cube(kb, data).unstack("fold")  # back to raw values
@@ -112,6 +113,7 @@ def in_task_reference(
             picked, default = norm[ok, pick[ok]], norm[ok, d[0]]
             regrets["worse"] += list(np.where(np.isnan(default), np.nan, picked < default - 1e-12))
     out = {k: float(np.nanmean(v)) for k, v in regrets.items() if v and k != "worse"}
+    out["folds"] = float(len(folds))
     if regrets["worse"]:
         out["pct_worse_than_default"] = 100.0 * float(np.nanmean(regrets["worse"]))
     return out

@@ -268,8 +268,10 @@ def _fact_lines(facts: dict[str, Any]) -> list[str]:
     if "stack_fit_seconds" in facts:
         lines.append(f"Fitting the stack on all tasks: {facts['stack_fit_seconds']:.1f} s.")
     if "noise_floor_in_task_selection" in facts:
+        n = facts.get("noise_floor_folds", 3)
         lines.append(
-            "Noise floor (choose by 2 of the task's own 3 folds, score on the third): "
+            f"Noise floor (choose by {n - 1:.0f} of the task's own {n:.0f} folds, score on "
+            "the other): "
             f"regret {facts['noise_floor_in_task_selection']:.3f} (best of its top five "
             f"{facts.get('noise_floor_in_task_selection_top5', float('nan')):.3f}) vs the "
             f"default's {facts.get('noise_floor_default', float('nan')):.3f} on the same "
