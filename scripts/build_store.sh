@@ -15,9 +15,11 @@ REPEAT_STAGE=${REPEAT_STAGE:-lightgbm=128}
 REPEATS=${REPEATS:-2}
 mkdir -p work_store
 python scripts/build_corpus.py --wheels "$WHEELS" --out corpus --cap 3000 --seed 0
-if [ -f "$SNAPSHOT/manifest.json" ]; then
-  autometa store import "$SNAPSHOT" --store "$STORE"
-fi
+for snap in "$SNAPSHOT" metadata_store/next; do  # next: a partial stage, not shipped
+  if [ -f "$snap/manifest.json" ]; then
+    autometa store import "$snap" --store "$STORE"
+  fi
+done
 BUILD="STAGES='$STAGES' REPEAT_STAGE='$REPEAT_STAGE' REPEATS=$REPEATS WORKERS=$WORKERS bash scripts/build_store.sh"
 for stage in $STAGES "$REPEAT_STAGE*$REPEATS"; do
   families=${stage%\**}

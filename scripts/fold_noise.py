@@ -1,0 +1,81 @@
+"""How much of the leave-group-out regret is fold noise in the measuring stick?
+
+The default stack's rankings (GroupKFold(10), seed 0, synthetic tables unscored, as
+``bench_loo.py``) are scored with each held-out task's scores averaged over every subset of
+k of its stored folds (k = 1 .. the number of folds given), and the regrets are
+extrapolated to more folds with regret = a + b / sqrt(k).
+
+    python scripts/fold_noise.py --kinds classification regression [--folds 0,1,2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+
+import numpy as np
+
+from autometa.meta._base import first_evaluated
+from autometa.meta._noise import _fold_cube
+from autometa.meta.data import TASK_KINDS, build_metadata
+from autometa.meta.evaluation import _scored_ids, outer_folds
+from autometa.meta.stack import StackedMetaLearner
+from autometa.store.knowledge import knowledge_base
+
+
+def _regrets(means: np.ndarray, key: np.ndarray, default: int) -> tuple[float, float, float]:
+    """Top-1, best-of-top-5 and % worse than the default of rankings ``key`` on ``means``."""
+    lo, hi = np.nanmin(means, 1), np.nanmax(means, 1)
+    ok = hi - lo > 1e-12
+    norm = ((means - lo[:, None]) / np.where(ok, hi - lo, 1)[:, None])[ok]
+    first = first_evaluated(key[ok], norm, 5)
+    picks = np.take_along_axis(norm, first, 1)
+    worse = picks[:, 0] < norm[:, default] - 1e-12
+    return 1 - picks[:, 0].mean(), 1 - np.nanmax(picks, 1).mean(), 100 * worse.mean()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--kinds", nargs="+", default=list(TASK_KINDS), choices=list(TASK_KINDS))
+    parser.add_argument("--folds", default="0,1,2", help="stored folds to use (default: 0,1,2)")
+    args = parser.parse_args()
+    folds = [int(f) for f in args.folds.split(",")]
+    kb = knowledge_base(user=False)
+    for kind in args.kinds:
+        data = build_metadata(kb, "lightgbm", kind)
+        ids, keys = [], []
+        for fold, (train, test) in enumerate(outer_folds(data, 10, 0)):
+            out = StackedMetaLearner().fit(data, train).predict_batch(data.metafeatures.loc[test])
+            ids.append(test)
+            keys.append(-out["order"])
+            print(f"{kind} fold {fold}", file=sys.stderr, flush=True)
+        task_ids, key = np.concatenate(ids), np.concatenate(keys)
+        scored = np.isin(task_ids, _scored_ids(data, "^synthetic/"))
+        task_ids, key = task_ids[scored], key[scored]
+        wide = _fold_cube(kb, data).unstack("config_id")  # direction-aware: higher is better
+        cube = {f: wide.xs(f, level="fold").reindex(task_ids)[data.config_ids] for f in folds}
+        default = int(np.flatnonzero(data.config_ids == data.default_config_id)[0])
+        rows = {}
+        for k in range(1, len(folds) + 1):
+            per_subset = [
+                _regrets(np.mean([cube[f].to_numpy(float) for f in subset], 0), key, default)
+                for subset in itertools.combinations(folds, k)
+            ]
+            rows[k] = np.mean(per_subset, axis=0)
+        print(f"\n### {kind} ({len(task_ids)} tasks)\n")
+        print("| folds per score | top-1 | best-of-top-5 | % worse than default |")
+        print("|---|---:|---:|---:|")
+        for k, (r1, r5, worse) in rows.items():
+            print(f"| {k} | {r1:.4f} | {r5:.4f} | {worse:.1f} |")
+        if len(rows) >= 2:
+            ks = np.array(list(rows))
+            design = np.c_[np.ones(len(ks)), 1 / np.sqrt(ks)]
+            fit = np.linalg.lstsq(design, np.array(list(rows.values())), rcond=None)[0]
+            for target in (2 * len(folds), np.inf):
+                r1, r5, worse = fit[0] + fit[1] / np.sqrt(target)
+                print(f"| {target:g}, extrapolated | {r1:.4f} | {r5:.4f} | {worse:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
