@@ -96,8 +96,8 @@ def run_unit(unit: Unit) -> tuple[Unit, list[FoldResult]]:
 
     Repeat r of the cross-validation splits the rows, and seeds the estimator, with
     ``seed + r`` (repeat 0 is the plain k-fold of ``seed``). BLAS/OpenMP pools are held to
-    one thread: parallelism comes from the workers, and
-    oversubscribed OpenMP (HistGradientBoosting) is many times slower on a busy machine."""
+    one thread: parallelism comes from the workers, and oversubscribed OpenMP
+    (HistGradientBoosting) is many times slower on a busy machine."""
     from threadpoolctl import threadpool_limits
 
     dataset = _load(unit.entry.path, unit.entry.target, unit.task_type)
@@ -243,7 +243,7 @@ def rows_for(unit: Unit, results: Iterable[FoldResult]) -> list[Any]:
                 EvaluationRecord(
                     task_id=unit.task_id,
                     config_id=unit.config_id,
-                    fold=unit.repeat * unit.n_folds + result.fold,
+                    fold=unit.folds[result.fold],
                     metric=metric,
                     value=value,
                     fit_seconds=result.fit_seconds,
