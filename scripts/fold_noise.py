@@ -18,9 +18,9 @@ import sys
 
 import numpy as np
 
-from autometa.meta._base import first_evaluated
+from autometa.meta._base import pick_regrets
 from autometa.meta._noise import _fold_cube
-from autometa.meta.data import TASK_KINDS, build_metadata
+from autometa.meta.data import TASK_KINDS, build_metadata, minmax_rows
 from autometa.meta.evaluation import _scored_ids, outer_folds
 from autometa.meta.stack import StackedMetaLearner
 from autometa.store.knowledge import knowledge_base
@@ -28,13 +28,9 @@ from autometa.store.knowledge import knowledge_base
 
 def _regrets(means: np.ndarray, key: np.ndarray, default: int) -> tuple[float, float, float]:
     """Top-1, best-of-top-5 and % worse than the default of rankings ``key`` on ``means``."""
-    lo, hi = np.nanmin(means, 1), np.nanmax(means, 1)
-    ok = hi - lo > 1e-12
-    norm = ((means - lo[:, None]) / np.where(ok, hi - lo, 1)[:, None])[ok]
-    first = first_evaluated(key[ok], norm, 5)
-    picks = np.take_along_axis(norm, first, 1)
-    worse = picks[:, 0] < norm[:, default] - 1e-12
-    return 1 - picks[:, 0].mean(), 1 - np.nanmax(picks, 1).mean(), 100 * worse.mean()
+    norm, ok = minmax_rows(means)
+    r = pick_regrets(key[ok], norm[ok], default)
+    return float(r["top1"].mean()), float(r["topk"].mean()), 100 * float(np.nanmean(r["worse"]))
 
 
 def main() -> None:

@@ -230,6 +230,25 @@ def first_evaluated(key: np.ndarray, Y: np.ndarray, k: int) -> np.ndarray:
     return np.lexsort((order_key, ~evaluated), axis=-1)[:, :k]
 
 
+def pick_regrets(
+    key: np.ndarray, Y: np.ndarray, default: int | None, top: int = 5
+) -> dict[str, np.ndarray]:
+    """Per task (rows of normalised ``Y``, 1 = best): the ``top`` first evaluated candidates
+    ranked by ``key`` (``first``), the regret of the first (``top1``), of the best of them
+    (``topk``), and whether the first is worse than column ``default`` (``worse``: 1/0, NaN
+    where the default is not evaluated or ``default`` is None)."""
+    first = first_evaluated(key, Y, top)
+    picks = np.take_along_axis(Y, first, axis=1)
+    base = Y[:, default] if default is not None else np.full(len(Y), np.nan)
+    worse = np.where(np.isfinite(base), picks[:, 0] < base - 1e-12, np.nan)
+    return {
+        "first": first,
+        "top1": 1.0 - picks[:, 0],
+        "topk": 1.0 - masked_max(picks, axis=1),
+        "worse": worse.astype(float),
+    }
+
+
 def best_of_top(positions: np.ndarray, Y: np.ndarray, k: int = 5) -> float:
     """Mean regret of the best of each task's first ``k`` evaluated candidates, in ranking
     ``positions`` (tasks × candidates, 0 = first)."""

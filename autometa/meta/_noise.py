@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from autometa.meta._base import first_evaluated, masked_max
-from autometa.meta.data import MetaData
+from autometa.meta._base import pick_regrets
+from autometa.meta.data import MetaData, minmax_rows
 
 
 def _fold_cube(kb: Any, data: MetaData) -> pd.Series:
@@ -98,20 +98,16 @@ def in_task_reference(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # a config missing on every fold
             chooser = np.nanmean(np.stack([r.to_numpy(dtype=float) for r in rest]), axis=0)
-        lo, hi = np.nanmin(test, axis=1), np.nanmax(test, axis=1)
-        ok = (hi - lo) > 1e-12
-        norm = (test - lo[:, None]) / np.where(ok, hi - lo, 1.0)[:, None]
-        key = np.where(np.isnan(chooser) | np.isnan(test), -np.inf, chooser)
-        pick = np.argmax(key, axis=1)
-        regrets["in_task_selection"] += list(1 - norm[ok, pick[ok]])
-        usable = np.where(np.isinf(key), np.nan, norm)
-        best5 = masked_max(np.take_along_axis(usable, first_evaluated(key, usable, 5), 1), 1)
-        regrets["in_task_selection_top5"] += list(1 - best5[ok])
+        norm, ok = minmax_rows(test)
+        usable = np.where(np.isnan(chooser), np.nan, norm)[ok]  # chosen among both-scored
         d = np.flatnonzero(data.config_ids == data.default_config_id)
-        if len(d):
-            regrets["default"] += list(1 - norm[ok, d[0]])
-            picked, default = norm[ok, pick[ok]], norm[ok, d[0]]
-            regrets["worse"] += list(np.where(np.isnan(default), np.nan, picked < default - 1e-12))
+        default = int(d[0]) if len(d) else None
+        r = pick_regrets(chooser[ok], usable, default)
+        regrets["in_task_selection"] += list(r["top1"])
+        regrets["in_task_selection_top5"] += list(r["topk"])
+        if default is not None:
+            regrets["default"] += list(1 - norm[ok, default])
+            regrets["worse"] += list(r["worse"])
     out = {k: float(np.nanmean(v)) for k, v in regrets.items() if v and k != "worse"}
     out["folds"] = float(len(folds))
     if regrets["worse"]:

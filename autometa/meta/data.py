@@ -251,6 +251,18 @@ class MetaData:
 TRAINING_TARGETS = ("rank", "minmax")
 
 
+def minmax_rows(signed: np.ndarray, rel_tol: float = 1e-12) -> tuple[np.ndarray, np.ndarray]:
+    """Scale each row of direction-aware scores (higher = better) to [0, 1]: 1 = the row's
+    best, 0 = its worst, NaN kept. Also returns which rows have a spread above ``rel_tol``
+    relative to their best (at least ``rel_tol``); the others are left unscaled and should
+    be dropped (a task whose configurations all score the same has no regret)."""
+    best, worst = np.nanmax(signed, axis=1), np.nanmin(signed, axis=1)
+    spread = best - worst
+    ok = spread > rel_tol * np.maximum(1.0, np.abs(best))
+    scaled = (signed - worst[:, None]) / np.where(ok, spread, 1.0)[:, None]
+    return scaled, ok
+
+
 def training_target(normalised: np.ndarray, kind: str = "rank") -> np.ndarray:
     """The per-task score a meta-model is trained on, from ``normalised`` (tasks x configs).
 
@@ -308,13 +320,10 @@ def build_metadata(
         raise MetaModelError(f"no {metric} evaluations of {family} on {task_kind} tasks")
     wide = ev.groupby(["task_id", "config_id"])["value"].mean().unstack("config_id")
     direction = METRIC_DIRECTION[metric]
-    signed = direction * wide.to_numpy(dtype=float)
-    best, worst = np.nanmax(signed, axis=1), np.nanmin(signed, axis=1)
-    ok = (best - worst) > 1e-12 * np.maximum(1.0, np.abs(best))
-    wide, signed, best, worst = wide[ok], signed[ok], best[ok], worst[ok]
+    normalised, ok = minmax_rows(direction * wide.to_numpy(dtype=float))
+    wide, normalised = wide[ok], normalised[ok]
     if len(wide) < 2:
         raise MetaModelError(f"fewer than 2 {task_kind} tasks with distinct {metric} scores")
-    normalised = (signed - worst[:, None]) / (best - worst)[:, None]
     config_ids = wide.columns.to_numpy(dtype=np.int64)
     encodings = np.vstack([space.encode(configs.at[c, "params"], rep) for c in config_ids])
     default_hash = space.config_hash(space.default(rep))

@@ -21,7 +21,7 @@ import pandas as pd
 from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
 
 from autometa.exceptions import MetaModelError
-from autometa.meta._base import first_evaluated, masked_max
+from autometa.meta._base import pick_regrets
 from autometa.meta._baselines import Ranker, default_rankers
 from autometa.meta._noise import in_task_reference, paired_check
 from autometa.meta.data import TASK_KINDS, MetaData, build_metadata
@@ -49,19 +49,15 @@ def score_rankings(
 
     Only configurations evaluated on the task are ranked; NaN scores rank last.
     """
-    Y = data.normalised[data.rows(task_ids)]
-    first = first_evaluated(scores, Y, top)
-    picks = np.take_along_axis(Y, first, axis=1)
     d = np.flatnonzero(data.config_ids == data.default_config_id)
-    default = Y[:, d[0]] if len(d) else np.full(len(Y), np.nan)
-    worse = np.where(np.isfinite(default), picks[:, 0] < default - 1e-12, np.nan)
+    r = pick_regrets(scores, data.normalised[data.rows(task_ids)], d[0] if len(d) else None, top)
     return pd.DataFrame(
         {
             "task_id": np.asarray(task_ids, dtype=int),
-            "top1_config_id": data.config_ids[first[:, 0]].astype(int),
-            "regret_top1": 1.0 - picks[:, 0],
-            f"regret_top{top}": 1.0 - masked_max(picks, axis=1),
-            "worse_than_default": worse.astype(float),
+            "top1_config_id": data.config_ids[r["first"][:, 0]].astype(int),
+            "regret_top1": r["top1"],
+            f"regret_top{top}": r["topk"],
+            "worse_than_default": r["worse"],
         }
     )
 
