@@ -528,6 +528,26 @@ def test_blend_weights_follow_the_informative_model() -> None:
     # a missing score is left out of the weighted mean, not read as 0
     values = np.array([[0.2, np.nan], [np.nan, np.nan]])
     np.testing.assert_allclose(weighted_mean(values, np.array([0.5, 0.5])), [0.2, np.nan])
+    for rule in ("one_se", "bagged"):  # a clear winner stays the winner
+        assert fit_blend(scores, Y, rule=rule)[1] >= 0.8
+    bagged = fit_blend(scores, Y, rule="bagged", seed=3)
+    np.testing.assert_array_equal(bagged, fit_blend(scores, Y, rule="bagged", seed=3))
+    assert np.isclose(bagged.sum(), 1.0)
+
+
+def test_one_se_blend_is_steadier_where_models_are_equally_good() -> None:
+    """Two equally informative models: the lowest regret lands on a lopsided weighting by
+    chance; within one standard error of it, the equal weights are chosen."""
+    lopsided = steady = 0
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        Y = rng.random((60, 20))
+        scores = np.stack([Y + rng.normal(0, 0.3, Y.shape) for _ in range(2)], axis=2)
+        lopsided += not np.allclose(fit_blend(scores, Y), 0.5)
+        steady += np.allclose(fit_blend(scores, Y, rule="one_se"), 0.5)
+    assert lopsided >= 3 and steady >= 4
+    with pytest.raises(MetaModelError, match="blend rule"):
+        fit_blend(scores, Y, rule="median")
 
 
 def test_blend_stack_fits_and_persists(data: Any, tmp_path: Path) -> None:

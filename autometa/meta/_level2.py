@@ -14,11 +14,13 @@ from scipy.optimize import nnls
 from sklearn.model_selection import GroupKFold
 
 from autometa.exceptions import MetaModelError
-from autometa.meta._base import lgb_params, nan_mean, top1_regret
+from autometa.meta._base import lgb_params, nan_mean
 from autometa.meta.knn import NearestTasks
 
 LEVEL2_KINDS = ("mean", "blend", "linear", "lgbm")
 BLEND_STEP = 0.1  # grid step of the blend weights
+BLEND_RULES = ("best", "one_se", "bagged")
+BAGS = 200  # bootstrap resamples of the tasks for blend_rule="bagged"
 MARGINS = (0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 1.0)
 
 
@@ -87,17 +89,20 @@ def train_level2(
     params: Mapping[str, Any],
     monotone: np.ndarray,
     calibrated: np.ndarray,
+    blend_rule: str = "best",
 ) -> Level2:
     """Fit level-2 on rows (task, candidate) with a known normalised score.
 
     ``monotone`` marks the features the prediction may only increase with (base scores);
-    ``calibrated`` the base scores that estimate the normalised score (averaged by "mean").
+    ``calibrated`` the base scores that estimate the normalised score (averaged by "mean");
+    ``blend_rule`` how "blend" picks its weights (:func:`fit_blend`).
     """
     if kind == "mean":
         return Level2("mean", columns=np.flatnonzero(calibrated))
     if kind == "blend":
         columns = np.flatnonzero(calibrated)
-        return Level2("blend", columns=columns, weights=fit_blend(feats[:, :, columns], Y))
+        weights = fit_blend(feats[:, :, columns], Y, rule=blend_rule, seed=params.get("seed", 0))
+        return Level2("blend", columns=columns, weights=weights)
     F, y = feats.reshape(-1, feats.shape[2]), Y.ravel()
     ok = np.isfinite(y)
     F, y = F[ok], y[ok]
@@ -148,19 +153,46 @@ def simplex_grid(n: int, step: float = BLEND_STEP) -> np.ndarray:
     return np.asarray(parts(n, units), dtype=float) / units
 
 
-def fit_blend(scores: np.ndarray, Y: np.ndarray, step: float = BLEND_STEP) -> np.ndarray:
-    """Weights (tasks × candidates × models ``scores``) whose weighted mean has the lowest
-    top-1 regret against ``Y``; ties go to the weights closest to equal."""
+def fit_blend(
+    scores: np.ndarray,
+    Y: np.ndarray,
+    step: float = BLEND_STEP,
+    rule: str = "best",
+    seed: int = 0,
+) -> np.ndarray:
+    """Weights (tasks × candidates × models ``scores``) for the weighted mean, by top-1
+    regret against ``Y``. ``rule="best"``: the lowest regret, ties to the weights closest
+    to equal. ``"one_se"``: the weights closest to equal among those within one standard
+    error (of the per-task difference to the best) of the lowest regret: a steadier
+    choice where many weightings are within noise of each other. ``"bagged"``: the mean of
+    the lowest-regret weights over bootstrap resamples of the tasks (seeded by ``seed``):
+    steadier without pulling towards equal weights."""
+    if rule not in BLEND_RULES:
+        raise MetaModelError(f"unknown blend rule {rule!r}; valid: {', '.join(BLEND_RULES)}")
     n = scores.shape[2]
     flat = scores.reshape(-1, n)
-    best: tuple[float, float] | None = None
-    chosen = np.full(n, 1.0 / n)
-    for w in simplex_grid(n, step):
-        regret = top1_regret(weighted_mean(flat, w).reshape(Y.shape), Y)
-        key = (round(regret, 9), float(np.abs(w - 1.0 / n).sum()))
-        if best is None or key < best:
-            best, chosen = key, w
-    return chosen
+    grid = simplex_grid(n, step)
+    rows = np.arange(len(Y))
+    masked = np.isnan(Y)
+    per_task = np.empty((len(grid), len(Y)))
+    for i, w in enumerate(grid):
+        pred = np.nan_to_num(weighted_mean(flat, w).reshape(Y.shape), nan=-1e9)
+        per_task[i] = 1.0 - Y[rows, np.argmax(np.where(masked, -np.inf, pred), axis=1)]
+    regret = np.round(per_task.mean(axis=1), 9)
+    distance = np.abs(grid - 1.0 / n).sum(axis=1)
+    best = int(np.lexsort((distance, regret))[0])
+    if rule == "one_se" and len(Y) > 1:
+        diff = per_task - per_task[best]
+        se = diff.std(axis=1, ddof=1) / np.sqrt(len(Y))
+        near = regret <= regret[best] + se + 1e-9
+        best = int(np.flatnonzero(near)[np.lexsort((regret[near], distance[near]))[0]])
+    if rule == "bagged":
+        rng = np.random.default_rng(seed)
+        draws = rng.integers(0, len(Y), size=(BAGS, len(Y)))
+        resampled = np.round(per_task[:, draws].mean(axis=2), 9)  # grid × bags
+        winners = [int(np.lexsort((distance, bag))[0]) for bag in resampled.T]
+        return grid[winners].mean(axis=0)
+    return grid[best]
 
 
 def margin_curve(pred: np.ndarray, Y: np.ndarray, default_pos: int) -> pd.DataFrame:

@@ -71,10 +71,14 @@ class StackedMetaLearner:
         base_models: unfitted base models (default: :func:`default_base_models`).
         n_splits: GroupKFold splits for the out-of-fold base predictions.
         level2: "blend" (default: the weighted mean of the calibrated base scores, the
-            weights on a 0.1 grid with the lowest top-1 regret on the rows it is trained
-            on), "mean" (their plain mean), "linear" (non-negative blend), "lgbm"
-            (monotone LightGBM), or "auto": the one with the lowest cross-fitted top-1
+            weights by top-1 regret on the rows it is trained on, see ``blend_rule``),
+            "mean" (their plain mean), "linear" (non-negative blend), "lgbm" (monotone
+            LightGBM), or "auto": the one with the lowest cross-fitted top-1
             regret on the training tasks.
+        blend_rule: how "blend" picks its weights (:func:`fit_blend`): "bagged" (default:
+            the mean of the lowest-regret weights over bootstrap resamples of the training
+            tasks), "best" (the lowest top-1 regret) or "one_se" (the weights closest to
+            equal within one standard error of it).
         default_margin: a candidate must beat the library default's predicted score by this
             much to rank above it; "auto" picks it on cross-fitted predictions.
         max_worse_than_default, max_regret_increase: "auto" considers the margins costing
@@ -108,6 +112,7 @@ class StackedMetaLearner:
         base_models: Sequence[MetaModel] | None = None,
         n_splits: int = 5,
         level2: str = "blend",
+        blend_rule: str = "bagged",
         default_margin: float | str = "auto",
         max_worse_than_default: float = 0.05,
         max_regret_increase: float = 0.0,
@@ -124,6 +129,7 @@ class StackedMetaLearner:
         self.base_models = base_models
         self.n_splits = n_splits
         self.level2 = level2
+        self.blend_rule = blend_rule
         self.default_margin = default_margin
         self.max_worse_than_default = max_worse_than_default
         self.max_regret_increase = max_regret_increase
@@ -220,7 +226,7 @@ class StackedMetaLearner:
             "seed": self.seed,
         }
         monotone, calibrated = self._score_columns()
-        return train_level2(kind, feats, Y, params, monotone, calibrated)
+        return train_level2(kind, feats, Y, params, monotone, calibrated, self.blend_rule)
 
     def _score_columns(self) -> tuple[np.ndarray, np.ndarray]:
         """Feature masks: base-model scores (level-2 may only increase with them), and the
@@ -457,7 +463,7 @@ class StackedMetaLearner:
         """Constructor arguments except ``base_models``."""
         names = ("n_splits", "level2", "default_margin", "max_worse_than_default")
         names += ("max_regret_increase", "diversify", "pool_size", "n_estimators", "learning_rate")
-        names += ("num_leaves", "seed", "target", "diversify_neighbours")
+        names += ("num_leaves", "seed", "target", "diversify_neighbours", "blend_rule")
         return {n: getattr(self, n) for n in names}
 
     def _check_fitted(self) -> None:
