@@ -10,24 +10,19 @@ mean (lower = steadier).
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 import numpy as np
+from _kb_args import parse_kb_args
 
 from autometa.meta._level2 import BLEND_RULES, fit_blend
-from autometa.meta.data import TASK_KINDS, build_metadata
+from autometa.meta.data import build_metadata
 from autometa.meta.evaluation import outer_folds
 from autometa.meta.stack import StackedMetaLearner
-from autometa.store.knowledge import knowledge_base
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--store", help="store URL (default: the shipped snapshot)")
-    parser.add_argument("--kinds", nargs="+", default=list(TASK_KINDS), choices=list(TASK_KINDS))
-    args = parser.parse_args()
-    kb = knowledge_base(args.store, shipped=args.store is None, user=args.store is not None)
+    args, kb = parse_kb_args(__doc__, "store URL (default: the shipped snapshot)")
     for kind in args.kinds:
         data = build_metadata(kb, "lightgbm", kind)
         weights: dict[str, list[np.ndarray]] = {rule: [] for rule in BLEND_RULES}

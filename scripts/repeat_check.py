@@ -14,16 +14,15 @@ repeats separates (all configurations tie on the first) is left out of both.
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 import numpy as np
 import pandas as pd
+from _kb_args import parse_kb_args
 
-from autometa.meta.data import TASK_KINDS, MetaData, build_metadata
+from autometa.meta.data import MetaData, build_metadata
 from autometa.meta.evaluation import _scored_ids, outer_folds, score_rankings
 from autometa.meta.stack import StackedMetaLearner
-from autometa.store.knowledge import knowledge_base
 from autometa.store.snapshot import Snapshot
 
 FOLDS_PER_REPEAT = 3
@@ -51,11 +50,7 @@ def complete_tasks(kb: Snapshot, data: MetaData) -> np.ndarray:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--store", help="store URL holding both repeats (default: shipped)")
-    parser.add_argument("--kinds", nargs="+", default=list(TASK_KINDS), choices=list(TASK_KINDS))
-    args = parser.parse_args()
-    kb = knowledge_base(args.store, shipped=args.store is None, user=args.store is not None)
+    args, kb = parse_kb_args(__doc__, "store URL holding both repeats (default: shipped)")
     old_kb = first_repeat(kb)
     for kind in args.kinds:
         new, old = build_metadata(kb, "lightgbm", kind), build_metadata(old_kb, "lightgbm", kind)

@@ -1,0 +1,20 @@
+"""Shared command line of the knowledge-base analysis scripts: --store and --kinds."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from autometa.meta.data import TASK_KINDS
+from autometa.store.knowledge import knowledge_base
+
+
+def parse_kb_args(doc: str, store_help: str) -> tuple[argparse.Namespace, Any]:
+    """Parse ``--store URL`` and ``--kinds``; return the arguments and the knowledge base
+    (the store alone when given, else the shipped snapshot)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("--store", help=store_help)
+    parser.add_argument("--kinds", nargs="+", default=list(TASK_KINDS), choices=list(TASK_KINDS))
+    args = parser.parse_args()
+    kb = knowledge_base(args.store, shipped=args.store is None, user=args.store is not None)
+    return args, kb
