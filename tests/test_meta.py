@@ -48,7 +48,15 @@ from autometa.meta._fallback import (
     guard_margin,
     soft_fallback,
 )
-from autometa.meta._level2 import fit_blend, simplex_grid, weighted_mean
+from autometa.meta._level2 import (
+    MARGINS,
+    bagged_margin,
+    choose_margin,
+    fit_blend,
+    margin_curve,
+    simplex_grid,
+    weighted_mean,
+)
 from autometa.meta._persist_data import load_metadata
 from autometa.meta.evaluation import benchmark_loo, outer_folds
 from autometa.meta.persist import (
@@ -475,6 +483,25 @@ def test_fallback_rule_reorders_and_persists(
 def test_default_margin_prefers_the_default(data: Any) -> None:
     stack = StackedMetaLearner(n_splits=3, default_margin=1.0).fit(data)
     assert stack.rank(_mf(data, 4))["config_id"].iloc[0] == data.default_config_id
+
+
+def test_bagged_margin_averages_the_resampled_picks(data: Any, tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    Y = rng.random((60, 10))
+    pred = Y + rng.normal(0, 0.4, Y.shape)  # noisy scores: the pick moves between resamples
+    picks = [
+        choose_margin(margin_curve(pred[r], Y[r], 0), 0.05, 0.0)
+        for r in np.random.default_rng(1).integers(0, 60, size=(30, 60))
+    ]
+    assert len(set(picks)) > 1
+    bagged = bagged_margin(pred, Y, 0, 0.05, 0.0, seed=2)
+    assert min(MARGINS) <= bagged <= max(MARGINS) and bagged not in MARGINS
+    assert bagged == bagged_margin(pred, Y, 0, 0.05, 0.0, seed=2)
+    stack = StackedMetaLearner(n_splits=3, default_margin="bagged").fit(data)
+    assert 0.0 <= stack.default_margin_ <= 1.0
+    assert load_stack(save_stack(stack, tmp_path / "b")).default_margin_ == stack.default_margin_
+    with pytest.raises(MetaModelError, match="default_margin"):
+        StackedMetaLearner(n_splits=3, default_margin="large").fit(data)
 
 
 def test_rerank_from_level2_features_matches_a_fresh_ranking(

@@ -22,6 +22,7 @@ from autometa.meta._fallback import fit_fallback_rule
 from autometa.meta._level2 import (
     LEVEL2_KINDS,
     Level2,
+    bagged_margin,
     choose_margin,
     group_folds,
     margin_curve,
@@ -80,7 +81,8 @@ class StackedMetaLearner:
             tasks), "best" (the lowest top-1 regret) or "one_se" (the weights closest to
             equal within one standard error of it).
         default_margin: a candidate must beat the library default's predicted score by this
-            much to rank above it; "auto" picks it on cross-fitted predictions.
+            much to rank above it; "auto" picks it on cross-fitted predictions, "bagged"
+            averages that pick over bootstrap resamples of the training tasks.
         max_worse_than_default, max_regret_increase: "auto" considers the margins costing
             at most ``max_regret_increase`` cross-fitted top-1 regret over the best one and
             takes the smallest whose rate of top picks worse than the default is at most
@@ -198,7 +200,7 @@ class StackedMetaLearner:
         pred = cross[self.level2_kind_] - self.caution_ * spread
         d = np.flatnonzero(data.config_ids == data.default_config_id)
         self.margin_curve_ = margin_curve(pred, Y, int(d[0])) if len(d) else pd.DataFrame()
-        self.default_margin_ = self._choose_margin()
+        self.default_margin_ = self._choose_margin(pred, Y, int(d[0]) if len(d) else None)
         priority = cross[self.level2_kind_] + self.default_margin_ * feats[:, :, -1]
         self.diversify_ = self._choose_diversify(
             data, ids, fold_knn, priority, spread, regret_scale[rows]
@@ -281,12 +283,21 @@ class StackedMetaLearner:
         self.caution_regret_ = {z: top1_regret(pred - z * spread, Y) for z in CAUTIONS}
         return min(CAUTIONS, key=lambda z: self.caution_regret_[z])
 
-    def _choose_margin(self) -> float:
+    def _choose_margin(self, pred: np.ndarray, Y: np.ndarray, default_pos: int | None) -> float:
         if not isinstance(self.default_margin, str):
             return float(self.default_margin)
-        if self.default_margin != "auto":
+        if self.default_margin not in ("auto", "bagged"):
             raise MetaModelError(
-                f"default_margin must be a number or 'auto', got {self.default_margin!r}"
+                f"default_margin must be a number, 'auto' or 'bagged', got {self.default_margin!r}"
+            )
+        if self.default_margin == "bagged" and default_pos is not None:
+            return bagged_margin(
+                pred,
+                Y,
+                default_pos,
+                self.max_worse_than_default,
+                self.max_regret_increase,
+                self.seed,
             )
         return choose_margin(
             self.margin_curve_, self.max_worse_than_default, self.max_regret_increase
