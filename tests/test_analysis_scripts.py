@@ -1,0 +1,40 @@
+"""The knowledge-base analysis scripts' own pieces: repeat views and reseeded meta-features."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.datasets import load_breast_cancer
+
+from autometa.harvest.corpus import CorpusEntry
+from autometa.store.snapshot import Snapshot
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+from _repeats import repeat_view
+from reseed_metafeatures import describe
+
+
+def test_repeat_view_keeps_one_repeat_of_folds() -> None:
+    ev = pd.DataFrame(
+        {"task_id": 1, "config_id": 1, "fold": range(6), "metric": "roc_auc", "value": 0.5}
+    )
+    kb = Snapshot({}, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), ev)
+    assert repeat_view(kb, 0).evaluations["fold"].tolist() == [0, 1, 2]
+    assert repeat_view(kb, 1).evaluations["fold"].tolist() == [3, 4, 5]
+    assert repeat_view(kb, None).evaluations["fold"].tolist() == list(range(6))
+
+
+def test_reseeding_moves_only_the_seeded_metafeatures(tmp_path: Path) -> None:
+    frame = load_breast_cancer(as_frame=True).frame
+    frame.to_csv(tmp_path / "bc.csv", index=False)
+    entry = CorpusEntry(name="bc", path=str(tmp_path / "bc.csv"), target="target")
+    name, fingerprint, seed0 = describe(0, entry)
+    _, same_fingerprint, seed1 = describe(1000, entry)
+    assert name == "bc" and fingerprint == same_fingerprint
+    moved = {k for k in seed0 if not np.isclose(seed0[k] or 0.0, seed1[k] or 0.0)}
+    assert "autometa.GBMHighAUC" in moved  # cross-validated on other folds
+    assert "NumberOfInstances" not in moved and "ClassEntropy" not in moved
+    assert moved <= {k for k in seed0 if "AUC" in k or "Kappa" in k or "ErrRate" in k}
