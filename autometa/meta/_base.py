@@ -215,10 +215,15 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def top1_regrets(pred: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """Per task, the regret of its highest-predicted evaluated candidate."""
+    p = np.where(np.isnan(Y), -np.inf, np.nan_to_num(pred, nan=-1e9))
+    return 1.0 - Y[np.arange(len(Y)), np.argmax(p, axis=1)]
+
+
 def top1_regret(pred: np.ndarray, Y: np.ndarray) -> float:
     """Mean regret of each task's highest-predicted evaluated candidate."""
-    p = np.where(np.isnan(Y), -np.inf, np.nan_to_num(pred, nan=-1e9))
-    return float(np.mean(1.0 - Y[np.arange(len(Y)), np.argmax(p, axis=1)]))
+    return float(np.mean(top1_regrets(pred, Y)))
 
 
 def first_evaluated(key: np.ndarray, Y: np.ndarray, k: int) -> np.ndarray:

@@ -14,7 +14,7 @@ from scipy.optimize import nnls
 from sklearn.model_selection import GroupKFold
 
 from autometa.exceptions import MetaModelError
-from autometa.meta._base import lgb_params, nan_mean
+from autometa.meta._base import lgb_params, nan_mean, top1_regrets
 from autometa.meta.knn import NearestTasks
 
 LEVEL2_KINDS = ("mean", "blend", "linear", "lgbm")
@@ -172,12 +172,7 @@ def fit_blend(
     n = scores.shape[2]
     flat = scores.reshape(-1, n)
     grid = simplex_grid(n, step)
-    rows = np.arange(len(Y))
-    masked = np.isnan(Y)
-    per_task = np.empty((len(grid), len(Y)))
-    for i, w in enumerate(grid):
-        pred = np.nan_to_num(weighted_mean(flat, w).reshape(Y.shape), nan=-1e9)
-        per_task[i] = 1.0 - Y[rows, np.argmax(np.where(masked, -np.inf, pred), axis=1)]
+    per_task = np.stack([top1_regrets(weighted_mean(flat, w).reshape(Y.shape), Y) for w in grid])
     regret = np.round(per_task.mean(axis=1), 9)
     distance = np.abs(grid - 1.0 / n).sum(axis=1)
     best = int(np.lexsort((distance, regret))[0])
