@@ -36,10 +36,10 @@ def main() -> None:
             Y = training_target(data.normalised, stack.target)[data.rows(train)]
             for rule in BLEND_RULES:
                 weights[rule].append(fit_blend(scores, Y, rule=rule, seed=stack.seed))
-            default = int(np.flatnonzero(data.config_ids == data.default_config_id)[0])
             pred = stack.oof_level2_  # the shipped blend's cross-fitted scores (caution 0)
             worse = stack.max_worse_than_default
             margins["auto"].append(choose_margin(stack.margin_curve_, worse, 0.0))
+            default = data.default_position
             margins["bagged"].append(bagged_margin(pred, Y, default, worse, 0.0, stack.seed))
             row = "  ".join(f"{r} {np.round(w[-1], 2)}" for r, w in weights.items())
             row += "  " + "  ".join(f"margin {r} {m[-1]:.3f}" for r, m in margins.items())

@@ -30,7 +30,7 @@ kind = parser.parse_args().kind
 kb = knowledge_base(user=False)
 data = build_metadata(kb, "lightgbm", kind, None)
 scored = set(_scored_ids(data, "^synthetic/"))
-d = int(np.flatnonzero(data.config_ids == data.default_config_id)[0])
+d = data.default_position
 
 
 def gate_features(

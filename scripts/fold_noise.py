@@ -26,7 +26,7 @@ from autometa.meta.stack import StackedMetaLearner
 from autometa.store.knowledge import knowledge_base
 
 
-def _regrets(means: np.ndarray, key: np.ndarray, default: int) -> tuple[float, float, float]:
+def _regrets(means: np.ndarray, key: np.ndarray, default: int | None) -> tuple[float, float, float]:
     """Top-1, best-of-top-5 and % worse than the default of rankings ``key`` on ``means``."""
     norm, ok = minmax_rows(means)
     r = pick_regrets(key[ok], norm[ok], default)
@@ -53,7 +53,7 @@ def main() -> None:
         task_ids, key = task_ids[scored], key[scored]
         wide = _fold_cube(kb, data).unstack("config_id")  # direction-aware: higher is better
         cube = {f: wide.xs(f, level="fold").reindex(task_ids)[data.config_ids] for f in folds}
-        default = int(np.flatnonzero(data.config_ids == data.default_config_id)[0])
+        default = data.default_position
         rows = {}
         for k in range(1, len(folds) + 1):
             per_subset = [

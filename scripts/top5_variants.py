@@ -64,7 +64,7 @@ def fold_variants(data, train, test) -> dict[str, np.ndarray]:  # type: ignore[n
     # the level-2 model's cross-fitted residuals on the training tasks
     residual = training_target(Y_train, stack.target) - stack.oof_level2_
     keys: dict[str, np.ndarray] = {}
-    default = int(np.flatnonzero(data.config_ids == data.default_config_id)[0])
+    default = data.default_position
     selector = stack.feature_names_.index("selector")
     for t in range(len(test)):
         p, near = priority[t], nbrs[t]

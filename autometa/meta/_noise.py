@@ -100,8 +100,7 @@ def in_task_reference(
             chooser = np.nanmean(np.stack([r.to_numpy(dtype=float) for r in rest]), axis=0)
         norm, ok = minmax_rows(test)
         usable = np.where(np.isnan(chooser), np.nan, norm)[ok]  # chosen among both-scored
-        d = np.flatnonzero(data.config_ids == data.default_config_id)
-        default = int(d[0]) if len(d) else None
+        default = data.default_position
         r = pick_regrets(chooser[ok], usable, default)
         regrets["in_task_selection"] += list(r["top1"])
         regrets["in_task_selection_top5"] += list(r["topk"])

@@ -234,6 +234,12 @@ class MetaData:
     def task_ids(self) -> np.ndarray:
         return self.tasks.index.to_numpy()
 
+    @property
+    def default_position(self) -> int | None:
+        """Column of the library default in ``config_ids`` (None when it was not evaluated)."""
+        hit = np.flatnonzero(self.config_ids == self.default_config_id)
+        return int(hit[0]) if len(hit) else None
+
     def rows(self, task_ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Row positions of ``task_ids``; MetaModelError for unknown ids."""
         pos = self.tasks.index.get_indexer(np.asarray(task_ids))

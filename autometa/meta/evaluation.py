@@ -49,8 +49,7 @@ def score_rankings(
 
     Only configurations evaluated on the task are ranked; NaN scores rank last.
     """
-    d = np.flatnonzero(data.config_ids == data.default_config_id)
-    r = pick_regrets(scores, data.normalised[data.rows(task_ids)], d[0] if len(d) else None, top)
+    r = pick_regrets(scores, data.normalised[data.rows(task_ids)], data.default_position, top)
     return pd.DataFrame(
         {
             "task_id": np.asarray(task_ids, dtype=int),

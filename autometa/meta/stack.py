@@ -198,9 +198,9 @@ class StackedMetaLearner:
         spread = np.nan_to_num(disagreement, nan=0.0)
         self.caution_ = self._choose_caution(cross[self.level2_kind_], spread, Y)
         pred = cross[self.level2_kind_] - self.caution_ * spread
-        d = np.flatnonzero(data.config_ids == data.default_config_id)
-        self.margin_curve_ = margin_curve(pred, Y, int(d[0])) if len(d) else pd.DataFrame()
-        self.default_margin_ = self._choose_margin(pred, Y, int(d[0]) if len(d) else None)
+        d = data.default_position
+        self.margin_curve_ = margin_curve(pred, Y, d) if d is not None else pd.DataFrame()
+        self.default_margin_ = self._choose_margin(pred, Y, d)
         priority = cross[self.level2_kind_] + self.default_margin_ * feats[:, :, -1]
         self.diversify_ = self._choose_diversify(
             data, ids, fold_knn, priority, spread, regret_scale[rows]
