@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from autometa.exceptions import AutometaError
 from autometa.meta.data import TASK_KINDS
 from autometa.store.knowledge import knowledge_base
 
@@ -16,5 +17,8 @@ def parse_kb_args(doc: str, store_help: str) -> tuple[argparse.Namespace, Any]:
     parser.add_argument("--store", help=store_help)
     parser.add_argument("--kinds", nargs="+", default=list(TASK_KINDS), choices=list(TASK_KINDS))
     args = parser.parse_args()
-    kb = knowledge_base(args.store, shipped=args.store is None, user=args.store is not None)
+    try:
+        kb = knowledge_base(args.store, shipped=args.store is None, user=args.store is not None)
+    except AutometaError as exc:  # a bad URL or a missing store: one line, exit 2
+        parser.error(str(exc))
     return args, kb

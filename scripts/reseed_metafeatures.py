@@ -20,6 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from typing import Any
 
+from autometa.exceptions import AutometaError
 from autometa.harvest.corpus import CorpusEntry, read_corpus
 from autometa.harvest.local import _load
 from autometa.store import open_store
@@ -42,11 +43,15 @@ def main() -> None:
     parser.add_argument("--index", default="corpus/index.csv")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    store = open_store(args.store)
+    try:
+        store = open_store(args.store)
+        entries = read_corpus(args.index)
+    except AutometaError as exc:  # a bad URL or index: one line, exit 2
+        parser.error(str(exc))
     start, done, missing = time.perf_counter(), 0, []
     with ProcessPoolExecutor(args.workers) as pool:
         work = partial(describe, args.seed)
-        for name, fingerprint, values in pool.map(work, read_corpus(args.index), chunksize=4):
+        for name, fingerprint, values in pool.map(work, entries, chunksize=4):
             task = store.get_task(fingerprint=fingerprint)
             if task is None or task.id is None:
                 missing.append(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -38,3 +39,16 @@ def test_reseeding_moves_only_the_seeded_metafeatures(tmp_path: Path) -> None:
     assert "autometa.GBMHighAUC" in moved  # cross-validated on other folds
     assert "NumberOfInstances" not in moved and "ClassEntropy" not in moved
     assert moved <= {k for k in seed0 if "AUC" in k or "Kappa" in k or "ErrRate" in k}
+
+
+def test_a_bad_store_url_is_one_line_and_exit_2() -> None:
+    scripts = Path(__file__).resolve().parents[1] / "scripts"
+    for script, args in (
+        ("repeat_check.py", ["--store", "bogus://x"]),
+        ("reseed_metafeatures.py", ["bogus://x"]),
+    ):
+        done = subprocess.run(
+            [sys.executable, str(scripts / script), *args], capture_output=True, text=True
+        )
+        assert done.returncode == 2 and "Traceback" not in done.stderr
+        assert "unknown store URL scheme 'bogus'" in done.stderr.strip().splitlines()[-1]
