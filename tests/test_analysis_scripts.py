@@ -32,8 +32,8 @@ def test_reseeding_moves_only_the_seeded_metafeatures(tmp_path: Path) -> None:
     frame = load_breast_cancer(as_frame=True).frame
     frame.to_csv(tmp_path / "bc.csv", index=False)
     entry = CorpusEntry(name="bc", path=str(tmp_path / "bc.csv"), target="target")
-    name, fingerprint, seed0 = describe(0, entry)
-    _, same_fingerprint, seed1 = describe(1000, entry)
+    name, fingerprint, seed0 = describe(0, None, entry)
+    _, same_fingerprint, seed1 = describe(1000, None, entry)
     assert name == "bc" and fingerprint == same_fingerprint
     moved = {k for k in seed0 if not np.isclose(seed0[k] or 0.0, seed1[k] or 0.0)}
     assert "autometa.GBMHighAUC" in moved  # cross-validated on other folds

@@ -223,6 +223,30 @@ def test_lightgbm_landmarkers_say_whether_capacity_pays():
     assert q == compute_metafeatures(data.data, y, "multiclass", groups=["landmarking"])
 
 
+def test_lightgbm_landmarkers_repeat_on_small_samples_on_folds_of_their_own():
+    from autometa.harvest.evaluate import fold_indices
+
+    assert landmarking.gbm_repeats(2000) == 1  # a full subsample: one CV, as before
+    assert landmarking.gbm_repeats(1000) == 3
+    assert landmarking.gbm_repeats(40) == landmarking.GBM_MAX_REPEATS
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 150)
+    X = (rng.normal(size=(300, 3)) + y[:, None] * [1.0, 0.0, 0.0]).astype(np.float32)
+    sets = landmarking._gbm_fold_sets(y, 0, False)
+    assert len(sets) == landmarking.gbm_repeats(300) == 5
+    # never the splits the harvest cross-validates configurations on (repeats seeded 0, 1)
+    evaluation = {
+        tuple(test) for seed in (0, 1) for _, test in fold_indices(pd.Series(y), "binary", 3, seed)
+    }
+    tests = [tuple(test) for folds in sets for _, test in folds]
+    assert not evaluation & set(tests) and len(set(tests)) == len(tests)
+    # the landmarkers average the repeats' scores
+    both = landmarking._gbm("binary", X, y, sets, 0)
+    each = [landmarking._gbm("binary", X, y, [folds], 0) for folds in sets]
+    for name in landmarking.gbm_names("binary")[:2]:
+        assert both[name] == pytest.approx(np.mean([e[name] for e in each]))
+
+
 # ---------------------------------------------------------------- API and robustness
 @pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
 def test_names_are_stable_and_unique(task):

@@ -19,7 +19,11 @@ LightGBM at low capacity (50 trees of 4 leaves, learning rate 0.1) and at high c
 (trees of 31 leaves as in its defaults, 30 of them at learning rate 0.3: the defaults'
 100 x 0.1 in a third of the time), scored as AUC (classification) or R² (regression):
 ``autometa.GBMLow*``, ``autometa.GBMHigh*`` and their difference ``autometa.GBMGain*``
-(> 0: capacity pays on this task).
+(> 0: capacity pays on this task). Their splits are seeded ``random_state + 7919 + r``, never
+the seeds the harvest cross-validates configurations with, so a stored task's landmarkers
+do not share split luck with its stored scores; a small sample repeats the CV (about
+3,000 rows in all, at most 5 repeats) and the scores are averaged: on a few hundred rows one
+CV's gain is mostly noise (``scripts/landmarker_noise.py``).
 """
 
 from __future__ import annotations
@@ -52,6 +56,9 @@ _REGRESSORS: dict[str, Callable[[int], BaseEstimator]] = {
 }
 NAMES = tuple(f"{lm}{m}" for lm in _LANDMARKERS for m in _MEASURES)
 GBM_FOLDS = 3
+GBM_SEED_OFFSET = 7919  # landmarker folds never coincide with an evaluation's CV (seeds 0, 1, ...)
+GBM_ROW_BUDGET = 3000  # rows x repeats of the LightGBM landmarkers' 3-fold CV (at most)
+GBM_MAX_REPEATS = 5
 _GBM = {
     "Low": {"n_estimators": 50, "learning_rate": 0.1, "num_leaves": 4, "min_child_samples": 10},
     "High": {"n_estimators": 30, "learning_rate": 0.3, "num_leaves": 31, "min_child_samples": 20},
@@ -88,7 +95,7 @@ def compute(data: PreparedData) -> dict[str, Quality]:
     rs = data.random_state
     with ThreadPoolExecutor(1) as pool:  # tree building releases the GIL: overlap the two
         reptree = pool.submit(_reptree_proba, design32, y, folds, rs)
-        gbm = pool.submit(_gbm, "binary", design32, y, _folds(y, rs, GBM_FOLDS), rs)
+        gbm = pool.submit(_gbm, "binary", design32, y, _gbm_fold_sets(y, rs, False), rs)
         stump = _oof_proba(
             lambda: DecisionTreeClassifier(max_depth=1, criterion="entropy", random_state=rs),
             design32, y, folds,
@@ -103,11 +110,33 @@ def compute(data: PreparedData) -> dict[str, Quality]:
     return out
 
 
+def gbm_repeats(n_rows: int) -> int:
+    """Repeats of the LightGBM landmarkers' CV: about ``GBM_ROW_BUDGET`` rows in all, so a
+    full subsample is cross-validated once and a small table up to ``GBM_MAX_REPEATS``
+    times (its AUC from a few dozen minority rows is the noisiest)."""
+    return int(np.clip(GBM_ROW_BUDGET // max(n_rows, 1), 1, GBM_MAX_REPEATS))
+
+
+def gbm_folds(y: np.ndarray, seed: int, *, regression: bool) -> list[tuple[np.ndarray, np.ndarray]]:
+    """One 3-fold split of the landmarking sample (stratified for classes)."""
+    if regression:
+        cv = KFold(n_splits=min(GBM_FOLDS, len(y)), shuffle=True, random_state=seed)
+        return list(cv.split(y))
+    return _folds(y, seed, GBM_FOLDS)
+
+
+def _gbm_fold_sets(y: np.ndarray, seed: int, regression: bool) -> list[list]:
+    """The repeated splits, seeded apart from the evaluations' CV seeds."""
+    first = seed + GBM_SEED_OFFSET
+    return [gbm_folds(y, first + r, regression=regression) for r in range(gbm_repeats(len(y)))]
+
+
 def _gbm(
-    task_type: str, X: np.ndarray, y: np.ndarray, folds: list, seed: int
+    task_type: str, X: np.ndarray, y: np.ndarray, fold_sets: list[list], seed: int
 ) -> dict[str, Quality]:
     """Pooled out-of-fold AUC (classification) or R² (regression) of LightGBM at low and
-    high capacity, and the gain; None for all three when a fold cannot be fitted."""
+    high capacity, averaged over the repeated splits, and the gain; None for all three when
+    a fold cannot be fitted."""
     import lightgbm as lgb
 
     regression = task_type == "regression"
@@ -118,11 +147,12 @@ def _gbm(
         make = lambda kw=kw: cls(**kw, **common)  # noqa: E731
         try:
             if regression:
-                scores.append(float(r2_score(y, _oof_predict(make, X, y, folds))))
+                per = [r2_score(y, _oof_predict(make, X, y, folds)) for folds in fold_sets]
             else:
-                scores.append(_auc(_oof_proba(make, X, y, folds), y))
+                per = [_auc(_oof_proba(make, X, y, folds), y) for folds in fold_sets]
         except (ValueError, lgb.basic.LightGBMError):  # a one-class fold; too few rows
             return dict.fromkeys(gbm_names(task_type))
+        scores.append(float(np.mean(per)))
     low, high, gain = gbm_names(task_type)
     return {low: scores[0], high: scores[1], gain: scores[1] - scores[0]}
 
@@ -324,9 +354,9 @@ def _regression(data: PreparedData, rows: np.ndarray) -> dict[str, Quality]:
     if np.ptp(y) == 0:
         return dict.fromkeys([*_REGRESSION, *gbm_names("regression")])
     rs = data.random_state
-    gbm_cv = KFold(n_splits=min(GBM_FOLDS, len(y)), shuffle=True, random_state=rs)
     with ThreadPoolExecutor(1) as pool:  # LightGBM releases the GIL: overlap it
-        gbm = pool.submit(_gbm, "regression", X.astype(np.float32), y, list(gbm_cv.split(X)), rs)
+        fold_sets = _gbm_fold_sets(y, rs, True)
+        gbm = pool.submit(_gbm, "regression", X.astype(np.float32), y, fold_sets, rs)
         out = _cheap_regressors(X, y, rs)
         return out | gbm.result()
 
