@@ -1,4 +1,5 @@
-"""The knowledge-base analysis scripts' own pieces: repeat views and reseeded meta-features."""
+"""The knowledge-base analysis scripts' own pieces: repeat views, reseeded meta-features and
+the summary over meta-feature draws."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from autometa.store.snapshot import Snapshot
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from _repeats import repeat_view
+from bench_draws import summarise
 from reseed_metafeatures import describe
 
 
@@ -52,3 +54,23 @@ def test_a_bad_store_url_is_one_line_and_exit_2() -> None:
         )
         assert done.returncode == 2 and "Traceback" not in done.stderr
         assert "unknown store URL scheme 'bogus'" in done.stderr.strip().splitlines()[-1]
+
+
+def test_draws_are_summarised_with_their_mean_and_spread() -> None:
+    def draw(top1: float) -> dict:
+        row = {"regret_top1": top1, "regret_top5": 0.03, "pct_worse_than_default": 10.0}
+        return {"task_kinds": {"regression": {"summary": {"stack": row}}}}
+
+    text = summarise({0: draw(0.03), 1000: draw(0.05)}, ["stack", "knn"])
+    assert "| stack | seed 1000 | 0.0500 | 0.0300 | 10.0 |" in text
+    assert "| stack | mean +- sd | **0.0400** +- 0.0141 | **0.0300** +- 0.0000 |" in text
+    assert "knn" not in text  # a method the benchmark did not report is left out
+
+
+def test_draws_need_a_sqlite_store_file(tmp_path: Path) -> None:
+    script = Path(__file__).resolve().parents[1] / "scripts" / "bench_draws.py"
+    for url in ("postgresql://x/y", f"sqlite:///{tmp_path / 'none.db'}"):
+        done = subprocess.run(
+            [sys.executable, str(script), "--store", url], capture_output=True, text=True
+        )
+        assert done.returncode == 2 and "Traceback" not in done.stderr
