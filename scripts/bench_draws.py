@@ -32,11 +32,18 @@ MEASURES = (("regret_top1", 4), ("regret_top5", 4), ("pct_worse_than_default", 1
 
 
 def sqlite_path(url: str) -> Path:
-    """The file behind ``sqlite:///PATH``; ValueError for any other URL."""
-    prefix = "sqlite:///"
-    if not url.startswith(prefix):
-        raise ValueError(f"--store must be a sqlite:/// URL (a file to copy), got {url!r}")
-    path = Path(url[len(prefix) :])
+    """The file behind a SQLite store URL or path (``resolve_url``); ValueError for any other
+    store and for a file that is not there."""
+    from autometa.exceptions import AutometaError
+    from autometa.store._url import is_memory, resolve_url
+
+    try:
+        parsed = resolve_url(url)
+    except AutometaError as exc:
+        raise ValueError(str(exc)) from exc
+    if parsed.get_backend_name() != "sqlite" or is_memory(parsed):
+        raise ValueError(f"--store must be a SQLite file (a file to copy), got {url!r}")
+    path = Path(str(parsed.database))
     if not path.is_file():
         raise ValueError(f"no store file at {path}")
     return path
@@ -88,16 +95,17 @@ def summarise(draws: dict[int, dict[str, Any]], methods: list[str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
-    extra = argv[argv.index("--") + 1 :] if "--" in argv else []
-    own = argv[: argv.index("--")] if "--" in argv else argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--store", required=True, help="sqlite:///PATH of the working store")
-    parser.add_argument("--seeds", default="0,1000,2000")
-    parser.add_argument("--work", type=Path, default=Path("work_store/draws"))
-    parser.add_argument("--index", default="corpus/index.csv")
-    parser.add_argument("--methods", default="stack,stack_guarded,knn,surrogate,selector")
-    args = parser.parse_args(own)
+    parser.add_argument("--store", required=True, help="the working store: a SQLite file or URL")
+    parser.add_argument("--seeds", default="0,1000,2000", help="one draw per seed; 0 = as stored")
+    parser.add_argument("--work", type=Path, default=Path("work_store/draws"),
+                        help="where reseeded copies and results are kept and reused")  # fmt: skip
+    parser.add_argument("--index", default="corpus/index.csv", help="the corpus to reseed")
+    parser.add_argument("--methods", default="stack,stack_guarded,knn,surrogate,selector",
+                        help="benchmark rows to show, comma-separated")  # fmt: skip
+    parser.add_argument("bench_args", nargs="*", help="after --: passed on to bench_loo.py")
+    args = parser.parse_args(argv)
+    extra = args.bench_args
     try:
         store = sqlite_path(args.store)
         seeds = [int(s) for s in args.seeds.split(",")]
