@@ -115,7 +115,10 @@ def main(argv: list[str] | None = None) -> None:
     draws = {}
     for seed in seeds:
         print(f"draw seed {seed} ...", file=sys.stderr)
-        draws[seed] = run_draw(store, seed, args.work, args.index, extra)
+        try:
+            draws[seed] = run_draw(store, seed, args.work, args.index, extra)
+        except subprocess.CalledProcessError as exc:  # the script printed its own reason
+            parser.error(f"{Path(exc.cmd[1]).name} failed with exit {exc.returncode} (above)")
     print(summarise(draws, args.methods.split(",")))
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
+from autometa.exceptions import AutometaError
 from autometa.harvest.corpus import CorpusEntry, read_corpus
 
 
@@ -48,12 +49,17 @@ def gains(entry: CorpusEntry, seeds: int) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seeds", type=int, default=6)
-    parser.add_argument("--index", default="corpus/index.csv")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seeds", type=int, default=6, help="fold seeds per task (>= 2)")
+    parser.add_argument("--index", default="corpus/index.csv", help="the corpus to measure")
+    parser.add_argument("--workers", type=int, default=2, help="processes")
     parser.add_argument("--csv", default=None, help="write the per-task values here")
     args = parser.parse_args()
-    entries = read_corpus(args.index)
+    if args.seeds < 2:
+        parser.error("--seeds must be at least 2 (one seed has no spread)")
+    try:
+        entries = read_corpus(args.index)
+    except AutometaError as exc:  # a missing or malformed index: one line, exit 2
+        parser.error(str(exc))
     with ProcessPoolExecutor(args.workers) as pool:
         frame = pd.DataFrame(pool.map(gains, entries, [args.seeds] * len(entries), chunksize=4))
     if args.csv:

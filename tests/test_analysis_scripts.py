@@ -74,3 +74,13 @@ def test_draws_need_a_sqlite_store_file(tmp_path: Path) -> None:
             [sys.executable, str(script), "--store", url], capture_output=True, text=True
         )
         assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+def test_a_missing_corpus_index_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    script = Path(__file__).resolve().parents[1] / "scripts" / "landmarker_noise.py"
+    missing = str(tmp_path / "none.csv")
+    done = subprocess.run(
+        [sys.executable, str(script), "--index", missing], capture_output=True, text=True
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "does not exist" in done.stderr.strip().splitlines()[-1]
