@@ -18,10 +18,23 @@ from autometa.store import open_store
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--index", default="corpus/index.csv")
-    parser.add_argument("--tasks", type=int, default=8)
-    parser.add_argument("--configs", type=int, default=8)
-    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument(
+        "--index",
+        default="corpus/index.csv",
+        help="the corpus index CSV (default: corpus/index.csv)",
+    )
+    parser.add_argument(
+        "--tasks", type=int, default=8, help="tasks, spread over the index (default: 8)"
+    )
+    parser.add_argument(
+        "--configs",
+        type=int,
+        default=8,
+        help="lightgbm configurations per task, the first one harvested untimed (default: 8)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="timed runs per worker count, averaged (default: 1)"
+    )
     args = parser.parse_args()
     corpus = read_corpus(args.index)
     step = max(len(corpus) // args.tasks, 1)

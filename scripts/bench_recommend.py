@@ -39,11 +39,16 @@ def wall(cmd: list[str]) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--cols", type=int, default=50)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--json", type=Path)
+    parser = argparse.ArgumentParser(
+        description="Speed of `autometa recommend` (issue 4): fresh CLI processes on a "
+        "generated CSV against a same-run peer, and Recommender.recommend in memory."
+    )
+    parser.add_argument("--rows", type=int, default=100_000, help="rows of the generated CSV")
+    parser.add_argument("--cols", type=int, default=50, help="numeric feature columns")
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="interleaved runs of each measurement"
+    )
+    parser.add_argument("--json", type=Path, help="also write the raw timings here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "data.csv"

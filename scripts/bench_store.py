@@ -81,10 +81,25 @@ def _postgres_urls(url: str | None) -> Iterator[Callable[[], str] | None]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--batch", type=int, default=1_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--postgres-url")
+    parser.add_argument(
+        "--rows",
+        type=int,
+        default=100_000,
+        help="evaluation rows written per run (default: 100000)",
+    )
+    parser.add_argument(
+        "--batch", type=int, default=1_000, help="rows per add_evaluations call (default: 1000)"
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs per backend, interleaved; medians shown (default: 3)",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        help="an existing, empty PostgreSQL database (default: a temporary durable cluster)",
+    )
     args = parser.parse_args()
     results: dict[str, list[dict[str, float]]] = {"sqlite": [], "postgresql": []}
     with _sqlite_urls() as sqlite_url, _postgres_urls(args.postgres_url) as pg_url:

@@ -474,9 +474,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wheels", type=Path, required=True, help="wheels / unpacked sources")
     parser.add_argument("--out", type=Path, required=True, help="output folder (build output)")
     parser.add_argument("--cap", type=int, default=3000, help="max rows per task (0: no cap)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--catalog", type=Path, default=REPO / "metadata_store" / "catalog.csv")
-    parser.add_argument("--holdout", type=Path, default=REPO / "metadata_store" / "holdout.csv")
+    parser.add_argument("--seed", type=int, default=0, help="subsampling seed (default: 0)")
+    parser.add_argument(
+        "--catalog",
+        type=Path,
+        default=REPO / "metadata_store" / "catalog.csv",
+        help="the catalog CSV (default: metadata_store/catalog.csv)",
+    )
+    parser.add_argument(
+        "--holdout",
+        type=Path,
+        default=REPO / "metadata_store" / "holdout.csv",
+        help="the hold-out catalog CSV (default: metadata_store/holdout.csv)",
+    )
     parser.add_argument("--no-holdout", action="store_true", help="build the catalog only")
     parser.add_argument("--only", default=None, help="regex on names: build matching entries")
     parser.add_argument("--no-download", action="store_true", help="never call pip download")

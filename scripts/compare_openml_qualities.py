@@ -140,9 +140,25 @@ def _fmt(v: float | None) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Print the comparison; exit status 1 if any quality FAILs."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--keel-dir", type=Path, default=KEEL_DIR)
-    parser.add_argument("--lcdb-csv", type=Path, default=LCDB_CSV)
-    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
+    parser.add_argument(
+        "--keel-dir",
+        type=Path,
+        default=KEEL_DIR,
+        help=f"folder of KEEL's .dat files (default: {KEEL_DIR})",
+    )
+    parser.add_argument(
+        "--lcdb-csv",
+        type=Path,
+        default=LCDB_CSV,
+        help=f"LCDB's datasets.csv with OpenML's qualities (default: {LCDB_CSV})",
+    )
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        default=list(DATASETS),
+        choices=list(DATASETS),
+        help="datasets to compare (default: all six)",
+    )
     args = parser.parse_args(argv)
     rows = compare(args.keel_dir, args.lcdb_csv, args.datasets)
     print("| dataset | quality | ours | OpenML | rel. error | tol | status |")

@@ -25,7 +25,13 @@ from autometa.meta.stack import StackedMetaLearner
 from autometa.store.knowledge import knowledge_base
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-parser.add_argument("kind", nargs="?", default="classification", choices=KINDS)
+parser.add_argument(
+    "kind",
+    nargs="?",
+    default="classification",
+    choices=KINDS,
+    help="task kind (default: classification)",
+)
 kind = parser.parse_args().kind
 kb = knowledge_base(user=False)
 data = build_metadata(kb, "lightgbm", kind, None)

@@ -35,7 +35,13 @@ def _regrets(means: np.ndarray, key: np.ndarray, default: int | None) -> tuple[f
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--kinds", nargs="+", default=list(TASK_KINDS), choices=list(TASK_KINDS))
+    parser.add_argument(
+        "--kinds",
+        nargs="+",
+        default=list(TASK_KINDS),
+        choices=list(TASK_KINDS),
+        help="task kinds to evaluate (default: all)",
+    )
     parser.add_argument("--folds", default="0,1,2", help="stored folds to use (default: 0,1,2)")
     args = parser.parse_args()
     folds = [int(f) for f in args.folds.split(",")]

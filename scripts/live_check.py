@@ -997,14 +997,16 @@ def _default_cache() -> Path:
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--index", type=Path, default=ROOT / "corpus/holdout_index.csv")
+    parser.add_argument("--index", type=Path, default=ROOT / "corpus/holdout_index.csv",
+                        help="corpus index CSV (default: corpus/holdout_index.csv)")  # fmt: skip
     parser.add_argument("--datasets", default=",".join(DEFAULT_DATASETS),
                         help="comma-separated names from the index")  # fmt: skip
     parser.add_argument("--methods", default=",".join(METHODS),
                         help=f"comma-separated subset of {','.join(METHODS)}")  # fmt: skip
     parser.add_argument("--trials", type=int, default=50, help="TPE trials")
-    parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (default: 5)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of folds, subsampling, models and TPE (default: 0)")  # fmt: skip
     parser.add_argument("--n-jobs", type=int, default=1, help="LightGBM threads, all methods")
     parser.add_argument("--max-rows", type=int, default=5000,
                         help="subsample larger datasets (stratified, seeded)")  # fmt: skip
@@ -1012,8 +1014,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="seconds per fit; a TPE trial past it fails")  # fmt: skip
     parser.add_argument("--store", default=None,
                         help="store URL merged into the knowledge base (single best)")  # fmt: skip
-    parser.add_argument("--cache", type=Path, default=_default_cache())
-    parser.add_argument("--no-cache", action="store_true")
+    parser.add_argument("--cache", type=Path, default=_default_cache(),
+                        help="JSON results cache, for resuming (default: %(default)s)")  # fmt: skip
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     parser.add_argument("--json", type=Path, default=None, help="write all results here")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument(

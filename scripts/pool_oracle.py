@@ -25,9 +25,16 @@ from autometa.recommender import Recommender, _quiet_metafeatures, as_frame
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument(
+        "--index",
+        type=Path,
+        required=True,
+        help="the corpus index CSV, e.g. corpus/holdout_index.csv",
+    )
     parser.add_argument("--datasets", required=True, help="comma-separated names of the index")
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--out", type=Path, required=True, help="JSON file of scores; resumed from if present"
+    )
     args = parser.parse_args(argv)
     if not args.index.is_file():
         parser.error(f"--index: no such file {args.index} (build it with scripts/build_corpus.py)")

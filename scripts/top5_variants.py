@@ -120,7 +120,13 @@ def fold_variants(data, train, test) -> dict[str, np.ndarray]:  # type: ignore[n
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--kinds", nargs="+", default=list(TASK_KINDS), choices=list(TASK_KINDS))
+    parser.add_argument(
+        "--kinds",
+        nargs="+",
+        default=list(TASK_KINDS),
+        choices=list(TASK_KINDS),
+        help="task kinds to evaluate (default: all)",
+    )
     args = parser.parse_args()
     kb = knowledge_base(user=False)
     for kind in args.kinds:

@@ -23,7 +23,13 @@ from autometa.meta.stack import StackedMetaLearner
 from autometa.store.knowledge import knowledge_base
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-parser.add_argument("kind", nargs="?", default="classification", choices=KINDS)
+parser.add_argument(
+    "kind",
+    nargs="?",
+    default="classification",
+    choices=KINDS,
+    help="task kind (default: classification)",
+)
 parser.add_argument("quantiles", nargs="?", default="0.1,0.2", help="comma-separated, in (0, 1)")
 args = parser.parse_args()
 kind = args.kind

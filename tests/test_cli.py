@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -37,6 +38,31 @@ def test_version_and_help() -> None:
     assert code == 0
     for command in ("metafeatures", "store", "harvest"):
         assert command in out
+
+
+def _commands(group: click.Group, path: str = "autometa") -> list[tuple[str, click.Command]]:
+    found: list[tuple[str, click.Command]] = []
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found += _commands(command, f"{path} {name}")
+        else:
+            found.append((f"{path} {name}", command))
+    return found
+
+
+def test_every_command_and_option_is_explained_in_help() -> None:
+    commands = _commands(cli)
+    assert {"autometa recommend", "autometa harvest local", "autometa benchmark loo"} <= {
+        name for name, _ in commands
+    }
+    unexplained = [
+        f"{name} {param.opts[0]}"
+        for name, command in commands
+        for param in command.params
+        if isinstance(param, click.Option) and not param.hidden and not param.help
+    ]
+    assert unexplained == []
+    assert [name for name, command in commands if not command.help] == []
 
 
 def test_metafeatures_json_contract(iris_csv: Path) -> None:

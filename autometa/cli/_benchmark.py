@@ -30,7 +30,13 @@ def benchmark_group() -> None:
     type=int,
     help="Group folds (0 = leave-one-group-out: slowest, most faithful).",
 )
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    type=int,
+    help="Seed of the shuffled group folds.",
+)
 @store_option
 @click.option("--no-shipped", is_flag=True, help="Leave the shipped snapshot out.")
 @click.option(

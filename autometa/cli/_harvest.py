@@ -40,7 +40,13 @@ def _parse_families(spec: str) -> dict[str, int]:
     help="Model families and how many configurations of each (the default + a "
     "space-filling sample).",
 )
-@click.option("--folds", default=3, show_default=True, type=click.IntRange(2, 20))
+@click.option(
+    "--folds",
+    default=3,
+    show_default=True,
+    type=click.IntRange(2, 20),
+    help="Cross-validation folds per repeat (stratified for classification).",
+)
 @click.option(
     "--repeats",
     default=1,
@@ -51,7 +57,13 @@ def _parse_families(spec: str) -> dict[str, int]:
     "gets the missing ones.",
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="Design and CV seed.")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 256))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Local worker processes (joblib); ignored with --scheduler.",
+)
 @click.option("--scheduler", help="Dask scheduler address (tcp://HOST:PORT) to run on.")
 @click.option(
     "--timeout",
