@@ -10,12 +10,23 @@ from autometa.meta.data import TASK_KINDS
 from autometa.store.knowledge import knowledge_base
 
 
+def add_kinds(parser: argparse.ArgumentParser) -> None:
+    """``--kinds``: one or more task kinds, all by default."""
+    parser.add_argument(
+        "--kinds",
+        nargs="+",
+        default=list(TASK_KINDS),
+        choices=list(TASK_KINDS),
+        help="task kinds to evaluate (default: all)",
+    )
+
+
 def parse_kb_args(doc: str, store_help: str) -> tuple[argparse.Namespace, Any]:
     """Parse ``--store URL`` and ``--kinds``; return the arguments and the knowledge base
     (the store alone when given, else the shipped snapshot)."""
     parser = argparse.ArgumentParser(description=doc.split("\n")[0])
     parser.add_argument("--store", help=store_help)
-    parser.add_argument("--kinds", nargs="+", default=list(TASK_KINDS), choices=list(TASK_KINDS))
+    add_kinds(parser)
     args = parser.parse_args()
     try:
         kb = knowledge_base(args.store, shipped=args.store is None, user=args.store is not None)

@@ -17,10 +17,11 @@ import itertools
 import sys
 
 import numpy as np
+from _kb_args import add_kinds
 
 from autometa.meta._base import pick_regrets
 from autometa.meta._noise import _fold_cube
-from autometa.meta.data import TASK_KINDS, build_metadata, minmax_rows
+from autometa.meta.data import build_metadata, minmax_rows
 from autometa.meta.evaluation import _scored_ids, outer_folds
 from autometa.meta.stack import StackedMetaLearner
 from autometa.store.knowledge import knowledge_base
@@ -35,13 +36,7 @@ def _regrets(means: np.ndarray, key: np.ndarray, default: int | None) -> tuple[f
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--kinds",
-        nargs="+",
-        default=list(TASK_KINDS),
-        choices=list(TASK_KINDS),
-        help="task kinds to evaluate (default: all)",
-    )
+    add_kinds(parser)
     parser.add_argument("--folds", default="0,1,2", help="stored folds to use (default: 0,1,2)")
     args = parser.parse_args()
     folds = [int(f) for f in args.folds.split(",")]

@@ -15,9 +15,10 @@ import sys
 
 import numpy as np
 import pandas as pd
+from _kb_args import add_kinds
 
 from autometa.meta._level2 import diversified_order
-from autometa.meta.data import TASK_KINDS, build_metadata, training_target
+from autometa.meta.data import build_metadata, training_target
 from autometa.meta.evaluation import _scored_ids, outer_folds, score_rankings
 from autometa.meta.portfolio import greedy_portfolio
 from autometa.meta.stack import StackedMetaLearner
@@ -120,13 +121,7 @@ def fold_variants(data, train, test) -> dict[str, np.ndarray]:  # type: ignore[n
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--kinds",
-        nargs="+",
-        default=list(TASK_KINDS),
-        choices=list(TASK_KINDS),
-        help="task kinds to evaluate (default: all)",
-    )
+    add_kinds(parser)
     args = parser.parse_args()
     kb = knowledge_base(user=False)
     for kind in args.kinds:
