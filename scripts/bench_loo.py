@@ -86,11 +86,17 @@ def _named(report: LooReport, kb: Any, kind: str) -> pd.DataFrame:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--family", default="lightgbm")
-    parser.add_argument("--kinds", nargs="+", default=list(TASK_KINDS), choices=list(TASK_KINDS))
+    parser.add_argument("--family", default="lightgbm", help="model family (default: lightgbm)")
+    parser.add_argument(
+        "--kinds",
+        nargs="+",
+        default=list(TASK_KINDS),
+        choices=list(TASK_KINDS),
+        help="task kinds to evaluate (default: all)",
+    )
     parser.add_argument("--metric", default=None, help="default: roc_auc / rmse")
     parser.add_argument("--splits", type=int, default=10, help="GroupKFold folds; 0 = LOGO")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the shuffled group folds")
     parser.add_argument("--store", default=None, help="read this store instead of the snapshot")
     parser.add_argument("--json", default=None, help="also write the results as JSON here")
     parser.add_argument(

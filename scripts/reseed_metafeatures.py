@@ -42,10 +42,19 @@ def describe(seed: int, budget: int | None, entry: CorpusEntry) -> tuple[str, st
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("store", help="store URL to overwrite (a copy)")
-    parser.add_argument("--seed", type=int, default=1000)
-    parser.add_argument("--index", default="corpus/index.csv")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--gbm-row-budget", type=int, default=None)
+    parser.add_argument(
+        "--seed", type=int, default=1000, help="meta-feature seed (0 = the harvest's)"
+    )
+    parser.add_argument(
+        "--index", default="corpus/index.csv", help="corpus index CSV (default: %(default)s)"
+    )
+    parser.add_argument("--workers", type=int, default=2, help="processes (default: 2)")
+    parser.add_argument(
+        "--gbm-row-budget",
+        type=int,
+        default=None,
+        help="override landmarking.GBM_ROW_BUDGET (1 = the LightGBM landmarkers' CV once)",
+    )
     args = parser.parse_args()
     try:
         store = open_store(args.store)

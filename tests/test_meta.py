@@ -856,7 +856,7 @@ def test_paired_check_separates_fold_noise_from_real_deficits(kb: Snapshot, data
     ev = kb.evaluations_frame(family="lightgbm", metric="roc_auc")
     cube = ev.pivot_table(index=["task_id", "config_id"], columns="fold", values="value")
     default = data.default_config_id
-    rows, expect = [], {"worse": 0, "beyond": 0, "better": 0}
+    rows, expect = [], {"worse": 0, "beyond": 0, "better": 0, "tolerance": 0}
     for task in data.task_ids[:12]:
         per_task = cube.loc[task]
         diff = per_task.sub(per_task.loc[default], axis=1)  # configs x folds, vs the default
@@ -866,6 +866,7 @@ def test_paired_check_separates_fold_noise_from_real_deficits(kb: Snapshot, data
         expect["worse"] += d.mean() < -1e-12
         expect["beyond"] += d.mean() < -2 * se
         expect["better"] += d.mean() > 2 * se
+        expect["tolerance"] += d.mean() / abs(per_task.loc[default].mean()) < -0.001
         rows.append({"method": "stack", "task_id": task, "top1_config_id": pick})
     rows.append({"method": "other", "task_id": data.task_ids[0], "top1_config_id": default})
     check = paired_check(kb, data, pd.DataFrame(rows))
@@ -873,6 +874,8 @@ def test_paired_check_separates_fold_noise_from_real_deficits(kb: Snapshot, data
     assert check["pct_worse"] == pytest.approx(100 * expect["worse"] / 12)
     assert check["pct_worse_beyond_noise"] == pytest.approx(100 * expect["beyond"] / 12)
     assert check["pct_better_beyond_noise"] == pytest.approx(100 * expect["better"] / 12)
+    assert check["pct_worse_beyond_tolerance"] == pytest.approx(100 * expect["tolerance"] / 12)
+    assert expect["tolerance"] > 0  # the worst configuration is worse by more than 0.1 %
     assert check["pct_worse_beyond_noise"] <= check["pct_worse"]
     assert check["median_relative_deficit_of_worse"] < 0
     assert paired_check(kb, data, pd.DataFrame(rows), method="missing") == {}

@@ -27,13 +27,19 @@ def _fold_cube(kb: Any, data: MetaData) -> pd.Series:
 
 
 def paired_check(
-    kb: Any, data: MetaData, results: pd.DataFrame, method: str = "stack", n_se: float = 2.0
+    kb: Any,
+    data: MetaData,
+    results: pd.DataFrame,
+    method: str = "stack",
+    n_se: float = 2.0,
+    tolerance: float = 0.001,
 ) -> dict[str, float]:
     """For ``method``'s top pick on each held-out task: the paired per-fold difference to
     the default (same folds). Returns the % of tasks where the pick is worse than the
-    default at all, worse by more than ``n_se`` standard errors of that difference, and
-    better by more than ``n_se`` standard errors, plus the median relative deficit of the
-    worse ones."""
+    default at all, worse by more than ``n_se`` standard errors of that difference, worse
+    by more than ``tolerance`` of the default's score (relative: 0.001 = 0.1 %), and better
+    by more than ``n_se`` standard errors, plus the median relative deficit of the worse
+    ones."""
     rows = results[results["method"] == method]
     if rows.empty or data.default_config_id is None:
         return {}
@@ -61,6 +67,7 @@ def paired_check(
         "tasks": float(len(mean)),
         "pct_worse": 100.0 * float(worse.mean()),
         "pct_worse_beyond_noise": 100.0 * float((mean < -n_se * se).mean()),
+        "pct_worse_beyond_tolerance": 100.0 * float((rel_arr < -tolerance).mean()),
         "pct_better_beyond_noise": 100.0 * float((mean > n_se * se).mean()),
         "median_relative_deficit_of_worse": deficit,
     }
