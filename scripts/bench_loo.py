@@ -27,10 +27,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from _kb_args import add_kinds
 
 from autometa.meta import MODEL_REGISTRY
 from autometa.meta._baselines import default_rankers
-from autometa.meta.data import TASK_KINDS
 from autometa.meta.evaluation import LooReport, benchmark_loo
 from autometa.meta.stack import StackedMetaLearner
 from autometa.store.knowledge import knowledge_base
@@ -87,13 +87,7 @@ def _named(report: LooReport, kb: Any, kind: str) -> pd.DataFrame:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--family", default="lightgbm", help="model family (default: lightgbm)")
-    parser.add_argument(
-        "--kinds",
-        nargs="+",
-        default=list(TASK_KINDS),
-        choices=list(TASK_KINDS),
-        help="task kinds to evaluate (default: all)",
-    )
+    add_kinds(parser)
     parser.add_argument("--metric", default=None, help="default: roc_auc / rmse")
     parser.add_argument("--splits", type=int, default=10, help="GroupKFold folds; 0 = LOGO")
     parser.add_argument("--seed", type=int, default=0, help="seed of the shuffled group folds")

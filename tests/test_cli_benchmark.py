@@ -47,8 +47,9 @@ def test_benchmark_loo_bad_family_is_one_line() -> None:
     assert "Traceback" not in bad.output
 
 
-def test_paired_table_pairs_tasks_by_name() -> None:
+def test_paired_table_pairs_tasks_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
     path = Path(__file__).resolve().parents[1] / "scripts" / "bench_loo.py"
+    monkeypatch.syspath_prepend(str(path.parent))  # its shared _kb_args module
     spec = importlib.util.spec_from_file_location("bench_loo", path)
     assert spec is not None and spec.loader is not None
     bench_loo = importlib.util.module_from_spec(spec)
