@@ -93,7 +93,7 @@ def compute(data: PreparedData) -> dict[str, Quality]:
     design32 = design.astype(np.float32)  # what the trees fit on anyway: convert once
     folds = _folds(y, data.random_state)
     rs = data.random_state
-    with ThreadPoolExecutor(1) as pool:  # tree building releases the GIL: overlap the two
+    with ThreadPoolExecutor(2) as pool:  # tree building and LightGBM release the GIL
         reptree = pool.submit(_reptree_proba, design32, y, folds, rs)
         gbm = pool.submit(_gbm, "binary", design32, y, _gbm_fold_sets(y, rs, False), rs)
         stump = _oof_proba(
