@@ -21,6 +21,17 @@ def add_kinds(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_kind(parser: argparse.ArgumentParser) -> None:
+    """Optional positional ``kind``: one task kind, classification by default."""
+    parser.add_argument(
+        "kind",
+        nargs="?",
+        default="classification",
+        choices=list(TASK_KINDS),
+        help="task kind (default: classification)",
+    )
+
+
 def parse_kb_args(doc: str, store_help: str) -> tuple[argparse.Namespace, Any]:
     """Parse ``--store URL`` and ``--kinds``; return the arguments and the knowledge base
     (the store alone when given, else the shipped snapshot)."""

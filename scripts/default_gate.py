@@ -16,22 +16,16 @@ import argparse
 
 import numpy as np
 import pandas as pd
+from _kb_args import add_kind
 from sklearn.linear_model import LogisticRegression
 
-from autometa.meta.data import TASK_KINDS as KINDS
 from autometa.meta.data import build_metadata
 from autometa.meta.evaluation import _scored_ids, outer_folds
 from autometa.meta.stack import StackedMetaLearner
 from autometa.store.knowledge import knowledge_base
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-parser.add_argument(
-    "kind",
-    nargs="?",
-    default="classification",
-    choices=KINDS,
-    help="task kind (default: classification)",
-)
+add_kind(parser)
 kind = parser.parse_args().kind
 kb = knowledge_base(user=False)
 data = build_metadata(kb, "lightgbm", kind, None)

@@ -15,21 +15,15 @@ import argparse
 
 import numpy as np
 import pandas as pd
+from _kb_args import add_kind
 
-from autometa.meta.data import TASK_KINDS as KINDS
 from autometa.meta.data import build_metadata
 from autometa.meta.evaluation import _scored_ids, outer_folds, score_rankings
 from autometa.meta.stack import StackedMetaLearner
 from autometa.store.knowledge import knowledge_base
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-parser.add_argument(
-    "kind",
-    nargs="?",
-    default="classification",
-    choices=KINDS,
-    help="task kind (default: classification)",
-)
+add_kind(parser)
 parser.add_argument("quantiles", nargs="?", default="0.1,0.2", help="comma-separated, in (0, 1)")
 args = parser.parse_args()
 kind = args.kind
