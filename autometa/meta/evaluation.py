@@ -281,7 +281,7 @@ def _fact_lines(facts: dict[str, Any]) -> list[str]:
             f"{facts['stack_vs_default_pct_worse']:.1f} % of tasks, worse by more than 2 "
             f"standard errors on {facts['stack_vs_default_pct_worse_beyond_noise']:.1f} %, "
             "by more than 0.1 % of the default's score on "
-            f"{facts.get('stack_vs_default_pct_worse_beyond_tolerance', float('nan')):.1f} %, "
+            f"{facts['stack_vs_default_pct_worse_beyond_tolerance']:.1f} %, "
             f"better by more than 2 on {facts['stack_vs_default_pct_better_beyond_noise']:.1f} "
             "%; median relative deficit where worse "
             f"{100 * facts['stack_vs_default_median_relative_deficit_of_worse']:.2f} %."
