@@ -39,21 +39,21 @@ RATIO_METRICS = ("rmse", "mae")
 def default_estimate(
     metric: str,
     metafeatures: pd.Series,
-    dataset: Any,
+    target_std: float,
     mae_per_rmse: Callable[[], float | None] | None = None,
 ) -> float | None:
     """This dataset's expected metric for LightGBM's default, from the high-capacity
     LightGBM landmarker (the defaults' leaves and learning budget, cross-validated on a
-    subsample): its AUC or R², for RMSE std(y) * sqrt(1 - R²), and for MAE that RMSE times
-    ``mae_per_rmse()`` (the default's MAE / RMSE on similar stored tasks)."""
+    subsample): its AUC or R², for RMSE ``target_std`` * sqrt(1 - R²) (the population
+    standard deviation of the target), and for MAE that RMSE times ``mae_per_rmse()`` (the
+    default's MAE / RMSE on similar stored tasks)."""
     if metric not in ANCHORED:
         return None
     name = "autometa.GBMHighAUC" if metric == "roc_auc" else "autometa.GBMHighR2"
     value = finite(metafeatures.get(name))
     if value is None or metric in ("roc_auc", "r2"):
         return value
-    spread = float(np.std(np.asarray(dataset.y, dtype=float)))
-    rmse = spread * float(np.sqrt(max(1.0 - value, 0.0)))
+    rmse = target_std * float(np.sqrt(max(1.0 - value, 0.0)))
     if metric == "rmse":
         return rmse
     ratio = mae_per_rmse() if mae_per_rmse is not None else None

@@ -6,8 +6,50 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
+
 from autometa._explain import Neighbor
 from autometa.exceptions import MetaModelError
+
+
+@dataclass(frozen=True)
+class TaskSummary:
+    """What ranking needs to know of a dataset besides its meta-features: small enough to
+    send to another process."""
+
+    fingerprint: str
+    task_type: str
+    n_rows: int
+    n_features: int
+    target: str
+    target_std: float = float("nan")  # regression: population std of y (RMSE anchor)
+    warnings: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, dataset: Any) -> TaskSummary:
+        """The summary of a :class:`~autometa.data.Dataset`."""
+        std = float("nan")
+        if dataset.task_type == "regression":
+            std = float(np.std(np.asarray(dataset.y, dtype=float)))
+        return cls(
+            fingerprint=dataset.fingerprint,
+            task_type=dataset.task_type,
+            n_rows=dataset.n_rows,
+            n_features=dataset.n_features,
+            target=dataset.target,
+            target_std=std,
+            warnings=tuple(dataset.warnings),
+        )
+
+    def task(self) -> dict[str, Any]:
+        """The ``task`` entry of the JSON answer."""
+        return {
+            "fingerprint": self.fingerprint,
+            "task_type": self.task_type,
+            "n_rows": self.n_rows,
+            "n_features": self.n_features,
+            "target": self.target,
+        }
 
 
 @dataclass(frozen=True)

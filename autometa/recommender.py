@@ -21,10 +21,10 @@ from autometa._explain import (
     reference_scores,
     supporting,
 )
-from autometa._results import Recommendation, RecommendationResult
+from autometa._results import Recommendation, RecommendationResult, TaskSummary
 from autometa.exceptions import MetaModelError
 
-__all__ = ["Recommendation", "RecommendationResult", "Recommender", "recommend"]
+__all__ = ["Recommendation", "RecommendationResult", "Recommender", "TaskSummary", "recommend"]
 
 #: Minimum-leaf-size parameter of each family: a candidate whose leaves cannot be filled on
 #: this dataset is infeasible (FLAML's zero-shot picks min_child_samples=53 for 75 rows).
@@ -63,7 +63,7 @@ def import_stack() -> None:
     module."""
     with _IMPORTS:
         import autometa.meta
-        import autometa.metafeatures  # noqa: F401
+        import autometa.metafeatures.landmarking  # noqa: F401
 
 
 @contextmanager
@@ -93,6 +93,31 @@ def _quiet_metafeatures(dataset: Any) -> dict[str, float | None]:
 
 def as_frame(values: Mapping[str, float | None]) -> pd.Series:
     return pd.Series({k: (np.nan if v is None else float(v)) for k, v in values.items()})
+
+
+def check_request(
+    task_type: str, model: str, metric: str | None, k: int, default_margin: float | None
+) -> tuple[str, str, str]:
+    """Validate a request's arguments for a task type: ``(task kind, metric, family)``,
+    where the metric defaults by kind and the family may be ``"auto"``."""
+    from autometa.metrics import METRIC_DIRECTION, metrics_for
+
+    if k < 1:
+        raise MetaModelError(f"k must be >= 1, got {k}")
+    if default_margin is not None and not 0.0 <= default_margin <= 1.0:
+        raise MetaModelError(f"default_margin must be in [0, 1], got {default_margin}")
+    kind = task_kind(task_type)
+    metric = metric or DEFAULT_METRIC[kind]
+    if metric not in METRIC_DIRECTION:
+        raise MetaModelError(
+            f"unknown metric {metric!r}; choose one of {', '.join(METRIC_DIRECTION)}"
+        )
+    if metric not in metrics_for(task_type):
+        raise MetaModelError(
+            f"metric {metric!r} does not apply to a {task_type} target; choose "
+            f"one of {', '.join(metrics_for(task_type))}"
+        )
+    return kind, metric, check_model(model)
 
 
 def check_model(model: str) -> str:
@@ -245,41 +270,89 @@ class Recommender:
         recommendations worse than the default (docs/meta.md has the measured trade-off).
         """
         from autometa.data import load_dataset
-        from autometa.metrics import METRIC_DIRECTION, metrics_for
-        from autometa.spaces import get_space
 
         dataset = data if y is None and target is None and _is_dataset(data) else None
         if dataset is None:
             dataset = load_dataset(data, y, target=target, task=task)
-        if k < 1:
-            raise MetaModelError(f"k must be >= 1, got {k}")
-        if default_margin is not None and not 0.0 <= default_margin <= 1.0:
-            raise MetaModelError(f"default_margin must be in [0, 1], got {default_margin}")
-        kind = task_kind(dataset.task_type)
-        metric = metric or DEFAULT_METRIC[kind]
-        if metric not in METRIC_DIRECTION:
-            raise MetaModelError(
-                f"unknown metric {metric!r}; choose one of {', '.join(METRIC_DIRECTION)}"
-            )
-        if metric not in metrics_for(dataset.task_type):
-            raise MetaModelError(
-                f"metric {metric!r} does not apply to a {dataset.task_type} target; choose "
-                f"one of {', '.join(metrics_for(dataset.task_type))}"
-            )
-        notes: list[str] = list(dataset.warnings)
-        excluded = self._groups_of(dataset.fingerprint) if exclude_self else frozenset()
-        family = check_model(model)
-        first = "lightgbm" if family == "auto" else family
-        if dataset.n_features >= WIDE and self.progress is not None:
+        return self._answer(
+            TaskSummary.of(dataset),
+            lambda: _quiet_metafeatures(dataset),
+            model=model,
+            metric=metric,
+            k=k,
+            exclude_self=exclude_self,
+            default_margin=default_margin,
+        )
+
+    def recommend_summary(
+        self,
+        summary: TaskSummary,
+        metafeatures: Mapping[str, float | None] | Callable[[], Mapping[str, float | None]],
+        *,
+        model: str = "lightgbm",
+        metric: str | None = None,
+        k: int = 5,
+        exclude_self: bool = False,
+        default_margin: float | None = None,
+    ) -> RecommendationResult:
+        """:meth:`recommend` for a dataset given by its summary and its meta-features (all
+        of :func:`~autometa.metafeatures.compute_metafeatures`' keys), or a function that
+        computes them (called while the meta-learner loads): e.g. the CLI's helper
+        process, which gets them from the process that read the file."""
+        compute = metafeatures if callable(metafeatures) else lambda: metafeatures
+        return self._answer(
+            summary,
+            compute,
+            model=model,
+            metric=metric,
+            k=k,
+            exclude_self=exclude_self,
+            default_margin=default_margin,
+        )
+
+    def _answer(
+        self,
+        summary: TaskSummary,
+        compute: Callable[[], Mapping[str, float | None]],
+        *,
+        model: str,
+        metric: str | None,
+        k: int,
+        exclude_self: bool,
+        default_margin: float | None,
+    ) -> RecommendationResult:
+        kind, metric, family = check_request(summary.task_type, model, metric, k, default_margin)
+        excluded = self._groups_of(summary.fingerprint) if exclude_self else frozenset()
+        if summary.n_features >= WIDE and self.progress is not None:
             self.progress(
-                f"computing meta-features of {dataset.n_features} features: the landmarkers' "
+                f"computing meta-features of {summary.n_features} features: the landmarkers' "
                 "time grows with the number of features (about 20 s for 2,000 on 2 cores)"
             )
         with ThreadPoolExecutor(1) as pool, _warning_filters_kept():
             # load the learner while describing the data
+            first = "lightgbm" if family == "auto" else family
             loading = pool.submit(self.learner, first, kind, metric, excluded)
-            metafeatures = as_frame(_quiet_metafeatures(dataset))
+            metafeatures = as_frame(compute())
             loading.result()
+        return self._recommend(
+            summary, metafeatures, family, kind, metric, k, excluded, default_margin
+        )
+
+    def _recommend(
+        self,
+        summary: TaskSummary,
+        metafeatures: pd.Series,
+        family: str,
+        kind: str,
+        metric: str,
+        k: int,
+        excluded: frozenset[str],
+        default_margin: float | None,
+    ) -> RecommendationResult:
+        from autometa.metrics import METRIC_DIRECTION
+        from autometa.spaces import get_space
+
+        notes: list[str] = list(summary.warnings)
         if family == "auto":
             family, reason = self._select_family(kind, metric, metafeatures, excluded)
             notes.append(reason)
@@ -297,12 +370,12 @@ class Recommender:
         ranking = ranking[ranking["config_id"] >= 0]
         configs = self.kb.configurations
         feasible_mask = [
-            feasible(family, configs.loc[c, "params"], dataset.n_rows) for c in ranking["config_id"]
+            feasible(family, configs.loc[c, "params"], summary.n_rows) for c in ranking["config_id"]
         ]
         if not all(feasible_mask):
             ranking = ranking[feasible_mask]
             notes.append(
-                f"skipped configurations whose minimum leaf size does not fit {dataset.n_rows} rows"
+                f"skipped configurations whose minimum leaf size does not fit {summary.n_rows} rows"
             )
         safe: set[int] = set()
         if fallback:
@@ -328,7 +401,7 @@ class Recommender:
             default_scores(self.metadata("lightgbm", kind, "rmse")),
             diag.neighbours["task_id"],
         )
-        anchor = default_estimate(metric, metafeatures, dataset, mae_per_rmse)
+        anchor = default_estimate(metric, metafeatures, summary.target_std, mae_per_rmse)
         reference = reference_scores(family, meta, lightgbm_meta, anchor)
         picks = ranking.head(k)
         recs = []
@@ -339,7 +412,7 @@ class Recommender:
                 Recommendation(
                     rank=rank,
                     model=family,
-                    params=space.estimator_params(config, dataset.task_type, random_state=0),
+                    params=space.estimator_params(config, summary.task_type, random_state=0),
                     predicted_score=predicted_metric(
                         meta, diag.neighbours, config_id, row.score, anchor, reference
                     ),
@@ -350,13 +423,7 @@ class Recommender:
                 )
             )
         return RecommendationResult(
-            task={
-                "fingerprint": dataset.fingerprint,
-                "task_type": dataset.task_type,
-                "n_rows": dataset.n_rows,
-                "n_features": dataset.n_features,
-                "target": dataset.target,
-            },
+            task=summary.task(),
             model=family,
             metric=metric,
             direction="maximize" if METRIC_DIRECTION[metric] > 0 else "minimize",

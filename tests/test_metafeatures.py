@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +15,13 @@ from sklearn.datasets import load_diabetes, load_iris
 from sklearn.metrics import mutual_info_score
 
 from autometa.exceptions import DataError
-from autometa.metafeatures import GROUPS, compute_metafeatures, landmarking, metafeature_names
+from autometa.metafeatures import (
+    GROUPS,
+    compute_metafeatures,
+    landmarking,
+    landmarking_sample,
+    metafeature_names,
+)
 from autometa.metafeatures._base import PreparedData
 
 DATA = Path(__file__).parent / "data"
@@ -292,6 +300,53 @@ def test_subsample_is_stratified():
     assert len(rows) == 2000 and len(np.unique(rows)) == 2000
     expected = 2000 * np.bincount(data.y_codes) / n
     assert np.all(np.abs(np.bincount(data.y_codes[rows]) - expected) <= 1)
+
+
+def _wide_mixed(n: int, seed: int = 0) -> pd.DataFrame:
+    """Numeric (some missing), text with missing, boolean and a categorical with a level
+    rarer than 1 in 2,000: what the landmarking sample must keep as on the whole data."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "a": rng.normal(size=n),
+        "b": rng.choice(np.array(["x", "y", "z", None], dtype=object), size=n),
+        "c": rng.random(n) < 0.3,
+        "d": np.where(rng.random(n) < 0.1, np.nan, rng.normal(size=n)),
+        "e": pd.Categorical(rng.choice(["p", "q", "r", "s"], n, p=[0.5, 0.3, 0.1995, 0.0005])),
+    })  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("n", "task", "seed"),
+    [(7000, "multiclass", 0), (7000, "binary", 3), (7000, "regression", 0), (600, "binary", 0)],
+)
+def test_landmarkers_of_the_sample_equal_those_of_the_whole_data(n, task, seed):
+    X = _wide_mixed(n, seed)
+    rng = np.random.default_rng(seed + 1)
+    if task == "regression":
+        y = pd.Series(X["a"].to_numpy() * 2 + rng.normal(size=n))
+    else:
+        labels = ["u", "v", "w"] if task == "multiclass" else ["u", "v"]
+        y = pd.Series(rng.choice(labels, n))
+    whole = compute_metafeatures(X, y, task, groups="landmarking", random_state=seed)
+    Xs, ys = landmarking_sample(X, y, task, random_state=seed)
+    assert len(Xs) == min(n, 2000) and Xs.index.equals(ys.index)
+    assert compute_metafeatures(Xs, ys, task, groups="landmarking", random_state=seed) == whole
+    assert any(v is not None for v in whole.values())
+
+
+def test_groups_other_than_landmarking_need_no_scikit_learn():
+    code = (
+        "import sys, pandas as pd\n"
+        "from autometa.metafeatures import compute_metafeatures, landmarking_sample\n"
+        "X = pd.DataFrame({'a': [1.0, 2.0, 3.0, 4.0], 'b': ['x', 'y', 'x', 'y']})\n"
+        "y = pd.Series(['p', 'q', 'p', 'q'])\n"
+        "groups = ['simple', 'statistical', 'info_theory', 'derived']\n"
+        "compute_metafeatures(X, y, 'binary', groups=groups)\n"
+        "landmarking_sample(X, y, 'binary')\n"
+        "print(sorted(m for m in ('sklearn', 'scipy', 'lightgbm') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize(

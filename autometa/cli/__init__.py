@@ -49,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         cli.main(args=None if argv is None else list(argv), prog_name="autometa")
         return
     try:
-        cli.main(prog_name="autometa")
+        cli.main(prog_name="autometa", obj={"fresh_process": True})
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

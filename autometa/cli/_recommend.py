@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import click
 
@@ -15,6 +16,7 @@ from autometa.cli._common import (
     load_user_dataset,
 )
 from autometa.cli._store import store_option
+from autometa.cli._worker import RecommendWorker, WorkerLost, wanted
 
 FAMILY_CHOICES = (
     "lightgbm",
@@ -97,21 +99,33 @@ def recommend_cmd(
     "warnings"}. The first use on a knowledge base fits the meta-learner (about 20 s,
     announced on stderr) and caches it.
     """
-    from autometa.recommender import Recommender
+    progress = lambda line: click.echo(f"autometa: {line}", err=True)  # noqa: E731
+    options = dict(
+        model=model, metric=metric, k=k, exclude_self=exclude_self, default_margin=default_margin
+    )
+    worker = _start_worker(store_url, progress)
+    recommender = None
+    if worker is None:
+        from autometa.recommender import Recommender
 
-    recommender = Recommender(
-        store=store_url, progress=lambda line: click.echo(f"autometa: {line}", err=True)
-    )
-    recommender.prefetch()  # imports and the knowledge base load while the file is read
-    dataset = load_user_dataset(data, target, task, encoding, categorical, numeric)
-    result = recommender.recommend(
-        dataset,
-        model=model,
-        metric=metric,
-        k=k,
-        exclude_self=exclude_self,
-        default_margin=default_margin,
-    )
+        recommender = Recommender(store=store_url, progress=progress)
+        recommender.prefetch()  # imports and the knowledge base load while the file is read
+    try:
+        dataset = load_user_dataset(data, target, task, encoding, categorical, numeric)
+        result = None
+        if worker is not None:
+            try:
+                result = worker.recommend(dataset, **options)
+            except WorkerLost as exc:
+                progress(f"{exc}; continuing in this process")
+    finally:
+        if worker is not None:
+            worker.close()
+    if result is None:
+        from autometa.recommender import Recommender
+
+        recommender = recommender or Recommender(store=store_url, progress=progress)
+        result = recommender.recommend(dataset, **options)
     if fmt == "json":
         echo_json(result.to_dict())
         return
@@ -134,3 +148,15 @@ def recommend_cmd(
     echo_table(rows, headers=("rank", "score", "±", "similar datasets", "params"))
     for message in result.warnings:
         click.echo(f"warning: {message}", err=True)
+
+
+def _start_worker(store: str | None, progress: Callable[[str], None]) -> RecommendWorker | None:
+    """The helper process that loads the meta-learner while this one reads the data (a
+    fresh console-script process on Linux; see ``_worker``), or None."""
+    root = click.get_current_context().find_root()
+    if not wanted(bool((root.obj or {}).get("fresh_process"))):
+        return None
+    try:
+        return RecommendWorker(store, progress)
+    except OSError:  # cannot fork (e.g. a process limit): work in-process
+        return None

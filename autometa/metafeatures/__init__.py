@@ -12,22 +12,22 @@ Definitions and how they compare with OpenML's values: ``docs/metafeatures.md``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from importlib import import_module
+from types import ModuleType
 
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from autometa.exceptions import DataError
-from autometa.metafeatures import derived, info_theory, landmarking, simple, statistical
-from autometa.metafeatures._base import TASK_TYPES, PreparedData, clean
+from autometa.metafeatures._base import TASK_TYPES, PreparedData, _column_kind, clean
 
 GROUPS = ("simple", "statistical", "info_theory", "landmarking", "derived")
-_MODULES = {
-    "simple": simple,
-    "statistical": statistical,
-    "info_theory": info_theory,
-    "landmarking": landmarking,
-    "derived": derived,
-}
+
+
+def _module(group: str) -> ModuleType:
+    """A group's module, imported on first use: only ``landmarking`` needs scikit-learn,
+    SciPy and LightGBM, so the other groups can be computed without importing them."""
+    return import_module(f"autometa.metafeatures.{group}")
 
 
 def _groups(groups: Sequence[str] | None) -> list[str]:
@@ -45,7 +45,7 @@ def metafeature_names(task_type: str, *, groups: Sequence[str] | None = None) ->
     """The keys :func:`compute_metafeatures` returns for ``task_type``, in a stable order."""
     if task_type not in TASK_TYPES:
         raise DataError(f"task_type must be one of {TASK_TYPES}, got {task_type!r}")
-    return [name for g in _groups(groups) for name in _MODULES[g].names(task_type)]
+    return [name for g in _groups(groups) for name in _module(g).names(task_type)]
 
 
 def compute_metafeatures(
@@ -80,8 +80,33 @@ def compute_metafeatures(
     # the matrices involved are small: multi-threaded BLAS only adds contention
     with threadpool_limits(limits=1, user_api="blas"):
         for g in selected:
-            values |= _MODULES[g].compute(data)
+            values |= _module(g).compute(data)
     return {name: clean(values.get(name)) for name in metafeature_names(task_type, groups=selected)}
 
 
-__all__ = ["GROUPS", "compute_metafeatures", "metafeature_names"]
+def landmarking_sample(
+    X: pd.DataFrame, y: pd.Series, task_type: str, *, random_state: int = 0
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The rows the landmarkers use (at most ``SAMPLE_MAX_ROWS``, stratified by class):
+    ``compute_metafeatures(*landmarking_sample(X, y, t), t, groups="landmarking")`` equals
+    the landmarking group of the whole data, so the landmarkers can run elsewhere (another
+    process) on a few thousand rows. Nominal columns and a class target become categoricals
+    of the whole data first, so the sample keeps every declared level.
+    """
+    y = pd.Series(y) if not isinstance(y, pd.Series) else y
+    if not isinstance(X, pd.DataFrame):
+        raise DataError(f"X must be a pandas DataFrame, got {type(X).__name__}")
+    # the sample's rows depend on the target alone: no need to convert the columns here
+    rows = PreparedData(X.iloc[:, :0], y, task_type, random_state=random_state).sample_rows
+    nominal = [
+        c for c in X.columns
+        if not isinstance(X[c].dtype, pd.CategoricalDtype) and _column_kind(X[c]) == "nominal"
+    ]  # fmt: skip
+    if nominal:
+        X = X.assign(**{str(c): X[c].astype("category") for c in nominal})
+    if task_type != "regression" and not isinstance(y.dtype, pd.CategoricalDtype):
+        y = y.astype("category")
+    return X.iloc[rows], y.iloc[rows]
+
+
+__all__ = ["GROUPS", "compute_metafeatures", "landmarking_sample", "metafeature_names"]
