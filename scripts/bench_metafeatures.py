@@ -22,8 +22,11 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from autometa.metafeatures import _module  # benchmark only: per-group timing
-from autometa.metafeatures import GROUPS, compute_metafeatures
+from autometa.metafeatures import (
+    GROUPS,
+    _module,  # benchmark only: per-group timing
+    compute_metafeatures,
+)
 from autometa.metafeatures._base import PreparedData
 
 CHEAP_GROUPS = ["simple", "statistical", "info_theory"]

@@ -4,14 +4,17 @@
     python scripts/bench_recommend.py [--rows 100000] [--cols 50] [--repeat 5] [--json out.json]
 
 The peer is a fresh `python -c "import sklearn, pandas; pandas.read_csv(PATH)"`: the floor
-any CSV-reading scikit-learn tool pays. The model cache is warmed first (a first call fits
-and caches the stack), so the figures are those of every later call.
+any CSV-reading scikit-learn tool pays. A third row runs the CLI with `AUTOMETA_WORKER=0`
+(no helper process: the imports, the stack and the file share one process). The model
+cache is warmed first (a first call fits and caches the stack), so the figures are those of
+every later call.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -32,9 +35,9 @@ def make_csv(path: Path, rows: int, cols: int, seed: int = 0) -> None:
     frame.to_csv(path, index=False)
 
 
-def wall(cmd: list[str]) -> float:
+def wall(cmd: list[str], env: dict[str, str] | None = None) -> float:
     start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
     return time.perf_counter() - start
 
 
@@ -55,10 +58,12 @@ def main() -> None:
         make_csv(path, args.rows, args.cols)
         cli = [sys.executable, "-m", "autometa", "recommend", str(path), "--format", "json"]
         peer = [sys.executable, "-c", f"import sklearn, pandas; pandas.read_csv({str(path)!r})"]
+        alone = {**os.environ, "AUTOMETA_WORKER": "0"}
         wall(cli)  # warm the model cache
-        runs = {"cli": [], "peer": []}
-        for _ in range(args.repeat):  # interleaved, so both see the same machine load
+        runs = {"cli": [], "cli_alone": [], "peer": []}
+        for _ in range(args.repeat):  # interleaved, so all see the same machine load
             runs["cli"].append(wall(cli))
+            runs["cli_alone"].append(wall(cli, alone))
             runs["peer"].append(wall(peer))
         from autometa.recommender import Recommender
 
@@ -77,6 +82,7 @@ def main() -> None:
     print("|---|---:|---:|---|")
     rows = [
         ("`autometa recommend data.csv` (fresh process)", "cli", "<= 3 s"),
+        ("the same without the helper process (`AUTOMETA_WORKER=0`)", "cli_alone", "-"),
         ("peer: fresh `import sklearn, pandas; read_csv`", "peer", "-"),
         ("`Recommender.recommend(X, y)` (in memory, loaded)", "in_memory", "<= 1 s"),
     ]
