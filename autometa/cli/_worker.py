@@ -147,5 +147,8 @@ def _all_metafeatures(
 def _reply(conn: Any, status: str, payload: Any) -> None:
     try:
         conn.send((status, payload))
+    except OSError:
+        return  # the command has gone (killed, Ctrl-C): nobody to answer
     except Exception:  # an unpicklable error: its text still gets through
-        conn.send(("crash", f"{type(payload).__name__}: {payload}"))
+        with contextlib.suppress(OSError):
+            conn.send(("crash", f"{type(payload).__name__}: {payload}"))
