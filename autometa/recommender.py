@@ -21,36 +21,16 @@ from autometa._explain import (
     reference_scores,
     supporting,
 )
+from autometa._request import check_request, feasible
 from autometa._results import Recommendation, RecommendationResult, TaskSummary
 from autometa.exceptions import MetaModelError
 
 __all__ = ["Recommendation", "RecommendationResult", "Recommender", "TaskSummary", "recommend"]
 
-#: Minimum-leaf-size parameter of each family: a candidate whose leaves cannot be filled on
-#: this dataset is infeasible (FLAML's zero-shot picks min_child_samples=53 for 75 rows).
-LEAF_PARAMS = {
-    "lightgbm": "min_child_samples",
-    "hist_gradient_boosting": "min_samples_leaf",
-    "random_forest": "min_samples_leaf",
-    "extra_trees": "min_samples_leaf",
-}
-DEFAULT_METRIC = {"classification": "roc_auc", "regression": "rmse"}
 #: Fewest training tasks a stack is fitted on.
 MIN_TASKS = 10
 #: From this many features on, ``progress`` is told that meta-features take a while.
 WIDE = 500
-
-
-def task_kind(task_type: str) -> str:
-    return "regression" if task_type == "regression" else "classification"
-
-
-def feasible(family: str, config: Mapping[str, Any], n_rows: int) -> bool:
-    """Whether a configuration can grow a useful model on ``n_rows`` rows."""
-    name = LEAF_PARAMS.get(family)
-    if name is None or name not in config:
-        return True
-    return int(config[name]) <= max(2, n_rows // 10)
 
 
 _IMPORTS = threading.Lock()
@@ -93,42 +73,6 @@ def _quiet_metafeatures(dataset: Any) -> dict[str, float | None]:
 
 def as_frame(values: Mapping[str, float | None]) -> pd.Series:
     return pd.Series({k: (np.nan if v is None else float(v)) for k, v in values.items()})
-
-
-def check_request(
-    task_type: str, model: str, metric: str | None, k: int, default_margin: float | None
-) -> tuple[str, str, str]:
-    """Validate a request's arguments for a task type: ``(task kind, metric, family)``,
-    where the metric defaults by kind and the family may be ``"auto"``."""
-    from autometa.metrics import METRIC_DIRECTION, metrics_for
-
-    if k < 1:
-        raise MetaModelError(f"k must be >= 1, got {k}")
-    if default_margin is not None and not 0.0 <= default_margin <= 1.0:
-        raise MetaModelError(f"default_margin must be in [0, 1], got {default_margin}")
-    kind = task_kind(task_type)
-    metric = metric or DEFAULT_METRIC[kind]
-    if metric not in METRIC_DIRECTION:
-        raise MetaModelError(
-            f"unknown metric {metric!r}; choose one of {', '.join(METRIC_DIRECTION)}"
-        )
-    if metric not in metrics_for(task_type):
-        raise MetaModelError(
-            f"metric {metric!r} does not apply to a {task_type} target; choose "
-            f"one of {', '.join(metrics_for(task_type))}"
-        )
-    return kind, metric, check_model(model)
-
-
-def check_model(model: str) -> str:
-    from autometa.spaces import get_space
-
-    if model == "auto":
-        return model
-    try:
-        return get_space(model).family
-    except Exception as exc:
-        raise MetaModelError(str(exc)) from exc
 
 
 class Recommender:

@@ -1,0 +1,67 @@
+"""What a recommendation request asks for: its arguments checked, the metric defaulted by
+task kind, and which configurations a dataset's size allows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from autometa.exceptions import MetaModelError
+
+#: Minimum-leaf-size parameter of each family: a candidate whose leaves cannot be filled on
+#: this dataset is infeasible (FLAML's zero-shot picks min_child_samples=53 for 75 rows).
+LEAF_PARAMS = {
+    "lightgbm": "min_child_samples",
+    "hist_gradient_boosting": "min_samples_leaf",
+    "random_forest": "min_samples_leaf",
+    "extra_trees": "min_samples_leaf",
+}
+DEFAULT_METRIC = {"classification": "roc_auc", "regression": "rmse"}
+
+
+def task_kind(task_type: str) -> str:
+    return "regression" if task_type == "regression" else "classification"
+
+
+def feasible(family: str, config: Mapping[str, Any], n_rows: int) -> bool:
+    """Whether a configuration can grow a useful model on ``n_rows`` rows."""
+    name = LEAF_PARAMS.get(family)
+    if name is None or name not in config:
+        return True
+    return int(config[name]) <= max(2, n_rows // 10)
+
+
+def check_request(
+    task_type: str, model: str, metric: str | None, k: int, default_margin: float | None
+) -> tuple[str, str, str]:
+    """Validate a request's arguments for a task type: ``(task kind, metric, family)``,
+    where the metric defaults by kind and the family may be ``"auto"``."""
+    from autometa.metrics import METRIC_DIRECTION, metrics_for
+
+    if k < 1:
+        raise MetaModelError(f"k must be >= 1, got {k}")
+    if default_margin is not None and not 0.0 <= default_margin <= 1.0:
+        raise MetaModelError(f"default_margin must be in [0, 1], got {default_margin}")
+    kind = task_kind(task_type)
+    metric = metric or DEFAULT_METRIC[kind]
+    if metric not in METRIC_DIRECTION:
+        raise MetaModelError(
+            f"unknown metric {metric!r}; choose one of {', '.join(METRIC_DIRECTION)}"
+        )
+    if metric not in metrics_for(task_type):
+        raise MetaModelError(
+            f"metric {metric!r} does not apply to a {task_type} target; choose "
+            f"one of {', '.join(metrics_for(task_type))}"
+        )
+    return kind, metric, check_model(model)
+
+
+def check_model(model: str) -> str:
+    from autometa.spaces import get_space
+
+    if model == "auto":
+        return model
+    try:
+        return get_space(model).family
+    except Exception as exc:
+        raise MetaModelError(str(exc)) from exc
