@@ -98,6 +98,10 @@ def recommend_cmd(
     "model", "params", "predicted_score", "uncertainty", "neighbors"}], "fallback",
     "warnings"}. The first use on a knowledge base fits the meta-learner (about 20 s,
     announced on stderr) and caches it.
+
+    On Linux the command forks a helper process that imports and loads the meta-learner
+    while this one reads DATA (about 0.6 s faster); AUTOMETA_WORKER=0 keeps it to one
+    process.
     """
     progress = lambda line: click.echo(f"autometa: {line}", err=True)  # noqa: E731
     options = dict(
