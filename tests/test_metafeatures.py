@@ -327,8 +327,12 @@ def test_landmarkers_of_the_sample_equal_those_of_the_whole_data(n, task, seed):
     else:
         labels = ["u", "v", "w"] if task == "multiclass" else ["u", "v"]
         y = pd.Series(rng.choice(labels, n))
+    if seed:  # integer column names and a repeated index must not matter either
+        X.columns = range(X.shape[1])
+        X.index = y.index = np.arange(n) // 2
     whole = compute_metafeatures(X, y, task, groups="landmarking", random_state=seed)
     Xs, ys = landmarking_sample(X, y, task, random_state=seed)
+    assert list(Xs.columns) == list(X.columns)
     assert len(Xs) == min(n, 2000) and Xs.index.equals(ys.index)
     assert compute_metafeatures(Xs, ys, task, groups="landmarking", random_state=seed) == whole
     assert any(v is not None for v in whole.values())

@@ -98,15 +98,14 @@ def landmarking_sample(
         raise DataError(f"X must be a pandas DataFrame, got {type(X).__name__}")
     # the sample's rows depend on the target alone: no need to convert the columns here
     rows = PreparedData(X.iloc[:, :0], y, task_type, random_state=random_state).sample_rows
-    nominal = [
-        c for c in X.columns
-        if not isinstance(X[c].dtype, pd.CategoricalDtype) and _column_kind(X[c]) == "nominal"
-    ]  # fmt: skip
-    if nominal:
-        X = X.assign(**{str(c): X[c].astype("category") for c in nominal})
+    sample = X.iloc[rows].copy()
+    for j in range(X.shape[1]):  # by position: any column names, any index
+        col = X.iloc[:, j]
+        if not isinstance(col.dtype, pd.CategoricalDtype) and _column_kind(col) == "nominal":
+            sample.isetitem(j, col.astype("category").array[rows])
     if task_type != "regression" and not isinstance(y.dtype, pd.CategoricalDtype):
         y = y.astype("category")
-    return X.iloc[rows], y.iloc[rows]
+    return sample, y.iloc[rows]
 
 
 __all__ = ["GROUPS", "compute_metafeatures", "landmarking_sample", "metafeature_names"]
