@@ -66,3 +66,9 @@ def test_corrupt_snapshot_is_one_line_error(tmp_path: Path) -> None:
 def test_unknown_store_scheme_lists_valid_ones() -> None:
     code, _, err = invoke("store", "info", "--store", "mongodb://x/y")
     assert code == 2 and "sqlite" in err and "postgresql" in err
+
+
+def test_a_store_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
+    code, _, err = invoke("store", "info", "--store", f"sqlite:///{tmp_path}")  # a directory
+    assert code == 2 and "Traceback" not in err
+    assert "unable to open database file" in err and len(err.strip().splitlines()) == 1

@@ -18,6 +18,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 TASK_CHOICES = ("binary", "multiclass", "classification", "regression")
 
 
+#: What the commands report as a user mistake: one line, exit code 2.
+USER_ERRORS = (AutometaError, FileNotFoundError, PermissionError, IsADirectoryError)
+
+
 class UserError(click.ClickException):
     """A user mistake: printed as one line, exit code 2 (like click's usage errors)."""
 
@@ -31,9 +35,7 @@ def handle_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except AutometaError as exc:
-            raise UserError(str(exc)) from exc
-        except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+        except USER_ERRORS as exc:
             raise UserError(str(exc)) from exc
 
     return wrapper  # type: ignore[return-value]

@@ -29,7 +29,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from autometa.exceptions import AutometaError
+from autometa.cli._common import USER_ERRORS
 
 ENV = "AUTOMETA_WORKER"
 #: Meta-feature groups computed by the process that read the file (no scikit-learn).
@@ -124,7 +124,7 @@ def _serve(conn: Any, store: str | None, progress: Callable[[str], None] | None)
         result = recommender.recommend_summary(
             summary, lambda: _all_metafeatures(local, X, y, summary.task_type), **kwargs
         )
-    except AutometaError as exc:
+    except USER_ERRORS as exc:  # raised again by the command, as one line
         _reply(conn, "error", exc)
     except BaseException:
         _reply(conn, "crash", traceback.format_exc())

@@ -107,8 +107,16 @@ def run(
                 log.debug("transient error in %s (%s); retrying in %.2fs", what, exc.orig, delay)
                 time.sleep(delay)
                 continue
-            raise StoreError(f"{what} failed on {mask_url(engine.url)}: {exc}") from exc
+            raise StoreError(f"{what} failed on {mask_url(engine.url)}: {_brief(exc)}") from exc
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _brief(exc: SQLAlchemyError) -> str:
+    """The driver's message in one line (SQLAlchemy's own text adds the SQL and a link)."""
+    orig = getattr(exc, "orig", None)
+    if orig is not None:
+        return f"{str(orig).splitlines()[0] if str(orig) else ''} ({type(orig).__name__})".strip()
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
 @contextmanager
