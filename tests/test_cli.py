@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import sys
@@ -159,3 +160,24 @@ def test_same_data_same_fingerprint_across_formats(iris_csv: Path, tmp_path: Pat
     prints = [json.loads(run("metafeatures", str(p), "--format", "json")[1])["fingerprint"]
               for p in (iris_csv, parquet)]  # fmt: skip
     assert prints[0] == prints[1]
+
+
+def test_data_from_standard_input_in_any_format(iris_csv: Path, tmp_path: Path) -> None:
+    args = ["metafeatures", "-", "--format", "json"]
+    expected = json.loads(run("metafeatures", str(iris_csv), "--format", "json")[1])
+    parquet = tmp_path / "iris.parquet"
+    pd.read_csv(iris_csv).to_parquet(parquet)
+    arff = b"% iris\n@RELATION iris\n@ATTRIBUTE a NUMERIC\n@ATTRIBUTE c {x,y}\n@DATA\n"
+    csv = iris_csv.read_bytes()
+    for content in (csv, gzip.compress(csv), parquet.read_bytes()):
+        result = CliRunner().invoke(cli, args, input=content)
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout) == expected
+    rows = b"".join(f"{i}.5,{'xy'[i % 2]}\n".encode() for i in range(40))
+    result = CliRunner().invoke(cli, args, input=arff + rows)
+    assert result.exit_code == 0 and json.loads(result.stdout)["NumberOfInstances"] == 40
+    mistakes = {b"": "standard input is empty", b"a,b\n": "standard input has a header but no"}
+    for content, message in mistakes.items():
+        result = CliRunner().invoke(cli, args, input=content)
+        assert result.exit_code == 2 and message in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1

@@ -43,7 +43,9 @@ def csvs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return paths
 
 
-def _cli(path: Path, *args: str, worker: str, tmp_path: Path) -> subprocess.CompletedProcess:
+def _cli(
+    path: Path | str, *args: str, worker: str, tmp_path: Path, stdin: bytes | None = None
+) -> subprocess.CompletedProcess:
     """A fresh console-script process: with the helper (``worker=""``, the default) or
     without it (``"0"``)."""
     env = {k: v for k, v in os.environ.items() if k != "AUTOMETA_WORKER"}
@@ -51,7 +53,10 @@ def _cli(path: Path, *args: str, worker: str, tmp_path: Path) -> subprocess.Comp
         env["AUTOMETA_WORKER"] = worker
     env["AUTOMETA_STORE"] = f"sqlite:///{tmp_path / 'none.db'}"  # no user store
     command = [sys.executable, "-m", "autometa", "recommend", str(path), *args]
-    return subprocess.run(command, capture_output=True, text=True, env=env)
+    done = subprocess.run(command, capture_output=True, input=stdin, env=env)
+    return subprocess.CompletedProcess(
+        done.args, done.returncode, done.stdout.decode(), done.stderr.decode()
+    )
 
 
 @pytest.mark.parametrize(
@@ -69,6 +74,14 @@ def test_helper_process_answers_as_the_command_does_in_process(
     assert helped.returncode == 0 and alone.returncode == 0, helped.stderr + alone.stderr
     assert helped.stdout == alone.stdout  # byte for byte: same ranking, scores, neighbours
     assert len(json.loads(helped.stdout)["recommendations"]) == count
+
+
+def test_standard_input_with_the_helper(csvs: dict[str, Path], tmp_path: Path) -> None:
+    args = ("--top", "2", "--format", "json")
+    piped = _cli("-", *args, worker="", tmp_path=tmp_path, stdin=csvs["cls"].read_bytes())
+    named = _cli(csvs["cls"], *args, worker="", tmp_path=tmp_path)
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout == named.stdout  # the answer depends on the content, not the name
 
 
 def test_helper_errors_are_one_line_and_exit_2(csvs: dict[str, Path], tmp_path: Path) -> None:

@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
+import gzip
+import io
 import json
 import math
+import re
+import sys
+import tempfile
 import warnings
 from collections.abc import Callable, Sequence
 from functools import wraps
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, BinaryIO, TypeVar
 
 import click
 
-from autometa.exceptions import AutometaError
+from autometa.exceptions import AutometaError, DataError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 TASK_CHOICES = ("binary", "multiclass", "classification", "regression")
+#: The DATA argument that means "read standard input".
+STDIN = "-"
+_SNIFF_BYTES = 1 << 16
+_ARFF = re.compile(rb"^(?:[ \t\r]*(?:%[^\n]*)?\n)*[ \t]*@relation\b", re.IGNORECASE)
 
 
 #: What the commands report as a user mistake: one line, exit code 2.
@@ -121,19 +132,49 @@ def load_user_dataset(
     categorical: Sequence[str],
     numeric: Sequence[str],
 ) -> Any:
-    """Load a dataset for a command, echoing intake warnings to stderr."""
+    """Load a dataset for a command (``-``: standard input), echoing intake warnings to
+    stderr."""
     from autometa.data import load_dataset
 
+    options = dict(
+        target=target,
+        task=task,
+        encoding=encoding,
+        categorical=list(categorical) or None,
+        numeric=list(numeric) or None,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        dataset = load_dataset(
-            path,
-            target=target,
-            task=task,
-            encoding=encoding,
-            categorical=list(categorical) or None,
-            numeric=list(numeric) or None,
-        )
+        if path != STDIN:
+            dataset = load_dataset(path, **options)
+        else:
+            with tempfile.TemporaryDirectory(prefix="autometa-stdin-") as folder:
+                file = spooled_stdin(Path(folder))
+                try:
+                    dataset = load_dataset(file, name="stdin", **options)
+                except DataError as exc:
+                    raise DataError(str(exc).replace(str(file), "standard input")) from exc
     for message in dataset.warnings:
         click.echo(f"warning: {message}", err=True)
     return dataset
+
+
+def spooled_stdin(folder: Path, stream: BinaryIO | None = None) -> Path:
+    """Standard input saved as ``folder/stdin.<format>[.gz]``, the format told by its
+    content: Parquet (``PAR1``), ARFF (``@relation`` after comments), else delimited text;
+    gzip-compressed input is recognised too."""
+    data = (stream or sys.stdin.buffer).read()
+    if not data:
+        raise DataError(
+            "standard input is empty; pipe a data file in, e.g. `cat data.csv | autometa "
+            "recommend -`"
+        )
+    gzipped = data[:2] == b"\x1f\x8b"
+    head = data[:_SNIFF_BYTES]
+    if gzipped:
+        with contextlib.suppress(OSError, EOFError):
+            head = gzip.GzipFile(fileobj=io.BytesIO(data)).read(_SNIFF_BYTES)
+    suffix = ".parquet" if head[:4] == b"PAR1" else ".arff" if _ARFF.match(head) else ".csv"
+    file = folder / f"stdin{suffix}{'.gz' if gzipped else ''}"
+    file.write_bytes(data)
+    return file

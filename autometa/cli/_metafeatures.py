@@ -39,8 +39,8 @@ def metafeatures_cmd(
     """Compute OpenML-style meta-features (data qualities) of DATA.
 
     DATA is a CSV/TSV (delimiter sniffed), Parquet or ARFF file, optionally
-    gzip-compressed. JSON output is a flat object {quality: value or null}
-    plus "fingerprint" and "task_type".
+    gzip-compressed, or - to read it from standard input. JSON output is a flat
+    object {quality: value or null} plus "fingerprint" and "task_type".
     """
     from autometa.metafeatures import compute_metafeatures
 

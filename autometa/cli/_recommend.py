@@ -84,6 +84,8 @@ def recommend_cmd(
 ) -> None:
     """Recommend hyperparameter configurations for DATA, best first.
 
+    DATA is a CSV/TSV, Parquet or ARFF file (gzip allowed), or - for standard input.
+
     Learned from the shipped knowledge base plus your own store. Each recommendation's
     params are accepted as-is by the estimator, e.g. lightgbm.LGBMClassifier(**params).
     predicted_score is the expected metric on this dataset, in its units; uncertainty is
