@@ -62,8 +62,8 @@ def _cli(
 @pytest.mark.parametrize(
     ("kind", "args", "count"),
     [
-        ("cls", ("--top", "5"), 5),
-        ("reg", ("--top", "3", "--exclude-self"), 3),
+        ("cls", ("--top", "5", "--exclude-self"), 5),  # not stored: nothing to exclude
+        ("reg", ("--top", "3"), 3),
     ],
 )
 def test_helper_process_answers_as_the_command_does_in_process(
