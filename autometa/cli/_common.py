@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from functools import wraps
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -159,11 +159,11 @@ def load_user_dataset(
     return dataset
 
 
-def spooled_stdin(folder: Path, stream: BinaryIO | None = None) -> Path:
+def spooled_stdin(folder: Path) -> Path:
     """Standard input saved as ``folder/stdin.<format>[.gz]``, the format told by its
     content: Parquet (``PAR1``), ARFF (``@relation`` after comments), else delimited text;
     gzip-compressed input is recognised too."""
-    data = (stream or sys.stdin.buffer).read()
+    data = sys.stdin.buffer.read()
     if not data:
         raise DataError(
             "standard input is empty; pipe a data file in, e.g. `cat data.csv | autometa "

@@ -19,7 +19,13 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from autometa.exceptions import DataError
-from autometa.metafeatures._base import TASK_TYPES, PreparedData, _column_kind, clean
+from autometa.metafeatures._base import (
+    TASK_TYPES,
+    PreparedData,
+    _as_category,
+    _column_kind,
+    clean,
+)
 
 GROUPS = ("simple", "statistical", "info_theory", "landmarking", "derived")
 
@@ -101,10 +107,10 @@ def landmarking_sample(
     sample = X.iloc[rows].copy()
     for j in range(X.shape[1]):  # by position: any column names, any index
         col = X.iloc[:, j]
-        if not isinstance(col.dtype, pd.CategoricalDtype) and _column_kind(col) == "nominal":
-            sample.isetitem(j, col.astype("category").array[rows])
-    if task_type != "regression" and not isinstance(y.dtype, pd.CategoricalDtype):
-        y = y.astype("category")
+        if _column_kind(col) == "nominal":  # PreparedData's conversion, on the whole column
+            sample.isetitem(j, _as_category(col).array[rows])
+    if task_type != "regression":
+        y = _as_category(y)
     return sample, y.iloc[rows]
 
 

@@ -114,9 +114,10 @@ def run(
 def _brief(exc: SQLAlchemyError) -> str:
     """The driver's message in one line (SQLAlchemy's own text adds the SQL and a link)."""
     orig = getattr(exc, "orig", None)
-    if orig is not None:
-        return f"{str(orig).splitlines()[0] if str(orig) else ''} ({type(orig).__name__})".strip()
-    return (str(exc).splitlines() or [type(exc).__name__])[0]
+    if orig is None:
+        return (str(exc).splitlines() or [type(exc).__name__])[0]
+    lines = str(orig).splitlines()
+    return f"{lines[0] if lines else ''} ({type(orig).__name__})".strip()
 
 
 @contextmanager
