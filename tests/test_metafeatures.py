@@ -22,6 +22,7 @@ from autometa.metafeatures import (
     landmarking_sample,
     metafeature_names,
 )
+from autometa.metafeatures import probes
 from autometa.metafeatures._base import PreparedData
 
 DATA = Path(__file__).parent / "data"
@@ -255,6 +256,58 @@ def test_lightgbm_landmarkers_repeat_on_small_samples_on_folds_of_their_own():
         assert both[name] == pytest.approx(np.mean([e[name] for e in each]))
 
 
+def test_probes_are_stored_configurations_scored_against_the_defaults_proxy():
+    import lightgbm as lgb
+    from sklearn.metrics import r2_score
+
+    from autometa.spaces import get_space
+
+    space = get_space("lightgbm")
+    design = {space.config_hash(c) for c in space.design("regression", 128)}
+    assert all(space.config_hash(p) in design for p in probes.PROBES.values())
+    # each gain: pooled out-of-fold R² on the landmarkers' folds minus GBMHigh's
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    q = compute_metafeatures(X, y, "regression", groups=["landmarking"])
+    data = PreparedData(X, y, "regression")
+    design32 = data.sample_design.astype(np.float32)
+    target = data.y_values[data.sample_rows]
+    sets = landmarking._gbm_fold_sets(target, 0, True)
+    assert len(sets) == 5  # 442 rows: the CV is repeated
+
+    def pooled_r2(params):
+        per = []
+        for folds in sets:
+            pred = np.empty(len(target))
+            for train, test in folds:
+                model = lgb.LGBMRegressor(**params, max_bin=63, random_state=0, n_jobs=1,
+                                          verbosity=-1).fit(design32[train], target[train])  # fmt: skip
+                pred[test] = model.predict(design32[test])
+            per.append(r2_score(target, pred))
+        return np.mean(per)
+
+    for k, params in probes.PROBES.items():
+        expected = pooled_r2({**params, "subsample_freq": 1}) - q["autometa.GBMHighR2"]
+        assert q[f"autometa.Probe{k}Gain"] == pytest.approx(expected, abs=1e-12)
+    gains = [q[f"autometa.Probe{k}Gain"] for k in probes.PROBES]
+    assert q["autometa.ProbeMaxGain"] == max(gains) > 0.05  # diabetes: slow, small trees win
+
+
+def test_probes_on_classes_and_categories():
+
+    X, y = _mixed_frame()
+    q = compute_metafeatures(X, y, "binary", groups=["landmarking"])
+    gains = [q[n] for n in probes.names()]
+    assert all(isinstance(g, float) and -1 < g < 1 for g in gains)
+    assert q["autometa.ProbeMaxGain"] == max(gains[:-1])
+    data = load_iris(as_frame=True)  # multiclass; 150 rows: probe 2 (86 rows per leaf) can't split
+    q = compute_metafeatures(data.data, data.target.astype("category"), "multiclass",
+                             groups=["landmarking"])  # fmt: skip
+    assert q["autometa.Probe2Gain"] < -0.3 < q["autometa.Probe1Gain"]
+    # a constant regression target: no probe can be scored
+    q = compute_metafeatures(X, pd.Series(np.ones(len(X))), "regression", groups=["landmarking"])
+    assert all(q[n] is None for n in probes.names())
+
+
 # ---------------------------------------------------------------- API and robustness
 @pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
 def test_names_are_stable_and_unique(task):
@@ -264,6 +317,7 @@ def test_names_are_stable_and_unique(task):
     ours = [n for n in names if n.startswith("autometa.")]
     assert any("R2" in n for n in ours) == (task == "regression")
     assert [n for n in ours if "GBM" in n] == landmarking.gbm_names(task)
+    assert [n for n in ours if "Probe" in n] == probes.names()
 
 
 def test_same_keys_whatever_the_data():

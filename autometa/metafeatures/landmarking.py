@@ -41,6 +41,7 @@ from sklearn.metrics import cohen_kappa_score, r2_score, roc_auc_score
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
+from autometa.metafeatures import probes
 from autometa.metafeatures._base import PreparedData, Quality
 
 N_FOLDS = 10
@@ -63,6 +64,7 @@ _GBM = {
     "Low": {"n_estimators": 50, "learning_rate": 0.1, "num_leaves": 4, "min_child_samples": 10},
     "High": {"n_estimators": 30, "learning_rate": 0.3, "num_leaves": 31, "min_child_samples": 20},
 }
+_PROBES = [probes.lgb_params(c) for c in probes.PROBES.values()]
 
 
 def gbm_names(task_type: str) -> list[str]:
@@ -73,9 +75,9 @@ def gbm_names(task_type: str) -> list[str]:
 
 def names(task_type: str) -> list[str]:
     """OpenML landmarker names; for regression, followed by autometa's R² landmarkers; then
-    autometa's LightGBM landmarkers."""
+    autometa's LightGBM landmarkers and probes."""
     extra = list(_REGRESSION) if task_type == "regression" else []
-    return [*NAMES, *extra, *gbm_names(task_type)]
+    return [*NAMES, *extra, *gbm_names(task_type), *probes.names()]
 
 
 def compute(data: PreparedData) -> dict[str, Quality]:
@@ -93,9 +95,11 @@ def compute(data: PreparedData) -> dict[str, Quality]:
     design32 = design.astype(np.float32)  # what the trees fit on anyway: convert once
     folds = _folds(y, data.random_state)
     rs = data.random_state
-    with ThreadPoolExecutor(2) as pool:  # tree building and LightGBM release the GIL
+    fold_sets = _gbm_fold_sets(y, rs, False)
+    with ThreadPoolExecutor(3) as pool:  # tree building and LightGBM release the GIL
+        probe = pool.submit(_gbm_scores, "binary", design32, y, fold_sets, rs, _PROBES)
         reptree = pool.submit(_reptree_proba, design32, y, folds, rs)
-        gbm = pool.submit(_gbm, "binary", design32, y, _gbm_fold_sets(y, rs, False), rs)
+        gbm = pool.submit(_gbm, "binary", design32, y, fold_sets, rs)
         stump = _oof_proba(
             lambda: DecisionTreeClassifier(max_depth=1, criterion="entropy", random_state=rs),
             design32, y, folds,
@@ -106,7 +110,7 @@ def compute(data: PreparedData) -> dict[str, Quality]:
         out |= _scores("DecisionStump", stump, y)
         for depth, proba in reptree.result().items():
             out |= _scores(f"REPTreeDepth{depth}", proba, y)
-        out |= gbm.result()
+        out |= _with_probes(gbm.result(), probe.result(), "binary")
     return out
 
 
@@ -137,13 +141,30 @@ def _gbm(
     """Pooled out-of-fold AUC (classification) or R² (regression) of LightGBM at low and
     high capacity, averaged over the repeated splits, and the gain; None for all three when
     a fold cannot be fitted."""
+    scores = _gbm_scores(task_type, X, y, fold_sets, seed, list(_GBM.values()))
+    low, high, gain = gbm_names(task_type)
+    if scores is None:
+        return dict.fromkeys([low, high, gain])
+    return {low: scores[0], high: scores[1], gain: scores[1] - scores[0]}
+
+
+def _gbm_scores(
+    task_type: str,
+    X: np.ndarray,
+    y: np.ndarray,
+    fold_sets: list[list],
+    seed: int,
+    configs: list[dict[str, Any]],
+) -> list[float] | None:
+    """Each LightGBM configuration's pooled out-of-fold AUC or R², averaged over the
+    repeated splits (63 bins); None when a fold cannot be fitted."""
     import lightgbm as lgb
 
     regression = task_type == "regression"
     cls = lgb.LGBMRegressor if regression else lgb.LGBMClassifier
     common = {"max_bin": 63, "random_state": seed, "n_jobs": 1, "verbosity": -1}
     scores = []
-    for kw in _GBM.values():
+    for kw in configs:
         make = lambda kw=kw: cls(**kw, **common)  # noqa: E731
         try:
             if regression:
@@ -151,10 +172,19 @@ def _gbm(
             else:
                 per = [_auc(_oof_proba(make, X, y, folds), y) for folds in fold_sets]
         except (ValueError, lgb.basic.LightGBMError):  # a one-class fold; too few rows
-            return dict.fromkeys(gbm_names(task_type))
+            return None
         scores.append(float(np.mean(per)))
-    low, high, gain = gbm_names(task_type)
-    return {low: scores[0], high: scores[1], gain: scores[1] - scores[0]}
+    return scores
+
+
+def _with_probes(
+    gbm: dict[str, Quality], probe_scores: list[float] | None, task_type: str
+) -> dict[str, Quality]:
+    """The LightGBM landmarkers plus the probes' gains over ``GBMHigh``."""
+    high = gbm[gbm_names(task_type)[1]]
+    if probe_scores is None or high is None:
+        return gbm | dict.fromkeys(probes.names())
+    return gbm | probes.gains(probe_scores, float(high))
 
 
 def _reptree_proba(X: np.ndarray, y: np.ndarray, folds: list, seed: int) -> dict[int, np.ndarray]:
@@ -352,13 +382,15 @@ def _regression(data: PreparedData, rows: np.ndarray) -> dict[str, Quality]:
     """autometa's regression landmarkers: pooled out-of-fold R² of each regressor."""
     X, y = data.sample_design, data.y_values[rows]
     if np.ptp(y) == 0:
-        return dict.fromkeys([*_REGRESSION, *gbm_names("regression")])
+        return dict.fromkeys([*_REGRESSION, *gbm_names("regression"), *probes.names()])
     rs = data.random_state
-    with ThreadPoolExecutor(1) as pool:  # LightGBM releases the GIL: overlap it
+    with ThreadPoolExecutor(2) as pool:  # LightGBM releases the GIL: overlap it
         fold_sets = _gbm_fold_sets(y, rs, True)
-        gbm = pool.submit(_gbm, "regression", X.astype(np.float32), y, fold_sets, rs)
+        X32 = X.astype(np.float32)
+        probe = pool.submit(_gbm_scores, "regression", X32, y, fold_sets, rs, _PROBES)
+        gbm = pool.submit(_gbm, "regression", X32, y, fold_sets, rs)
         out = _cheap_regressors(X, y, rs)
-        return out | gbm.result()
+        return out | _with_probes(gbm.result(), probe.result(), "regression")
 
 
 def _cheap_regressors(X: np.ndarray, y: np.ndarray, rs: int) -> dict[str, Quality]:
