@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -64,7 +64,7 @@ _GBM = {
     "Low": {"n_estimators": 50, "learning_rate": 0.1, "num_leaves": 4, "min_child_samples": 10},
     "High": {"n_estimators": 30, "learning_rate": 0.3, "num_leaves": 31, "min_child_samples": 20},
 }
-_PROBES = [probes.lgb_params(c) for c in probes.PROBES.values()]
+PROBES = [probes.lgb_params(c) for c in probes.PROBES.values()]  # one job each
 
 
 def gbm_names(task_type: str) -> list[str]:
@@ -96,8 +96,8 @@ def compute(data: PreparedData) -> dict[str, Quality]:
     folds = _folds(y, data.random_state)
     rs = data.random_state
     fold_sets = _gbm_fold_sets(y, rs, False)
-    with ThreadPoolExecutor(3) as pool:  # tree building and LightGBM release the GIL
-        probe = pool.submit(_gbm_scores, "binary", design32, y, fold_sets, rs, _PROBES)
+    with ThreadPoolExecutor(2 + len(PROBES)) as pool:  # trees and LightGBM release the GIL
+        probe = _submit_probes(pool, "binary", design32, y, fold_sets, rs)
         reptree = pool.submit(_reptree_proba, design32, y, folds, rs)
         gbm = pool.submit(_gbm, "binary", design32, y, fold_sets, rs)
         stump = _oof_proba(
@@ -110,7 +110,7 @@ def compute(data: PreparedData) -> dict[str, Quality]:
         out |= _scores("DecisionStump", stump, y)
         for depth, proba in reptree.result().items():
             out |= _scores(f"REPTreeDepth{depth}", proba, y)
-        out |= _with_probes(gbm.result(), probe.result(), "binary")
+        out |= _with_probes(gbm.result(), _joined(probe), "binary")
     return out
 
 
@@ -175,6 +175,24 @@ def _gbm_scores(
             return None
         scores.append(float(np.mean(per)))
     return scores
+
+
+def _submit_probes(
+    pool: ThreadPoolExecutor,
+    task_type: str,
+    X: np.ndarray,
+    y: np.ndarray,
+    fold_sets: list[list],
+    seed: int,
+) -> list[Future]:
+    """One job per probe (the longest landmarkers: spread over the pool's threads)."""
+    return [pool.submit(_gbm_scores, task_type, X, y, fold_sets, seed, [p]) for p in PROBES]
+
+
+def _joined(parts: list[Future]) -> list[float] | None:
+    """The probes' scores from one job per probe (None if any failed)."""
+    scores = [f.result() for f in parts]
+    return None if any(s is None for s in scores) else [s[0] for s in scores]
 
 
 def _with_probes(
@@ -384,13 +402,13 @@ def _regression(data: PreparedData, rows: np.ndarray) -> dict[str, Quality]:
     if np.ptp(y) == 0:
         return dict.fromkeys([*_REGRESSION, *gbm_names("regression"), *probes.names()])
     rs = data.random_state
-    with ThreadPoolExecutor(2) as pool:  # LightGBM releases the GIL: overlap it
+    with ThreadPoolExecutor(1 + len(PROBES)) as pool:  # LightGBM releases the GIL
         fold_sets = _gbm_fold_sets(y, rs, True)
         X32 = X.astype(np.float32)
-        probe = pool.submit(_gbm_scores, "regression", X32, y, fold_sets, rs, _PROBES)
+        probe = _submit_probes(pool, "regression", X32, y, fold_sets, rs)
         gbm = pool.submit(_gbm, "regression", X32, y, fold_sets, rs)
         out = _cheap_regressors(X, y, rs)
-        return out | _with_probes(gbm.result(), probe.result(), "regression")
+        return out | _with_probes(gbm.result(), _joined(probe), "regression")
 
 
 def _cheap_regressors(X: np.ndarray, y: np.ndarray, rs: int) -> dict[str, Quality]:
