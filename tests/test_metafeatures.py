@@ -21,8 +21,8 @@ from autometa.metafeatures import (
     landmarking,
     landmarking_sample,
     metafeature_names,
+    probes,
 )
-from autometa.metafeatures import probes
 from autometa.metafeatures._base import PreparedData
 
 DATA = Path(__file__).parent / "data"
@@ -279,8 +279,9 @@ def test_probes_are_stored_configurations_scored_against_the_defaults_proxy():
         for folds in sets:
             pred = np.empty(len(target))
             for train, test in folds:
-                model = lgb.LGBMRegressor(**params, max_bin=63, random_state=0, n_jobs=1,
-                                          verbosity=-1).fit(design32[train], target[train])  # fmt: skip
+                model = lgb.LGBMRegressor(
+                    **params, max_bin=63, random_state=0, n_jobs=1, verbosity=-1
+                ).fit(design32[train], target[train])
                 pred[test] = model.predict(design32[test])
             per.append(r2_score(target, pred))
         return np.mean(per)

@@ -23,7 +23,9 @@ LightGBM at low capacity (50 trees of 4 leaves, learning rate 0.1) and at high c
 the seeds the harvest cross-validates configurations with, so a stored task's landmarkers
 do not share split luck with its stored scores; a small sample repeats the CV (about
 3,000 rows in all, at most 5 repeats) and the scores are averaged: on a few hundred rows one
-CV's gain is mostly noise (``scripts/landmarker_noise.py``).
+CV's gain is mostly noise (``scripts/landmarker_noise.py``). Three stored LightGBM
+configurations, the probes (:mod:`autometa.metafeatures.probes`), are cross-validated the
+same way, each in a thread of its own, and reported as gains over ``GBMHigh``.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ _GBM = {
     "Low": {"n_estimators": 50, "learning_rate": 0.1, "num_leaves": 4, "min_child_samples": 10},
     "High": {"n_estimators": 30, "learning_rate": 0.3, "num_leaves": 31, "min_child_samples": 20},
 }
-PROBES = [probes.lgb_params(c) for c in probes.PROBES.values()]  # one job each
+PROBES = [probes.lgb_params(c) for c in probes.PROBES.values()]  # LightGBM keyword arguments
 
 
 def gbm_names(task_type: str) -> list[str]:

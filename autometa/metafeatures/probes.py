@@ -3,7 +3,7 @@
 Landmarking aimed at the configurations autometa recommends. Three cheap configurations of
 the knowledge base's LightGBM design (at most 169 trees of at most 41 leaves) are
 cross-validated beside the LightGBM landmarkers, on the same subsample, design matrix (63
-bins) and seeded, repeated 3-fold splits (``landmarking._gbm``). Each probe's quality
+bins) and seeded, repeated 3-fold splits (``landmarking._gbm_scores``). Each probe's quality
 ``autometa.Probe{1,2,3}Gain`` is its pooled out-of-fold AUC (classification) or R²
 (regression) minus ``autometa.GBMHigh*``'s, the landmarker that stands for LightGBM's
 defaults; ``autometa.ProbeMaxGain`` is the largest. They say whether the small, slow or
