@@ -6,7 +6,8 @@ stored configurations cross-validated on the task itself add to the meta-learner
 (native categoricals, 255 bins), mean-over-folds ROC AUC or RMSE per configuration, into a
 Parquet file (about 6 minutes for six configurations on 2 cores).
 ``bench``: the default stack's leave-group-out regrets (GroupKFold(10), synthetic tables
-unscored) without and with probe meta-features from that file: each configuration's gain
+unscored) without probe meta-features (the shipped ``autometa.Probe*`` dropped) and with
+those from that file: each configuration's gain
 over configuration 1 (LightGBM's defaults: AUC difference, relative RMSE reduction), plus
 their maximum. ``upper``: the same with the first CV repeat's stored scores of the first
 K greedy-portfolio members as the probes, scored on the second repeat (an upper bound).
@@ -115,6 +116,12 @@ def _report(label: str, data: MetaData, ids: np.ndarray, key: np.ndarray, Y: np.
           f"{100 * np.nanmean(r['worse']):.1f} | {ok.sum()} |", flush=True)  # fmt: skip
 
 
+def _without_probes(data: MetaData) -> MetaData:
+    """``data`` less the shipped probes (``autometa.Probe*``): the exploration's baseline."""
+    keep = [c for c in data.metafeatures.columns if not str(c).startswith("autometa.Probe")]
+    return dataclasses.replace(data, metafeatures=data.metafeatures[keep])
+
+
 def _with(data: MetaData, gains: dict[str, np.ndarray]) -> MetaData:
     meta = data.metafeatures.copy()
     for name, values in gains.items():
@@ -128,7 +135,7 @@ def bench(args: argparse.Namespace) -> None:
     probes = pd.read_parquet(args.probes).set_index("name")
     print(HEADER)
     for kind in KINDS:
-        data = build_metadata(kb, "lightgbm", kind)
+        data = _without_probes(build_metadata(kb, "lightgbm", kind))
         P = probes.reindex(data.tasks["name"].astype(str).to_numpy())
         base = P["p1"].to_numpy()
         gains = {}
@@ -143,7 +150,7 @@ def upper(args: argparse.Namespace) -> None:
     kb = knowledge_base(user=False)
     print(HEADER)
     for kind in KINDS:
-        data = build_metadata(kb, "lightgbm", kind)
+        data = _without_probes(build_metadata(kb, "lightgbm", kind))
         wide = _fold_cube(kb, data).unstack("config_id")
         cube = [wide.xs(f, level="fold").reindex(data.task_ids)[data.config_ids].to_numpy(float)
                 for f in range(6)]  # fmt: skip
