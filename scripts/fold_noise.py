@@ -20,7 +20,7 @@ import numpy as np
 from _kb_args import add_kinds
 
 from autometa.meta._base import pick_regrets
-from autometa.meta._noise import _fold_cube
+from autometa.meta._noise import fold_matrices
 from autometa.meta.data import build_metadata, minmax_rows
 from autometa.meta.evaluation import _scored_ids, outer_folds
 from autometa.meta.stack import StackedMetaLearner
@@ -52,13 +52,12 @@ def main() -> None:
         task_ids, key = np.concatenate(ids), np.concatenate(keys)
         scored = np.isin(task_ids, _scored_ids(data, "^synthetic/"))
         task_ids, key = task_ids[scored], key[scored]
-        wide = _fold_cube(kb, data).unstack("config_id")  # direction-aware: higher is better
-        cube = {f: wide.xs(f, level="fold").reindex(task_ids)[data.config_ids] for f in folds}
+        cube = fold_matrices(kb, data, task_ids)  # direction-aware: higher is better
         default = data.default_position
         rows = {}
         for k in range(1, len(folds) + 1):
             per_subset = [
-                _regrets(np.mean([cube[f].to_numpy(float) for f in subset], 0), key, default)
+                _regrets(np.mean([cube[f] for f in subset], 0), key, default)
                 for subset in itertools.combinations(folds, k)
             ]
             rows[k] = np.mean(per_subset, axis=0)

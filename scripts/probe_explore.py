@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from autometa.meta._base import pick_regrets
-from autometa.meta._noise import _fold_cube
+from autometa.meta._noise import fold_matrices
 from autometa.meta.data import MetaData, build_metadata, minmax_rows
 from autometa.meta.evaluation import _scored_ids, outer_folds
 from autometa.meta.portfolio import greedy_portfolio
@@ -151,10 +151,9 @@ def upper(args: argparse.Namespace) -> None:
     print(HEADER)
     for kind in KINDS:
         data = _without_probes(build_metadata(kb, "lightgbm", kind))
-        wide = _fold_cube(kb, data).unstack("config_id")
-        cube = [wide.xs(f, level="fold").reindex(data.task_ids)[data.config_ids].to_numpy(float)
-                for f in range(6)]  # fmt: skip
-        first, second = np.mean(cube[:3], axis=0), np.mean(cube[3:], axis=0)
+        cube = fold_matrices(kb, data, data.task_ids)
+        first = np.mean([cube[f] for f in range(3)], axis=0)
+        second = np.mean([cube[f] for f in range(3, 6)], axis=0)
         d = data.default_position
         members = [m for m in greedy_portfolio(data.normalised, args.members)[0] if m != d]
         base = first[:, d]

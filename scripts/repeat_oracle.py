@@ -17,7 +17,7 @@ import numpy as np
 from _kb_args import parse_kb_args
 
 from autometa.meta._base import pick_regrets
-from autometa.meta._noise import _fold_cube
+from autometa.meta._noise import fold_matrices
 from autometa.meta.data import build_metadata, minmax_rows
 from autometa.meta.evaluation import _scored_ids
 
@@ -29,12 +29,10 @@ def main() -> None:
     for kind in args.kinds:
         data = build_metadata(kb, "lightgbm", kind)
         ids = _scored_ids(data, "^synthetic/")
-        wide = _fold_cube(kb, data).unstack("config_id")
-        folds = sorted(set(wide.index.get_level_values("fold")))
+        cube = fold_matrices(kb, data, ids)
+        folds = sorted(cube)
         if len(folds) < 6:
             raise SystemExit(f"{kind}: needs two CV repeats (6 stored folds), found {folds}")
-        cube = {f: wide.xs(f, level="fold").reindex(ids)[data.config_ids].to_numpy(float)
-                for f in folds[:6]}  # fmt: skip
         first = np.mean([cube[f] for f in folds[:3]], axis=0)
         second = np.mean([cube[f] for f in folds[3:6]], axis=0)
         d = data.default_position

@@ -26,6 +26,17 @@ def _fold_cube(kb: Any, data: MetaData) -> pd.Series:
     return pd.Series(values, index=index).groupby(level=[0, 1, 2]).mean()  # sorted, unique
 
 
+def fold_matrices(kb: Any, data: MetaData, task_ids: Any) -> dict[int, np.ndarray]:
+    """Per stored fold, the direction-aware scores (higher = better) of ``task_ids`` x
+    ``data.config_ids`` (NaN where not evaluated)."""
+    wide = _fold_cube(kb, data).unstack("config_id")
+    folds = sorted(set(wide.index.get_level_values("fold")))
+    return {
+        int(f): wide.xs(f, level="fold").reindex(task_ids)[data.config_ids].to_numpy(float)
+        for f in folds
+    }
+
+
 def paired_check(
     kb: Any,
     data: MetaData,

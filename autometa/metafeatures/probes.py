@@ -41,6 +41,6 @@ def lgb_params(config: dict[str, Any]) -> dict[str, Any]:
 
 def gains(scores: list[float], reference: float) -> dict[str, float]:
     """The probes' qualities from their scores (in :data:`PROBES` order) and the reference's."""
-    out = {name: score - reference for name, score in zip(names(), scores, strict=False)}
+    out = {name: score - reference for name, score in zip(names()[:-1], scores, strict=True)}
     out["autometa.ProbeMaxGain"] = max(out.values())
     return out
