@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from autometa.exceptions import AutometaError
 from autometa.meta._base import pick_regrets
 from autometa.meta._noise import fold_matrices
 from autometa.meta.data import MetaData, build_metadata, minmax_rows
@@ -191,7 +192,12 @@ def main() -> None:
     u.add_argument("--seed", type=int, default=0, help="GroupKFold seed (default: 0)")
     args = parser.parse_args()
     start = time.perf_counter()
-    {"compute": compute, "bench": bench, "upper": upper}[args.command](args)
+    try:
+        {"compute": compute, "bench": bench, "upper": upper}[args.command](args)
+    except AutometaError as exc:  # a bad index or store: one line, exit 2
+        parser.error(str(exc))
+    except OSError as exc:  # a missing or unreadable file
+        parser.error(f"cannot read {exc.filename or exc}: {exc.strerror or type(exc).__name__}")
     print(f"({time.perf_counter() - start:.0f} s)", file=sys.stderr)
 
 

@@ -50,6 +50,7 @@ def test_a_bad_store_url_is_one_line_and_exit_2() -> None:
     for script, args in (
         ("repeat_check.py", ["--store", "bogus://x"]),
         ("reseed_metafeatures.py", ["bogus://x"]),
+        ("repeat_oracle.py", ["--store", "bogus://x"]),
     ):
         done = subprocess.run(
             [sys.executable, str(scripts / script), *args], capture_output=True, text=True
