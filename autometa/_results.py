@@ -64,6 +64,7 @@ class Recommendation:
     neighbors: list[Neighbor] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
     source: str = "stack"
+    race_score: float | None = None  # the metric on this dataset in a race (autometa.race)
 
     def estimator(self, task_type: str) -> Any:
         """A fresh, unfitted estimator with these parameters (no preprocessing)."""

@@ -2,12 +2,14 @@
 `Recommender.recommend` on in-memory data, with a same-run peer for scale.
 
     python scripts/bench_recommend.py [--rows 100000] [--cols 50] [--repeat 5] [--json out.json]
+                                      [--race N]
 
 The peer is a fresh `python -c "import sklearn, pandas; pandas.read_csv(PATH)"`: the floor
 any CSV-reading scikit-learn tool pays. A third row runs the CLI with `AUTOMETA_WORKER=0`
 (no helper process: the imports, the stack and the file share one process). The model
 cache is warmed first (a first call fits and caches the stack), so the figures are those of
-every later call.
+every later call. ``--race N`` adds the same two measurements with ``--race N`` (the
+in-task race, :mod:`autometa.race`; no target: it is opt-in).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ def main() -> None:
         "--repeat", type=int, default=5, help="interleaved runs of each measurement"
     )
     parser.add_argument("--json", type=Path, help="also write the raw timings here")
+    parser.add_argument("--race", type=int, default=0, help="also time --race N (default: 0)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "data.csv"
@@ -60,11 +63,16 @@ def main() -> None:
         peer = [sys.executable, "-c", f"import sklearn, pandas; pandas.read_csv({str(path)!r})"]
         alone = {**os.environ, "AUTOMETA_WORKER": "0"}
         wall(cli)  # warm the model cache
-        runs = {"cli": [], "cli_alone": [], "peer": []}
+        runs: dict[str, list[float]] = {"cli": [], "cli_alone": [], "peer": []}
+        raced = [*cli, "--race", str(args.race)]
+        if args.race:
+            runs["cli_race"] = []
         for _ in range(args.repeat):  # interleaved, so all see the same machine load
             runs["cli"].append(wall(cli))
             runs["cli_alone"].append(wall(cli, alone))
             runs["peer"].append(wall(peer))
+            if args.race:
+                runs["cli_race"].append(wall(raced))
         from autometa.recommender import Recommender
 
         frame = pd.read_csv(path)
@@ -72,10 +80,17 @@ def main() -> None:
         rec = Recommender()
         rec.recommend(X, y)  # loads the knowledge base and the stack once
         runs["in_memory"] = []
+        runs["in_memory_race"] = []
         for _ in range(args.repeat):
             start = time.perf_counter()
             rec.recommend(X, y)
             runs["in_memory"].append(time.perf_counter() - start)
+            if args.race:
+                start = time.perf_counter()
+                rec.recommend(X, y, race=args.race)
+                runs["in_memory_race"].append(time.perf_counter() - start)
+        if not args.race:
+            del runs["in_memory_race"]
     median = {k: statistics.median(v) for k, v in runs.items()}
     print(f"{args.rows:,} x {args.cols} CSV, median of {args.repeat} runs (wall seconds):\n")
     print("| measurement | median s | min s | target |")
@@ -86,6 +101,11 @@ def main() -> None:
         ("peer: fresh `import sklearn, pandas; read_csv`", "peer", "-"),
         ("`Recommender.recommend(X, y)` (in memory, loaded)", "in_memory", "<= 1 s"),
     ]
+    if args.race:
+        rows += [
+            (f"`autometa recommend data.csv --race {args.race}`", "cli_race", "-"),
+            (f"`Recommender.recommend(X, y, race={args.race})`", "in_memory_race", "-"),
+        ]
     for label, key, target in rows:
         print(f"| {label} | {median[key]:.2f} | {min(runs[key]):.2f} | {target} |")
     print(f"\nCLI / peer: {median['cli'] / median['peer']:.2f}x")

@@ -12,6 +12,8 @@ macro for multiclass; RMSE for regression) in one run:
   asked on each training fold;
 - ``autometa_cautious``: the same with ``default_margin=0.2`` (the cautious setting that
   favours the library default; informational, the targets are ``autometa``'s);
+- ``autometa_race``: the same with ``race=5`` (the first five and the default
+  cross-validated on the training fold's landmarking sample, ``autometa recommend --race 5``);
 - ``tpe``: the best of N (50) trials of cold Optuna TPE, each scored by the same CV.
 
 All LightGBM models get ``verbosity=-1``, ``random_state=seed`` and the same ``n_jobs``.
@@ -43,10 +45,12 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 FAMILY = "lightgbm"
 METHODS: tuple[str, ...] = (
-    "default", "flaml", "single_best", "autometa", "autometa_cautious", "tpe",
+    "default", "flaml", "single_best", "autometa", "autometa_cautious", "autometa_race", "tpe",
 )  # fmt: skip
 #: ``default_margin`` of the ``autometa_cautious`` method.
 CAUTIOUS_MARGIN = 0.2
+#: ``race`` of the ``autometa_race`` method.
+RACE = 5
 #: The hold-out tasks used by default: all 12 but the two saturated ones (the library
 #: defaults already reach ROC AUC 1.0 on every fold of dslabs/olive and 0.999 on
 #: palmerpenguins/penguins, so no method can beat them). 4 classification, 6 regression.
@@ -369,13 +373,15 @@ def resolve_recommend() -> Callable[..., Any]:
 
 
 def autometa_factory(
-    task: Task, seed: int, n_jobs: int, default_margin: float | None = None
+    task: Task, seed: int, n_jobs: int, default_margin: float | None = None, race: int = 0
 ) -> Factory:
     """The top-1 of ``autometa.recommend`` asked on each training fold (with
-    ``default_margin`` when given)."""
+    ``default_margin`` and ``race`` when given)."""
     recommend = resolve_recommend()
     cls = lgbm_class(task.task_type)
-    extra = {} if default_margin is None else {"default_margin": default_margin}
+    extra: dict[str, Any] = {} if default_margin is None else {"default_margin": default_margin}
+    if race:
+        extra["race"] = race
 
     def make(X: pd.DataFrame, y: pd.Series) -> Any:
         with warnings.catch_warnings():
@@ -679,6 +685,9 @@ def _method(
     if method == "autometa_cautious":
         factory = autometa_factory(task, seed, n_jobs, default_margin=CAUTIOUS_MARGIN)
         return f"autometa_cautious-{CAUTIOUS_MARGIN}-{_autometa_state()}", cv(factory)
+    if method == "autometa_race":
+        factory = autometa_factory(task, seed, n_jobs, race=RACE)
+        return f"autometa_race-{RACE}-{_autometa_state()}", cv(factory)
     if method == "tpe":
 
         def tpe(protocol: str, partial: dict[str, Any] | None) -> dict[str, Any]:
@@ -837,6 +846,7 @@ LABELS = {
     "single_best": "single best",
     "autometa": "autometa top-1",
     "autometa_cautious": f"autometa top-1, margin {CAUTIOUS_MARGIN}",
+    "autometa_race": f"autometa top-1, race {RACE}",
     "tpe": "TPE",
 }
 

@@ -17,6 +17,7 @@ from autometa.store.snapshot import Snapshot
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from _repeats import repeat_view
 from bench_draws import summarise
+from bench_race import _raced_key
 from reseed_metafeatures import describe
 
 
@@ -87,3 +88,36 @@ def test_a_missing_corpus_index_is_one_line_and_exit_2(tmp_path: Path) -> None:
     )
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "does not exist" in done.stderr.strip().splitlines()[-1]
+
+
+def test_the_race_benchmark_reorders_the_first_candidates_by_their_race_folds() -> None:
+    class Data:  # what _raced_key reads of a MetaData
+        config_ids = np.array([10, 11, 12, 13, 14])
+
+    key = np.array([5.0, 4.0, 3.0, 2.0, 1.0])  # ranked 10, 11, 12, 13, 14
+    y = np.array([0.9, 0.2, 1.0, np.nan, 0.5])  # 13 not evaluated on the task: not ranked
+    folds = pd.DataFrame(
+        {
+            "config_id": [10] * 6 + [11] * 6 + [14] * 6,
+            "fold": list(range(6)) * 3,
+            # 10 wins the first repeat, 14 (the default) both together, 11 has a failed fold
+            "value": [0.9, 0.9, 0.9, 0.1, 0.1, 0.1] + [1.0] * 5 + [None] + [0.6] * 6,
+        }
+    )
+    one = _raced_key(key, y, folds, Data(), 2, 1, 4, +1)  # race the top 2 and the default
+    assert list(Data.config_ids[np.argsort(-one)][:4]) == [11, 10, 14, 12]
+    two = _raced_key(key, y, folds, Data(), 2, 2, 4, +1)  # 11 failed a fold: last of the race
+    assert list(Data.config_ids[np.argsort(-two)][:4]) == [14, 10, 11, 12]
+    lower = _raced_key(key, y, folds, Data(), 2, 2, 4, -1)  # lower is better (RMSE)
+    assert list(Data.config_ids[np.argsort(-lower)][:3]) == [10, 14, 11]
+    assert np.isneginf(one[3])  # the unevaluated one stays unranked
+
+
+def test_the_race_benchmark_names_a_missing_file_in_one_line(tmp_path: Path) -> None:
+    script = Path(__file__).resolve().parents[1] / "scripts" / "bench_race.py"
+    missing = str(tmp_path / "keys.npz")
+    done = subprocess.run(
+        [sys.executable, str(script), "bench", missing, missing], capture_output=True, text=True
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "keys.npz" in done.stderr.strip().splitlines()[-1]

@@ -65,6 +65,16 @@ FAMILY_CHOICES = (
     "the default more often: fewer top picks worse than it, at a higher mean regret; "
     "0.2-0.25 is the cautious setting (measured trade-off: docs/meta.md).",
 )
+@click.option(
+    "--race",
+    type=click.IntRange(0, 20),
+    default=0,
+    show_default=True,
+    help="Cross-validate the first N configurations and the library default on a sample "
+    "of DATA (at most 2,000 rows, 3 folds, repeated on small tables) and rank them by that "
+    "score: a few seconds more (one fit per fold and candidate), better top picks "
+    "(docs/recommend.md). 0 = the meta-learner's ranking alone.",
+)
 @format_option
 @handle_errors
 def recommend_cmd(
@@ -80,6 +90,7 @@ def recommend_cmd(
     store_url: str | None,
     exclude_self: bool,
     default_margin: float | None,
+    race: int,
     fmt: str,
 ) -> None:
     """Recommend hyperparameter configurations for DATA, best first.
@@ -96,10 +107,13 @@ def recommend_cmd(
     portfolio's first configuration and the default come right after the top pick), and
     a warning says why.
 
+    With --race N, the first N configurations and the library default are
+    cross-validated on DATA itself and served in the order of that score (race_score).
+
     JSON output: {"task", "model", "metric", "direction", "recommendations": [{"rank",
-    "model", "params", "predicted_score", "uncertainty", "neighbors"}], "fallback",
-    "warnings"}. The first use on a knowledge base fits the meta-learner (about 20 s,
-    announced on stderr) and caches it.
+    "model", "params", "predicted_score", "uncertainty", "neighbors", "source",
+    "race_score"}], "fallback", "warnings"}. The first use on a knowledge base fits the
+    meta-learner (about 20 s, announced on stderr) and caches it.
 
     On Linux the command forks a helper process that imports and loads the meta-learner
     while this one reads DATA (about 0.6 s faster); AUTOMETA_WORKER=0 keeps it to one
@@ -107,7 +121,12 @@ def recommend_cmd(
     """
     progress = lambda line: click.echo(f"autometa: {line}", err=True)  # noqa: E731
     options = dict(
-        model=model, metric=metric, k=k, exclude_self=exclude_self, default_margin=default_margin
+        model=model,
+        metric=metric,
+        k=k,
+        exclude_self=exclude_self,
+        default_margin=default_margin,
+        race=race,
     )
     worker = _start_worker(store_url, progress)
     recommender = None

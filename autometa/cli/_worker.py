@@ -122,7 +122,10 @@ def _serve(conn: Any, store: str | None, progress: Callable[[str], None] | None)
     summary, local, (X, y), kwargs = request
     try:
         result = recommender.recommend_summary(
-            summary, lambda: _all_metafeatures(local, X, y, summary.task_type), **kwargs
+            summary,
+            lambda: _all_metafeatures(local, X, y, summary.task_type),
+            sample=(X, y),  # what a race cross-validates on
+            **kwargs,
         )
     except USER_ERRORS as exc:  # raised again by the command, as one line
         _reply(conn, "error", exc)

@@ -1,0 +1,215 @@
+"""Leave-group-out benchmark of the in-task race (``autometa recommend --race N``).
+
+``keys``: the default stack's leave-group-out rankings (GroupKFold(10), as
+``bench_loo.py``), plain and as served (guarded), for every stored LightGBM task, into an
+.npz file (about 10 minutes on 2 cores).
+``compute``: for each corpus table, the first ``--candidates`` configurations of both
+rankings and the library default, fitted by :func:`autometa.race.fold_scores` (the
+product's race: the landmarking sample, its repeated 3-fold splits, the harvest's
+estimators) on every fold, into a Parquet file (long: name, config_id, fold, value);
+resumable, it appends as tables finish.
+``bench``: the race re-orders each held-out task's first N candidates and the default by
+their mean over the first R repeats; the picks are scored, like every leave-group-out
+method, on the task's stored evaluations. Synthetic tables are unscored.
+
+    python scripts/bench_race.py keys race_keys.npz
+    python scripts/bench_race.py compute race_keys.npz race_folds.parquet --candidates 5
+    python scripts/bench_race.py bench race_keys.npz race_folds.parquet
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from autometa.exceptions import AutometaError
+from autometa.meta._base import first_evaluated, pick_regrets
+from autometa.meta._baselines import StackRanker
+from autometa.meta.data import build_metadata
+from autometa.meta.evaluation import _scored_ids, outer_folds
+from autometa.metrics import METRIC_DIRECTION
+from autometa.race import run_race
+from autometa.store.knowledge import knowledge_base
+
+KINDS = ("classification", "regression")
+RANKINGS = ("stack", "stack_guarded")
+
+
+def keys(args: argparse.Namespace) -> None:
+    kb = knowledge_base(user=False)
+    out: dict[str, np.ndarray] = {}
+    for kind in KINDS:
+        data = build_metadata(kb, "lightgbm", kind)
+        ids, rows = [], {name: [] for name in RANKINGS}
+        for fold, (train, test) in enumerate(outer_folds(data, 10, args.seed)):
+            scores = StackRanker().fit(data, train).scores(data.metafeatures.loc[test])
+            ids.append(test)
+            for name in RANKINGS:
+                rows[name].append(scores[name])
+            print(f"{kind}: fold {fold}", file=sys.stderr, flush=True)
+        out[f"{kind}/task_ids"] = np.concatenate(ids)
+        for name in RANKINGS:
+            out[f"{kind}/{name}"] = np.concatenate(rows[name])
+    np.savez(args.out, **out)
+
+
+def _candidates(kb: Any, keyfile: Any, n: int) -> list[tuple[str, str, dict[int, dict]]]:
+    """(table name, task type, {config id: config}) per scored task: the first ``n`` of
+    both rankings and the default."""
+    frame = kb.configurations_frame(family="lightgbm")
+    work = []
+    for kind in KINDS:
+        data = build_metadata(kb, "lightgbm", kind)
+        ids = keyfile[f"{kind}/task_ids"]
+        rows = data.rows(ids)
+        chosen = {data.default_position}
+        picks = [
+            first_evaluated(keyfile[f"{kind}/{r}"], data.normalised[rows], n) for r in RANKINGS
+        ]
+        scored = set(_scored_ids(data, "^synthetic/"))
+        for i, task in enumerate(ids):
+            if int(task) not in scored:
+                continue
+            pos = chosen | {int(p) for pick in picks for p in pick[i]}
+            cids = sorted(int(data.config_ids[p]) for p in pos)
+            name = str(data.tasks.loc[task, "name"])
+            ttype = str(kb.tasks.loc[task, "task_type"])
+            work.append((name, ttype, {c: dict(frame.loc[c, "params"]) for c in cids}))
+    return work
+
+
+def _fold_rows(args: tuple[Any, str, dict[int, dict], int]) -> list[dict[str, Any]]:
+    from autometa.harvest.local import _load
+    from autometa.metafeatures import landmarking_sample
+    from autometa.race import fold_scores
+    from autometa.spaces.lightgbm import __name__ as _  # noqa: F401  (import before timing)
+
+    entry, task_type, configs, repeats = args
+    warnings.simplefilter("ignore")
+    ds = _load(entry.path, entry.target, entry.task_type)
+    sample = landmarking_sample(ds.X, ds.y, ds.task_type)
+    metric = "rmse" if task_type == "regression" else "roc_auc"
+    start = time.perf_counter()
+    per = fold_scores(sample, ds.task_type, "lightgbm", configs, metric, repeats=repeats, n_jobs=1)
+    seconds = time.perf_counter() - start
+    return [
+        {"name": entry.name, "config_id": c, "fold": f, "value": v, "seconds": seconds}
+        for c, values in per.items()
+        for f, v in enumerate(values)
+    ]
+
+
+def compute(args: argparse.Namespace) -> None:
+    from autometa.harvest.corpus import read_corpus
+
+    kb = knowledge_base(user=False)
+    entries = {e.name: e for e in read_corpus(args.index)}
+    done = pd.read_parquet(args.out) if os.path.exists(args.out) else pd.DataFrame()
+    have = set(done["name"]) if len(done) else set()
+    work = [
+        (entries[name], ttype, configs, args.repeats)
+        for name, ttype, configs in _candidates(kb, np.load(args.keys), args.candidates)
+        if name not in have
+    ]
+    print(f"{len(work)} tables to race ({len(have)} done)", file=sys.stderr, flush=True)
+    parts = [done] if len(done) else []
+    start = time.time()
+    with ProcessPoolExecutor(args.workers) as pool:
+        futures = [pool.submit(_fold_rows, w) for w in work]
+        for n, future in enumerate(as_completed(futures), start=1):
+            parts.append(pd.DataFrame(future.result()))
+            if n % 10 == 0 or n == len(work):
+                pd.concat(parts, ignore_index=True).to_parquet(args.out)
+                print(f"{n}/{len(work)} ({time.time() - start:.0f} s)", file=sys.stderr, flush=True)
+
+
+def bench(args: argparse.Namespace) -> None:
+    kb = knowledge_base(user=False)
+    keyfile = np.load(args.keys)
+    folds = pd.read_parquet(args.folds)
+    print("| kind | ranking | race | repeats | top-1 regret | best-of-top-5 | % worse | tasks |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for kind in KINDS:
+        data = build_metadata(kb, "lightgbm", kind)
+        metric, d = data.metric, data.default_position
+        direction = METRIC_DIRECTION[metric]
+        ids = keyfile[f"{kind}/task_ids"]
+        names = data.tasks.loc[ids, "name"].astype(str).to_numpy()
+        ok = np.isin(ids, _scored_ids(data, "^synthetic/")) & np.isin(names, folds["name"])
+        Y = data.normalised[data.rows(ids)]
+        ok &= np.isfinite(Y).any(axis=1)
+        by_task = {n: g for n, g in folds.groupby("name")}
+        for ranking in RANKINGS:
+            key = keyfile[f"{kind}/{ranking}"]
+            for race in args.races:
+                for repeats in args.repeats if race else [0]:
+                    new = key.copy()
+                    for i in np.flatnonzero(ok) if race else []:
+                        new[i] = _raced_key(key[i], Y[i], by_task[names[i]], data, race,
+                                            repeats, d, direction)  # fmt: skip
+                    r = pick_regrets(new[ok], Y[ok], d)
+                    worse = 100 * np.nanmean(r["worse"])
+                    print(f"| {kind} | {ranking} | {race} | {repeats or '-'} | "
+                          f"{r['top1'].mean():.4f} | {r['topk'].mean():.4f} | "
+                          f"{worse:.1f} | {ok.sum()} |", flush=True)  # fmt: skip
+
+
+def _raced_key(
+    key: np.ndarray, y: np.ndarray, rows: pd.DataFrame, data: Any, race: int, repeats: int,
+    d: int | None, direction: int,
+) -> np.ndarray:  # fmt: skip
+    """A task's ranking key with its first ``race`` candidates and the default re-ordered
+    by their race score over the first ``repeats`` repeats (3 folds each)."""
+    order = first_evaluated(key[None, :], y[None, :], len(y))[0]
+    ids = [int(data.config_ids[p]) for p in order if np.isfinite(y[p])]
+    mean = rows[rows["fold"] < 3 * repeats].groupby("config_id")["value"]
+    scores = {int(c): (None if v.isna().any() else float(v.mean())) for c, v in mean}
+    default = int(data.config_ids[d]) if d is not None else None
+    new_order, _ = run_race(ids, race, default, lambda raced: scores, direction)
+    pos = {int(c): p for p, c in enumerate(data.config_ids)}
+    out = np.full(len(key), -np.inf)
+    out[[pos[c] for c in new_order]] = -np.arange(len(new_order), dtype=float)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    k = sub.add_parser("keys", help="the stack's leave-group-out rankings")
+    k.add_argument("out", help=".npz file to write")
+    k.add_argument("--seed", type=int, default=0, help="GroupKFold seed (default: 0)")
+    c = sub.add_parser("compute", help="race fold scores of each task's candidates")
+    c.add_argument("keys", help="the .npz file of `keys`")
+    c.add_argument("out", help="Parquet file to write (resumed if it exists)")
+    c.add_argument("--index", default="corpus/index.csv", help="corpus index")
+    c.add_argument("--candidates", type=int, default=5, help="first N of each ranking")
+    c.add_argument("--repeats", type=int, default=2, help="most race CV repeats (default: 2)")
+    c.add_argument("--workers", type=int, default=2, help="processes (default: 2)")
+    b = sub.add_parser("bench", help="leave-group-out regrets with races")
+    b.add_argument("keys", help="the .npz file of `keys`")
+    b.add_argument("folds", help="the Parquet file of `compute`")
+    b.add_argument("--races", type=lambda s: [int(x) for x in s.split(",")],
+                   default=[0, 1, 2, 3, 5], help="race sizes (0 = no race)")  # fmt: skip
+    b.add_argument("--repeats", type=lambda s: [int(x) for x in s.split(",")],
+                   default=[1, 2], help="repeats of the 3-fold race CV used")  # fmt: skip
+    args = parser.parse_args()
+    start = time.perf_counter()
+    try:
+        {"keys": keys, "compute": compute, "bench": bench}[args.command](args)
+    except AutometaError as exc:
+        parser.error(str(exc))
+    except OSError as exc:
+        parser.error(f"cannot read {exc.filename or exc}: {exc.strerror or type(exc).__name__}")
+    print(f"({time.perf_counter() - start:.0f} s)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
