@@ -358,7 +358,7 @@ class Recommender:
                 "this dataset is far from the knowledge base or the meta-models disagree "
                 f"(novelty percentile {diag.novelty.percentile:.2f}, disagreement "
                 f"{diag.disagreement:.3f}); favouring the library default (margin {margin:g})"
-                + (f" and ranking {after} right after the top pick" if after else "")
+                + (f" and ranking {after} right after the top pick" if after and not race else "")
             )
             ranking = ranking.set_index(ranking["config_id"].astype(int)).loc[new]
             ranking = ranking.reset_index(drop=True)

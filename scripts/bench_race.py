@@ -8,6 +8,12 @@ rankings and the library default, fitted by :func:`autometa.race.fold_scores` (t
 product's race: the landmarking sample, its repeated 3-fold splits, the harvest's
 estimators) on every fold, into a Parquet file (long: name, config_id, fold, value);
 resumable, it appends as tables finish.
+``holdout``: an out-of-sample check of the same races. Each table is split in halves
+(stratified for classes); the race runs on the first half among the served ranking's first
+``--race`` configurations and the default, and the race's pick, the stack's top-1 and the
+default are then cross-validated (3 folds) on the second half, which neither the race nor
+the stored evaluations of the first half saw. Paired per task: how often the race's pick
+beats the stack's top-1 there, by how much, and how often each is worse than the default.
 ``bench``: the race re-orders each held-out task's first N candidates and the default by
 their mean over the first R repeats; the picks are scored, like every leave-group-out
 method, on the task's stored evaluations. Synthetic tables are unscored.
@@ -15,6 +21,7 @@ method, on the task's stored evaluations. Synthetic tables are unscored.
     python scripts/bench_race.py keys race_keys.npz
     python scripts/bench_race.py compute race_keys.npz race_folds.parquet --candidates 5
     python scripts/bench_race.py bench race_keys.npz race_folds.parquet
+    python scripts/bench_race.py holdout race_keys.npz race_holdout.parquet --race 5
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from autometa.store.knowledge import knowledge_base
 
 KINDS = ("classification", "regression")
 RANKINGS = ("stack", "stack_guarded")
+RACED = ("stack", "race")  # the holdout check's two picks
 
 
 def keys(args: argparse.Namespace) -> None:
@@ -131,6 +139,94 @@ def compute(args: argparse.Namespace) -> None:
                 print(f"{n}/{len(work)} ({time.time() - start:.0f} s)", file=sys.stderr, flush=True)
 
 
+def _halves(args: tuple[Any, list[int], dict[int, dict], int]) -> dict[str, Any]:
+    """One table: race on one half, the three picks cross-validated on the other."""
+    from sklearn.model_selection import train_test_split
+
+    from autometa.harvest.evaluate import evaluate_config, fold_indices
+    from autometa.harvest.local import _load
+    from autometa.metafeatures import landmarking_sample
+    from autometa.race import race_scores
+
+    entry, ranked, configs, default = args
+    warnings.simplefilter("ignore")
+    ds = _load(entry.path, entry.target, entry.task_type)
+    regression = ds.task_type == "regression"
+    metric = "rmse" if regression else "roc_auc"
+    rows = np.arange(len(ds.y))
+    a, b = train_test_split(rows, test_size=0.5, random_state=0,
+                            stratify=None if regression else ds.y)  # fmt: skip
+    half_a = landmarking_sample(ds.X.iloc[a], ds.y.iloc[a], ds.task_type)
+    race = race_scores(half_a, ds.task_type, "lightgbm", configs, metric, n_jobs=1)
+    order, _ = run_race(ranked, len(ranked), default, lambda raced: race, METRIC_DIRECTION[metric])
+    picks = {"stack": ranked[0], "race": order[0], "default": default}
+    Xb, yb = landmarking_sample(ds.X.iloc[b], ds.y.iloc[b], ds.task_type)
+    folds = fold_indices(yb, ds.task_type, 3, 0)
+    out: dict[str, Any] = {
+        "name": entry.name,
+        "kind": "regression" if regression else "classification",
+    }
+    for role, cid in picks.items():
+        res = evaluate_config(Xb, yb, ds.task_type, "lightgbm", configs[cid], folds=folds)
+        values = [r.scores.get(metric) for r in res]
+        out[role] = np.nan if None in values else float(np.mean(values))  # type: ignore[arg-type]
+        out[f"{role}_id"] = cid
+    return out
+
+
+def holdout(args: argparse.Namespace) -> None:
+    from autometa.harvest.corpus import read_corpus
+
+    kb = knowledge_base(user=False)
+    entries = {e.name: e for e in read_corpus(args.index)}
+    frame = kb.configurations_frame(family="lightgbm")
+    keyfile = np.load(args.keys)
+    work = []
+    for kind in KINDS:
+        data = build_metadata(kb, "lightgbm", kind)
+        ids = keyfile[f"{kind}/task_ids"]
+        rows = data.rows(ids)
+        first = first_evaluated(keyfile[f"{kind}/stack_guarded"], data.normalised[rows], args.race)
+        default = int(data.config_ids[data.default_position])
+        scored = set(_scored_ids(data, "^synthetic/"))
+        for i, task in enumerate(ids):
+            if int(task) not in scored:
+                continue
+            ranked = [int(data.config_ids[p]) for p in first[i]]
+            raced = ranked + ([default] if default not in ranked else [])
+            configs = {c: dict(frame.loc[c, "params"]) for c in raced}
+            name = str(data.tasks.loc[task, "name"])
+            work.append((entries[name], raced, configs, default))
+    print(f"{len(work)} tables", file=sys.stderr, flush=True)
+    rows_out = []
+    with ProcessPoolExecutor(args.workers) as pool:
+        futures = [pool.submit(_halves, w) for w in work]
+        for n, future in enumerate(as_completed(futures), start=1):
+            rows_out.append(future.result())
+            if n % 25 == 0:
+                print(f"{n}/{len(work)}", file=sys.stderr, flush=True)
+    table = pd.DataFrame(rows_out)
+    table.to_parquet(args.out)
+    _holdout_report(table)
+
+
+def _holdout_report(table: pd.DataFrame) -> None:
+    print("| kind | tasks | race pick differs | race beats stack / ties / loses | mean gain "
+          "over stack | stack worse than default | race worse than default |")  # fmt: skip
+    print("|---|---:|---:|---|---:|---:|---:|")
+    for kind, t in table.dropna(subset=["stack", "race", "default"]).groupby("kind"):
+        sign = -1.0 if kind == "regression" else 1.0  # higher = better
+        gain = sign * (t["race"] - t["stack"])
+        if kind == "regression":
+            gain = gain / t["stack"].abs()  # relative RMSE reduction
+        wins, ties = int((gain > 1e-12).sum()), int((gain.abs() <= 1e-12).sum())
+        worse = {c: 100 * float((sign * (t[c] - t["default"]) < -1e-12).mean()) for c in RACED}
+        unit = "relative RMSE" if kind == "regression" else "AUC"
+        print(f"| {kind} | {len(t)} | {int((t['race_id'] != t['stack_id']).sum())} | "
+              f"{wins} / {ties} / {len(t) - wins - ties} | {gain.mean():+.4f} {unit} | "
+              f"{worse['stack']:.1f} % | {worse['race']:.1f} % |")  # fmt: skip
+
+
 def bench(args: argparse.Namespace) -> None:
     kb = knowledge_base(user=False)
     keyfile = np.load(args.keys)
@@ -200,10 +296,17 @@ def main() -> None:
                    default=[0, 1, 2, 3, 5], help="race sizes (0 = no race)")  # fmt: skip
     b.add_argument("--repeats", type=lambda s: [int(x) for x in s.split(",")],
                    default=[1, 2], help="repeats of the 3-fold race CV used")  # fmt: skip
+    h = sub.add_parser("holdout", help="race on one half of each table, score on the other")
+    h.add_argument("keys", help="the .npz file of `keys`")
+    h.add_argument("out", help="Parquet file to write (per-task scores)")
+    h.add_argument("--race", type=int, default=5, help="candidates raced (default: 5)")
+    h.add_argument("--index", default="corpus/index.csv", help="corpus index")
+    h.add_argument("--workers", type=int, default=2, help="processes (default: 2)")
     args = parser.parse_args()
     start = time.perf_counter()
     try:
-        {"keys": keys, "compute": compute, "bench": bench}[args.command](args)
+        commands = {"keys": keys, "compute": compute, "bench": bench, "holdout": holdout}
+        commands[args.command](args)
     except AutometaError as exc:
         parser.error(str(exc))
     except OSError as exc:

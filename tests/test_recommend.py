@@ -358,6 +358,14 @@ def test_far_dataset_leans_towards_the_default_and_the_portfolio(
     offered = [c for c in order if c in ids][:2]
     assert set(offered) <= set(expected) and meta.default_config_id not in expected
     assert {r.source for r in result.recommendations} <= {"portfolio", "stack"}
+    assert "right after the top pick" in result.warnings[-1]
+    # a race re-orders the fallback's ranking: its note no longer promises the order
+    raced = recommender.recommend(X, y, k=3, race=2)
+    assert raced.fallback and "right after the top pick" not in raced.warnings[-2]
+    assert "raced 2 configurations (the top 2)" in raced.warnings[-1]
+    assert {json.dumps(r.config, sort_keys=True) for r in raced.recommendations[:2]} == {
+        json.dumps(dict(configs.loc[c, "params"]), sort_keys=True) for c in expected[:2]
+    }
 
 
 def test_fallback_configurations_are_named_and_counted() -> None:
