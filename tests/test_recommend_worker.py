@@ -64,6 +64,7 @@ def _cli(
     [
         ("cls", ("--top", "5", "--exclude-self"), 5),  # not stored: nothing to exclude
         ("reg", ("--top", "3"), 3),
+        ("reg", ("--top", "2", "--race", "1"), 2),  # the helper races on its sample
     ],
 )
 def test_helper_process_answers_as_the_command_does_in_process(
@@ -73,7 +74,9 @@ def test_helper_process_answers_as_the_command_does_in_process(
     alone = _cli(csvs[kind], *args, "--format", "json", worker="0", tmp_path=tmp_path)
     assert helped.returncode == 0 and alone.returncode == 0, helped.stderr + alone.stderr
     assert helped.stdout == alone.stdout  # byte for byte: same ranking, scores, neighbours
-    assert len(json.loads(helped.stdout)["recommendations"]) == count
+    recs = json.loads(helped.stdout)["recommendations"]
+    assert len(recs) == count
+    assert all(r["race_score"] is not None for r in recs) == ("--race" in args)
 
 
 def test_standard_input_with_the_helper(csvs: dict[str, Path], tmp_path: Path) -> None:
