@@ -72,9 +72,10 @@ FAMILY_CHOICES = (
     show_default=True,
     help="Cross-validate the first N configurations and the library default on a sample "
     "of DATA (at most 2,000 rows, 3 folds, repeated on small tables) and rank them by that "
-    "score: better top picks for (N + 1) x 3 fits per repeat, about 5 s for N = 5 on a "
-    "few thousand rows and up to minutes for many classes (docs/recommend.md). "
-    "0 = the meta-learner's ranking alone.",
+    "score: (N + 1) x 3 fits per repeat, about 5 s for N = 5 on a few thousand rows, up "
+    "to minutes for many classes. Measured out of sample: about 1 % lower RMSE for "
+    "regression, no gain for classification (docs/recommend.md). 0 = the meta-learner's "
+    "ranking alone.",
 )
 @format_option
 @handle_errors
