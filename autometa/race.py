@@ -7,8 +7,12 @@ this one. Each candidate is fitted as the knowledge base's evaluations fit it
 preprocessing) on the landmarkers' sample of at most 2,000 rows
 (:func:`~autometa.metafeatures.landmarking_sample`) with the LightGBM landmarkers' seeded
 3-fold splits, repeated on small samples (about 3,000 rows in all, at most
-:data:`REPEATS` times). Each candidate's race
-score is its mean over those folds, in the request's metric.
+:data:`REPEATS` times). Each candidate's race score is its mean over those folds, in the
+request's metric.
+
+Measured out of sample (``scripts/bench_race.py holdout``, docs/meta.md "In-task race"): the
+race of five lowers regression RMSE by about 1 % against the meta-learner's top pick and
+does not move classification AUC.
 """
 
 from __future__ import annotations
