@@ -9,10 +9,10 @@ product's race: the landmarking sample, its repeated 3-fold splits, the harvest'
 estimators) on every fold, into a Parquet file (long: name, config_id, fold, value);
 resumable, it appends as tables finish.
 ``holdout``: an out-of-sample check of the same races. Each table is split in halves
-(stratified for classes); the race runs on the first half among the served ranking's first
-``--race`` configurations and the default, and the race's pick, the stack's top-1 and the
-default are then cross-validated (3 folds) on the second half, which neither the race nor
-the stored evaluations of the first half saw. Paired per task: how often the race's pick
+(stratified for classes; ``--split-seed``); the race runs on the first half among the
+served ranking's first ``--race`` configurations and the default, and the race's pick,
+the stack's top-1 and the default are then cross-validated (3 folds) on the second half,
+which the race never saw. Paired per task: how often the race's pick
 beats the stack's top-1 there, by how much, and how often each is worse than the default.
 ``bench``: the race re-orders each held-out task's first N candidates and the default by
 their mean over the first R repeats; the picks are scored, like every leave-group-out
@@ -139,7 +139,7 @@ def compute(args: argparse.Namespace) -> None:
                 print(f"{n}/{len(work)} ({time.time() - start:.0f} s)", file=sys.stderr, flush=True)
 
 
-def _halves(args: tuple[Any, list[int], dict[int, dict], int]) -> dict[str, Any]:
+def _halves(args: tuple[Any, list[int], dict[int, dict], int, int]) -> dict[str, Any]:
     """One table: race on one half, the three picks cross-validated on the other."""
     from sklearn.model_selection import train_test_split
 
@@ -148,13 +148,13 @@ def _halves(args: tuple[Any, list[int], dict[int, dict], int]) -> dict[str, Any]
     from autometa.metafeatures import landmarking_sample
     from autometa.race import race_scores
 
-    entry, ranked, configs, default = args
+    entry, ranked, configs, default, seed = args
     warnings.simplefilter("ignore")
     ds = _load(entry.path, entry.target, entry.task_type)
     regression = ds.task_type == "regression"
     metric = "rmse" if regression else "roc_auc"
     rows = np.arange(len(ds.y))
-    a, b = train_test_split(rows, test_size=0.5, random_state=0,
+    a, b = train_test_split(rows, test_size=0.5, random_state=seed,
                             stratify=None if regression else ds.y)  # fmt: skip
     half_a = landmarking_sample(ds.X.iloc[a], ds.y.iloc[a], ds.task_type)
     race = race_scores(half_a, ds.task_type, "lightgbm", configs, metric, n_jobs=1)
@@ -196,7 +196,7 @@ def holdout(args: argparse.Namespace) -> None:
             raced = ranked + ([default] if default not in ranked else [])
             configs = {c: dict(frame.loc[c, "params"]) for c in raced}
             name = str(data.tasks.loc[task, "name"])
-            work.append((entries[name], raced, configs, default))
+            work.append((entries[name], raced, configs, default, args.split_seed))
     print(f"{len(work)} tables", file=sys.stderr, flush=True)
     rows_out = []
     with ProcessPoolExecutor(args.workers) as pool:
@@ -301,6 +301,7 @@ def main() -> None:
     h.add_argument("out", help="Parquet file to write (per-task scores)")
     h.add_argument("--race", type=int, default=5, help="candidates raced (default: 5)")
     h.add_argument("--index", default="corpus/index.csv", help="corpus index")
+    h.add_argument("--split-seed", type=int, default=0, help="seed of the halves (default: 0)")
     h.add_argument("--workers", type=int, default=2, help="processes (default: 2)")
     args = parser.parse_args()
     start = time.perf_counter()
