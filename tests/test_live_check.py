@@ -250,3 +250,22 @@ def test_cautious_autometa_asks_for_the_default_margin(
     run = lc.run_live_check([tasks[0]], ["autometa_cautious"])
     assert run["cells"][tasks[0].name]["autometa_cautious"]["score"] is not None
     assert margins == [lc.CAUTIOUS_MARGIN] * len(lc.make_folds(tasks[0]))
+
+
+def test_race_column_asks_for_the_race(
+    lc: ModuleType, tasks: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import autometa
+
+    races: list[int] = []
+
+    def fake_recommend(X: pd.DataFrame, y: pd.Series, model: str, k: int, race: int) -> Any:
+        races.append(race)
+        params = {"n_estimators": 7, "num_leaves": 5}
+        return SimpleNamespace(recommendations=[SimpleNamespace(params=params)])
+
+    monkeypatch.setattr(autometa, "recommend", fake_recommend, raising=False)
+    run = lc.run_live_check([tasks[0]], ["autometa_race"])
+    assert run["cells"][tasks[0].name]["autometa_race"]["score"] is not None
+    assert races == [lc.RACE] * len(lc.make_folds(tasks[0]))
+    assert lc.LABELS["autometa_race"] == "autometa top-1, race 5"
