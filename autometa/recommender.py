@@ -217,7 +217,7 @@ class Recommender:
         ``race`` (0-20, default 0: off) cross-validates the first ``race`` configurations
         and the library default on a sample of the dataset (:mod:`autometa.race`) and
         puts them in the order of that score: seconds more; measured out of sample, about
-        1 % lower RMSE for regression and no gain for classification (docs/recommend.md).
+        0.5-1 % lower RMSE for regression and no gain for classification (docs/recommend.md).
         """
         from autometa.data import load_dataset
 

@@ -73,7 +73,7 @@ FAMILY_CHOICES = (
     help="Cross-validate the first N configurations and the library default on a sample "
     "of DATA (at most 2,000 rows, 3 folds, repeated on small tables) and rank them by that "
     "score: (N + 1) x 3 fits per repeat, about 5 s for N = 5 on a few thousand rows, up "
-    "to minutes for many classes. Measured out of sample: about 1 % lower RMSE for "
+    "to minutes for many classes. Measured out of sample: 0.5-1 % lower RMSE for "
     "regression, no gain for classification (docs/recommend.md). 0 = the meta-learner's "
     "ranking alone.",
 )
