@@ -232,40 +232,30 @@ def test_autometa_top1_is_asked_on_each_training_fold(
     assert skipped["cells"][task.name] == {} and "autometa" in skipped["notes"]
 
 
-def test_cautious_autometa_asks_for_the_default_margin(
-    lc: ModuleType, tasks: list[Any], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("method", "option", "constant"),
+    [("autometa_cautious", "default_margin", "CAUTIOUS_MARGIN"), ("autometa_race", "race", "RACE")],
+)
+def test_autometa_variants_ask_for_their_option(
+    lc: ModuleType,
+    tasks: list[Any],
+    monkeypatch: pytest.MonkeyPatch,
+    method: str,
+    option: str,
+    constant: str,
 ) -> None:
     import autometa
 
-    margins: list[float] = []
+    asked: list[Any] = []
 
-    def fake_recommend(
-        X: pd.DataFrame, y: pd.Series, model: str, k: int, default_margin: float
-    ) -> Any:
-        margins.append(default_margin)
+    def fake_recommend(X: pd.DataFrame, y: pd.Series, model: str, k: int, **options: Any) -> Any:
+        assert set(options) == {option}  # only the variant's own option
+        asked.append(options[option])
         params = {"n_estimators": 7, "num_leaves": 5}
         return SimpleNamespace(recommendations=[SimpleNamespace(params=params)])
 
     monkeypatch.setattr(autometa, "recommend", fake_recommend, raising=False)
-    run = lc.run_live_check([tasks[0]], ["autometa_cautious"])
-    assert run["cells"][tasks[0].name]["autometa_cautious"]["score"] is not None
-    assert margins == [lc.CAUTIOUS_MARGIN] * len(lc.make_folds(tasks[0]))
-
-
-def test_race_column_asks_for_the_race(
-    lc: ModuleType, tasks: list[Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import autometa
-
-    races: list[int] = []
-
-    def fake_recommend(X: pd.DataFrame, y: pd.Series, model: str, k: int, race: int) -> Any:
-        races.append(race)
-        params = {"n_estimators": 7, "num_leaves": 5}
-        return SimpleNamespace(recommendations=[SimpleNamespace(params=params)])
-
-    monkeypatch.setattr(autometa, "recommend", fake_recommend, raising=False)
-    run = lc.run_live_check([tasks[0]], ["autometa_race"])
-    assert run["cells"][tasks[0].name]["autometa_race"]["score"] is not None
-    assert races == [lc.RACE] * len(lc.make_folds(tasks[0]))
-    assert lc.LABELS["autometa_race"] == "autometa top-1, race 5"
+    run = lc.run_live_check([tasks[0]], [method])
+    assert run["cells"][tasks[0].name][method]["score"] is not None
+    assert asked == [getattr(lc, constant)] * len(lc.make_folds(tasks[0]))
+    assert lc.LABELS[method].endswith(f" {getattr(lc, constant):g}")  # the table's column
