@@ -162,17 +162,20 @@ def recommend_cmd(
         f"{info['task_type']}; model {result.model}, metric {result.metric} "
         f"({result.direction})"
     )
+    raced = any(rec.race_score is not None for rec in result.recommendations)
     rows = [
         (
             rec.rank,
             rec.predicted_score,
             rec.uncertainty,
+            *((rec.race_score,) if raced else ()),
             ", ".join(n.name for n in rec.neighbors[:2]),
             json.dumps(rec.params, default=str),
         )
         for rec in result.recommendations
     ]
-    echo_table(rows, headers=("rank", "score", "±", "similar datasets", "params"))
+    headers = ("rank", "score", "±", *(("race",) if raced else ()), "similar datasets", "params")
+    echo_table(rows, headers=headers)
     for message in result.warnings:
         click.echo(f"warning: {message}", err=True)
 
