@@ -233,7 +233,7 @@ class Recommender:
             exclude_self=exclude_self,
             default_margin=default_margin,
             race=race,
-            sample=lambda: _race_sample(dataset) if race else None,
+            sample=lambda: _race_sample(dataset),  # taken only when racing
         )
 
     def recommend_summary(
@@ -359,8 +359,7 @@ class Recommender:
                 f"{diag.disagreement:.3f}); favouring the library default (margin {margin:g})"
                 + (f" and ranking {after} right after the top pick" if after and not race else "")
             )
-            ranking = ranking.set_index(ranking["config_id"].astype(int)).loc[new]
-            ranking = ranking.reset_index(drop=True)
+            ranking = _in_order(ranking, new)
         raced: dict[int, float | None] = {}
         race_sample = sample() if race else None
         if race_sample is not None:
@@ -433,8 +432,7 @@ class Recommender:
 
         ids = [int(c) for c in ranking["config_id"]]
         order, scores = run_race(ids, race, default_id, score, METRIC_DIRECTION[metric])
-        ranking = ranking.set_index(ranking["config_id"].astype(int)).loc[order]
-        return ranking.reset_index(drop=True), scores
+        return _in_order(ranking, order), scores
 
     def _groups_of(self, fingerprint: str) -> frozenset[str]:
         tasks = self.kb.tasks
@@ -486,6 +484,13 @@ def _is_dataset(value: Any) -> bool:
     from autometa.data import Dataset
 
     return isinstance(value, Dataset)
+
+
+def _in_order(ranking: pd.DataFrame, config_ids: list[int]) -> pd.DataFrame:
+    """The rows of ``ranking`` re-ordered by config id (every id once)."""
+    return (
+        ranking.set_index(ranking["config_id"].astype(int)).loc[config_ids].reset_index(drop=True)
+    )
 
 
 def _race_sample(dataset: Any) -> tuple[pd.DataFrame, pd.Series]:
