@@ -31,19 +31,21 @@ import os
 import sys
 import time
 import warnings
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from autometa._request import DEFAULT_METRIC, task_kind
 from autometa.exceptions import AutometaError
 from autometa.meta._base import first_evaluated, pick_regrets
 from autometa.meta._baselines import StackRanker
 from autometa.meta.data import build_metadata
 from autometa.meta.evaluation import _scored_ids, outer_folds
 from autometa.metrics import METRIC_DIRECTION
-from autometa.race import run_race
+from autometa.race import race_candidates, race_order, run_race
 from autometa.store.knowledge import knowledge_base
 
 KINDS = ("classification", "regression")
@@ -69,42 +71,45 @@ def keys(args: argparse.Namespace) -> None:
     np.savez(args.out, **out)
 
 
-def _candidates(kb: Any, keyfile: Any, n: int) -> list[tuple[str, str, dict[int, dict]]]:
-    """(table name, task type, {config id: config}) per scored task: the first ``n`` of
-    both rankings and the default."""
-    frame = kb.configurations_frame(family="lightgbm")
-    work = []
+def _scored_tasks(kb: Any, keyfile: Any) -> Iterator[tuple[Any, str, dict[str, np.ndarray]]]:
+    """(MetaData, table name, {ranking: its positions, best first}) per scored (not
+    synthetic) task of ``keyfile``, evaluated configurations only."""
     for kind in KINDS:
         data = build_metadata(kb, "lightgbm", kind)
         ids = keyfile[f"{kind}/task_ids"]
-        rows = data.rows(ids)
-        chosen = {data.default_position}
-        picks = [
-            first_evaluated(keyfile[f"{kind}/{r}"], data.normalised[rows], n) for r in RANKINGS
-        ]
+        Y = data.normalised[data.rows(ids)]
+        n = Y.shape[1]
+        orders = {r: first_evaluated(keyfile[f"{kind}/{r}"], Y, n) for r in RANKINGS}
         scored = set(_scored_ids(data, "^synthetic/"))
         for i, task in enumerate(ids):
-            if int(task) not in scored:
-                continue
-            pos = chosen | {int(p) for pick in picks for p in pick[i]}
-            cids = sorted(int(data.config_ids[p]) for p in pos)
-            name = str(data.tasks.loc[task, "name"])
-            ttype = str(kb.tasks.loc[task, "task_type"])
-            work.append((name, ttype, {c: dict(frame.loc[c, "params"]) for c in cids}))
+            if int(task) in scored:
+                ranked = {r: o[i][np.isfinite(Y[i, o[i]])] for r, o in orders.items()}
+                yield data, str(data.tasks.loc[task, "name"]), ranked
+
+
+def _candidates(kb: Any, keyfile: Any, n: int) -> list[tuple[str, dict[int, dict]]]:
+    """(table name, {config id: config}) per scored task: the first ``n`` of both rankings
+    and the default."""
+    frame = kb.configurations_frame(family="lightgbm")
+    work = []
+    for data, name, ranked in _scored_tasks(kb, keyfile):
+        pos = {data.default_position} | {int(p) for o in ranked.values() for p in o[:n]}
+        cids = sorted(int(data.config_ids[p]) for p in pos)
+        work.append((name, {c: dict(frame.loc[c, "params"]) for c in cids}))
     return work
 
 
-def _fold_rows(args: tuple[Any, str, dict[int, dict], int]) -> list[dict[str, Any]]:
+def _fold_rows(args: tuple[Any, dict[int, dict], int]) -> list[dict[str, Any]]:
+    import autometa.spaces.lightgbm  # noqa: F401  (imported before the timing starts)
     from autometa.harvest.local import _load
     from autometa.metafeatures import landmarking_sample
     from autometa.race import fold_scores
-    from autometa.spaces.lightgbm import __name__ as _  # noqa: F401  (import before timing)
 
-    entry, task_type, configs, repeats = args
+    entry, configs, repeats = args
     warnings.simplefilter("ignore")
     ds = _load(entry.path, entry.target, entry.task_type)
     sample = landmarking_sample(ds.X, ds.y, ds.task_type)
-    metric = "rmse" if task_type == "regression" else "roc_auc"
+    metric = DEFAULT_METRIC[task_kind(ds.task_type)]
     start = time.perf_counter()
     per = fold_scores(sample, ds.task_type, "lightgbm", configs, metric, repeats=repeats, n_jobs=1)
     seconds = time.perf_counter() - start
@@ -123,8 +128,8 @@ def compute(args: argparse.Namespace) -> None:
     done = pd.read_parquet(args.out) if os.path.exists(args.out) else pd.DataFrame()
     have = set(done["name"]) if len(done) else set()
     work = [
-        (entries[name], ttype, configs, args.repeats)
-        for name, ttype, configs in _candidates(kb, np.load(args.keys), args.candidates)
+        (entries[name], configs, args.repeats)
+        for name, configs in _candidates(kb, np.load(args.keys), args.candidates)
         if name not in have
     ]
     print(f"{len(work)} tables to race ({len(have)} done)", file=sys.stderr, flush=True)
@@ -148,18 +153,18 @@ def _halves(args: tuple[Any, list[int], dict[int, dict], int, int]) -> dict[str,
     from autometa.metafeatures import landmarking_sample
     from autometa.race import race_scores
 
-    entry, ranked, configs, default, seed = args
+    entry, raced, configs, default, seed = args
     warnings.simplefilter("ignore")
     ds = _load(entry.path, entry.target, entry.task_type)
     regression = ds.task_type == "regression"
-    metric = "rmse" if regression else "roc_auc"
+    metric = DEFAULT_METRIC[task_kind(ds.task_type)]
     rows = np.arange(len(ds.y))
     a, b = train_test_split(rows, test_size=0.5, random_state=seed,
                             stratify=None if regression else ds.y)  # fmt: skip
     half_a = landmarking_sample(ds.X.iloc[a], ds.y.iloc[a], ds.task_type)
     race = race_scores(half_a, ds.task_type, "lightgbm", configs, metric, n_jobs=1)
-    order, _ = run_race(ranked, len(ranked), default, lambda raced: race, METRIC_DIRECTION[metric])
-    picks = {"stack": ranked[0], "race": order[0], "default": default}
+    order = race_order(raced, race, METRIC_DIRECTION[metric])
+    picks = {"stack": raced[0], "race": order[0], "default": default}
     Xb, yb = landmarking_sample(ds.X.iloc[b], ds.y.iloc[b], ds.task_type)
     folds = fold_indices(yb, ds.task_type, 3, 0)
     out: dict[str, Any] = {
@@ -180,23 +185,13 @@ def holdout(args: argparse.Namespace) -> None:
     kb = knowledge_base(user=False)
     entries = {e.name: e for e in read_corpus(args.index)}
     frame = kb.configurations_frame(family="lightgbm")
-    keyfile = np.load(args.keys)
     work = []
-    for kind in KINDS:
-        data = build_metadata(kb, "lightgbm", kind)
-        ids = keyfile[f"{kind}/task_ids"]
-        rows = data.rows(ids)
-        first = first_evaluated(keyfile[f"{kind}/stack_guarded"], data.normalised[rows], args.race)
+    for data, name, ranked in _scored_tasks(kb, np.load(args.keys)):
         default = int(data.config_ids[data.default_position])
-        scored = set(_scored_ids(data, "^synthetic/"))
-        for i, task in enumerate(ids):
-            if int(task) not in scored:
-                continue
-            ranked = [int(data.config_ids[p]) for p in first[i]]
-            raced = ranked + ([default] if default not in ranked else [])
-            configs = {c: dict(frame.loc[c, "params"]) for c in raced}
-            name = str(data.tasks.loc[task, "name"])
-            work.append((entries[name], raced, configs, default, args.split_seed))
+        ids = [int(data.config_ids[p]) for p in ranked["stack_guarded"]]
+        raced = race_candidates(ids, args.race, default)  # as the recommender races
+        configs = {c: dict(frame.loc[c, "params"]) for c in raced}
+        work.append((entries[name], raced, configs, default, args.split_seed))
     print(f"{len(work)} tables", file=sys.stderr, flush=True)
     rows_out = []
     with ProcessPoolExecutor(args.workers) as pool:
