@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
 import numpy as np
@@ -66,11 +66,13 @@ def fold_scores(
     seed: int = 0,
     repeats: int | None = REPEATS,
     n_jobs: int | None = None,
+    on_fit: Callable[[int, int], None] | None = None,
 ) -> dict[int, list[float | None]]:
     """Each configuration's ``metric`` on each of the race's folds of ``sample`` (a
     :func:`~autometa.metafeatures.landmarking_sample`: nominal columns and a class target
     as categoricals); None where the fit failed or the metric is undefined. Fits run in
-    ``n_jobs`` threads (default: one per CPU), one thread each."""
+    ``n_jobs`` threads (default: one per CPU), one thread each; ``on_fit(done, total)`` is
+    called (in this thread) before the first fit and as each fit ends."""
     from autometa.harvest.evaluate import evaluate_config
 
     X, y = sample
@@ -86,8 +88,14 @@ def fold_scores(
         return None if value is None or not np.isfinite(value) else float(value)
 
     workers = max(1, min(n_jobs or os.cpu_count() or 1, len(jobs)))
+    if on_fit is not None:
+        on_fit(0, len(jobs))
     with ThreadPoolExecutor(workers) as pool:
-        values = list(pool.map(fit, jobs))
+        futures = [pool.submit(fit, job) for job in jobs]
+        for done, _ in enumerate(as_completed(futures), 1):
+            if on_fit is not None:
+                on_fit(done, len(jobs))
+        values = [f.result() for f in futures]
     out: dict[int, list[float | None]] = {cid: [] for cid in configs}
     for (cid, _), value in zip(jobs, values, strict=True):
         out[cid].append(value)

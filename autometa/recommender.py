@@ -423,12 +423,14 @@ class Recommender:
         configs = self.kb.configurations
 
         def score(raced: list[int]) -> dict[int, float | None]:
-            if self.progress is not None:
-                self.progress(
-                    f"racing {len(raced)} configurations on {len(sample[0]):,} rows of the data"
-                )
             chosen = {c: configs.loc[c, "params"] for c in raced}
-            return race_scores(sample, task_type, family, chosen, metric)
+            if self.progress is None:
+                return race_scores(sample, task_type, family, chosen, metric)
+            self.progress(
+                f"racing {len(raced)} configurations on {len(sample[0]):,} rows of the data"
+            )
+            with _fit_bar() as on_fit:
+                return race_scores(sample, task_type, family, chosen, metric, on_fit=on_fit)
 
         ids = [int(c) for c in ranking["config_id"]]
         order, scores = run_race(ids, race, default_id, score, METRIC_DIRECTION[metric])
@@ -517,3 +519,17 @@ def recommend(data: Any, y: Any = None, **kwargs: Any) -> RecommendationResult:
     if _DEFAULT is None:
         _DEFAULT = Recommender()
     return _DEFAULT.recommend(data, y, **kwargs)
+
+
+@contextmanager
+def _fit_bar() -> Iterator[Callable[[int, int], None]]:
+    """A progress bar of the race's fits on stderr (on a terminal, after half a second)."""
+    from tqdm.auto import tqdm
+
+    with tqdm(desc="race", unit="fit", leave=False, disable=None, delay=0.5) as bar:
+
+        def on_fit(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        yield on_fit

@@ -76,7 +76,12 @@ def test_race_scores_are_independent_lightgbm_fits_on_the_race_folds() -> None:
             expected.append(mean_squared_error(sample[1].iloc[test], model.predict(
                 sample[0].iloc[test])) ** 0.5)  # fmt: skip
         np.testing.assert_allclose(per[cid], expected, rtol=1e-9)
-    means = race_scores(sample, "regression", "lightgbm", CONFIGS, "rmse", repeats=1)
+    calls: list[tuple[int, int]] = []
+    means = race_scores(
+        sample, "regression", "lightgbm", CONFIGS, "rmse", repeats=1,
+        on_fit=lambda done, total: calls.append((done, total)),
+    )  # fmt: skip
+    assert calls == [(i, 6) for i in range(7)]  # told before the first fit and after each
     assert means == {c: pytest.approx(np.mean(v[:3]), rel=1e-12) for c, v in per.items()}
     assert means[7] < means[8]  # 40 trees of 7 leaves beat 16 tiny, slow ones
     bad = {9: {**CONFIGS[8], "n_estimators": 5}}  # outside the space: every fit fails
