@@ -3,6 +3,7 @@ task kind, and which configurations a dataset's size allows."""
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,8 +39,14 @@ def check_request(
     where the metric defaults by kind and the family may be ``"auto"``."""
     from autometa.metrics import METRIC_DIRECTION, metrics_for
 
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
+        raise MetaModelError(f"k must be an integer, got {k!r}")
     if k < 1:
         raise MetaModelError(f"k must be >= 1, got {k}")
+    if default_margin is not None and (
+        isinstance(default_margin, bool) or not isinstance(default_margin, numbers.Real)
+    ):
+        raise MetaModelError(f"default_margin must be a number, got {default_margin!r}")
     if default_margin is not None and not 0.0 <= default_margin <= 1.0:
         raise MetaModelError(f"default_margin must be in [0, 1], got {default_margin}")
     kind = task_kind(task_type)

@@ -7,9 +7,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from autometa._explain import Neighbor
 from autometa.exceptions import MetaModelError
+
+#: Most levels a categorical column may have for HistGradientBoosting (its ``max_bins``).
+MAX_HGB_LEVELS = 255
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,9 @@ class TaskSummary:
     target: str
     target_std: float = float("nan")  # regression: population std of y (RMSE anchor)
     warnings: tuple[str, ...] = ()
+    #: (column, levels) of categorical columns with more levels than HistGradientBoosting
+    #: reads (:data:`MAX_HGB_LEVELS`)
+    wide_categoricals: tuple[tuple[str, int], ...] = ()
 
     @classmethod
     def of(cls, dataset: Any) -> TaskSummary:
@@ -31,6 +38,12 @@ class TaskSummary:
         std = float("nan")
         if dataset.task_type == "regression":
             std = float(np.std(np.asarray(dataset.y, dtype=float)))
+        wide = tuple(
+            (str(name), len(col.cat.categories))
+            for name, col in dataset.X.items()
+            if isinstance(col.dtype, pd.CategoricalDtype)
+            and len(col.cat.categories) > MAX_HGB_LEVELS
+        )
         return cls(
             fingerprint=dataset.fingerprint,
             task_type=dataset.task_type,
@@ -39,6 +52,7 @@ class TaskSummary:
             target=dataset.target,
             target_std=std,
             warnings=tuple(dataset.warnings),
+            wide_categoricals=wide,
         )
 
     def task(self) -> dict[str, Any]:

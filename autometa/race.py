@@ -18,6 +18,7 @@ splits: 0.45 % and 1.02 %) and does not move classification AUC.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
@@ -31,6 +32,8 @@ from autometa.exceptions import MetaModelError
 MAX_RACE = 20
 #: Most repeats of the race's 3-fold CV (the landmarkers repeat up to 5 on small samples).
 REPEATS = 2
+#: Fewest rows a race cross-validates (3 folds of at least 10 test rows); below, no race.
+MIN_ROWS = 30
 
 
 def check_race(race: int) -> int:
@@ -90,7 +93,8 @@ def fold_scores(
     workers = max(1, min(n_jobs or os.cpu_count() or 1, len(jobs)))
     if on_fit is not None:
         on_fit(0, len(jobs))
-    with ThreadPoolExecutor(workers) as pool:
+    with warnings.catch_warnings(), ThreadPoolExecutor(workers) as pool:
+        warnings.simplefilter("ignore")  # e.g. scikit-learn's metrics on a tiny fold
         futures = [pool.submit(fit, job) for job in jobs]
         for done, _ in enumerate(as_completed(futures), 1):
             if on_fit is not None:
@@ -159,7 +163,8 @@ def race_note(
     n_folds = len(race_folds(sample[1], task_type))
     failed = sum(v is None for v in scores.values())
     return (
-        f"raced {len(scores)} configurations (the top {min(race, len(scores))}"
+        f"raced {len(scores)} configuration{'s' * (len(scores) != 1)} (the top "
+        f"{min(race, len(scores))}"
         + (" and the library default" if len(scores) > race else "")
         + f") on "
         f"{len(sample[0]):,} rows, {n_folds} cross-validation folds: ranked by their mean "

@@ -22,8 +22,14 @@ from autometa._explain import (
     supporting,
 )
 from autometa._request import check_request, feasible
-from autometa._results import Recommendation, RecommendationResult, TaskSummary
+from autometa._results import (
+    MAX_HGB_LEVELS,
+    Recommendation,
+    RecommendationResult,
+    TaskSummary,
+)
 from autometa.exceptions import MetaModelError
+from autometa.race import MIN_ROWS as RACE_MIN_ROWS
 from autometa.race import race_note
 
 __all__ = ["Recommendation", "RecommendationResult", "Recommender", "TaskSummary", "recommend"]
@@ -319,9 +325,19 @@ class Recommender:
         from autometa.spaces import get_space
 
         notes: list[str] = list(summary.warnings)
+        unreadable = {"hist_gradient_boosting"} if summary.wide_categoricals else set()
         if family == "auto":
-            family, reason = self._select_family(kind, metric, metafeatures, excluded)
+            family, reason = self._select_family(
+                kind, metric, metafeatures, excluded, skip=unreadable
+            )
+            if unreadable:
+                reason += (
+                    f"; hist_gradient_boosting left out: a categorical column has more than "
+                    f"{MAX_HGB_LEVELS} levels"
+                )
             notes.append(reason)
+        if family in unreadable:
+            notes.append(_wide_note(summary.wide_categoricals))
         stack, meta = self.learner(family, kind, metric, excluded)
         from autometa.meta._fallback import guard_margin, offered_fallback, soft_fallback
 
@@ -362,6 +378,12 @@ class Recommender:
             ranking = _in_order(ranking, new)
         raced: dict[int, float | None] = {}
         race_sample = sample() if race else None
+        if race_sample is not None and len(race_sample[0]) < RACE_MIN_ROWS:
+            notes.append(
+                f"not raced: {len(race_sample[0])} rows are too few to cross-validate "
+                f"(a race needs {RACE_MIN_ROWS})"
+            )
+            race_sample = None
         if race_sample is not None:
             ranking, raced = self._race(
                 ranking, race, meta.default_config_id, family, summary.task_type, metric,
@@ -427,7 +449,8 @@ class Recommender:
             if self.progress is None:
                 return race_scores(sample, task_type, family, chosen, metric)
             self.progress(
-                f"racing {len(raced)} configurations on {len(sample[0]):,} rows of the data"
+                f"racing {len(raced)} configuration{'s' * (len(raced) != 1)} on "
+                f"{len(sample[0]):,} rows of the data"
             )
             with _fit_bar() as on_fit:
                 return race_scores(sample, task_type, family, chosen, metric, on_fit=on_fit)
@@ -442,14 +465,20 @@ class Recommender:
         return frozenset(same["group_key"].astype(str))
 
     def _select_family(
-        self, kind: str, metric: str, metafeatures: pd.Series, excluded: frozenset[str]
+        self,
+        kind: str,
+        metric: str,
+        metafeatures: pd.Series,
+        excluded: frozenset[str],
+        skip: set[str] | frozenset[str] = frozenset(),
     ) -> tuple[str, str]:
         """Algorithm selection: the family whose best configurations did best on the
-        nearest stored tasks (scores normalised per task across all families)."""
+        nearest stored tasks (scores normalised per task across all families), among
+        those not in ``skip`` (families that cannot read the data)."""
         stack, _ = self.learner("lightgbm", kind, metric, excluded)
         neighbours = stack.novelty_model_.neighbours(metafeatures, 10)
         best: dict[str, pd.Series] = {}
-        for family in sorted(set(self.kb.configurations["family"])):
+        for family in sorted(set(self.kb.configurations["family"]) - set(skip)):
             try:
                 data = self.metadata(family, kind, metric)
             except MetaModelError:
@@ -467,6 +496,16 @@ class Recommender:
             + ", ".join(f"{f} {v:.2f}" for f, v in relative.sort_values().items())
             + ")"
         )
+
+
+def _wide_note(wide: tuple[tuple[str, int], ...]) -> str:
+    """Why HistGradientBoosting's ``params`` cannot fit this data as it is."""
+    columns = ", ".join(f"'{name}' ({levels} levels)" for name, levels in wide)
+    return (
+        f"HistGradientBoosting reads at most {MAX_HGB_LEVELS} levels per categorical column "
+        f"and cannot fit this data as it is: {columns}; group or encode those levels first "
+        "(e.g. sklearn's OrdinalEncoder(max_categories=255)) or use model lightgbm"
+    )
 
 
 def _listed(names: list[str]) -> str:

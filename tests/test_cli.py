@@ -121,6 +121,26 @@ def test_user_mistakes_are_one_line_exit_2(
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("recommend", "DATA", "--top", "0"), "'--top': 0 is not in the range"),
+        (("recommend", "DATA", "--model", "xgboost"), "'xgboost' is not one of"),
+        (("recommend", "DATA", "--bogus"), "No such option '--bogus'"),
+        (("recommend",), "Missing argument 'DATA'"),
+        (("store", "nonsense"), "No such command 'nonsense'"),
+        (("metafeatures", "DATA", "--format", "xml"), "'xml' is not one of"),
+    ],
+)
+def test_usage_errors_are_one_line_exit_2(
+    iris_csv: Path, args: tuple[str, ...], expected: str
+) -> None:
+    code, out, err = run(*(str(iris_csv) if a == "DATA" else a for a in args))
+    assert code == 2 and out == ""
+    assert err.strip().splitlines() == [err.strip()]  # one line, no usage block
+    assert err.startswith("Error: ") and expected in err and "--help')" in err
+
+
 def test_dropped_columns_warn_on_stderr(tmp_path: Path) -> None:
     frame = load_iris(as_frame=True).frame
     frame.insert(0, "row_id", [f"r{i}" for i in range(len(frame))])

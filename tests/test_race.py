@@ -162,3 +162,10 @@ def test_cli_race_json_and_bad_value(tmp_path, monkeypatch) -> None:
     assert header.split()[:4] == ["rank", "score", "±", "race"]  # the race's column
     bad = runner.invoke(cli, ["recommend", str(path), "--race", "99"])
     assert bad.exit_code == 2 and "--race" in bad.output
+
+
+def test_too_few_rows_are_not_raced(recommender: Recommender) -> None:
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    result = recommender.recommend(X.head(25), y.head(25), k=3, race=2)
+    assert all(r.race_score is None for r in result.recommendations)
+    assert "not raced: 25 rows are too few to cross-validate (a race needs 30)" in result.warnings

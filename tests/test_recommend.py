@@ -219,6 +219,33 @@ def test_bad_arguments_raise_typed_errors(recommender: Recommender) -> None:
         recommender.recommend(X, y, metric="rmse")
     with pytest.raises(MetaModelError, match=r"family|valid"):
         recommender.recommend(X, y, model="svm")
+    for k in (2.5, "3", True):
+        with pytest.raises(MetaModelError, match="k must be an integer"):
+            recommender.recommend(X, y, k=k)  # type: ignore[arg-type]
+    with pytest.raises(MetaModelError, match="default_margin must be a number"):
+        recommender.recommend(X, y, default_margin="0.1")  # type: ignore[arg-type]
+
+
+def test_categoricals_over_255_levels_keep_hist_gradient_boosting_out(
+    recommender: Recommender,
+) -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from autometa.data import load_dataset
+
+    rng = np.random.default_rng(0)
+    city = np.repeat([f"c{i}" for i in range(300)], 3)
+    X = pd.DataFrame({"city": city, "x": rng.normal(size=900), "z": rng.normal(size=900)})
+    y = pd.Series(np.where(X["x"] + rng.normal(size=900) > 0, "yes", "no"))
+    typed = load_dataset(X, y)
+    hgb = recommender.recommend(X, y, model="hist_gradient_boosting", k=1)
+    assert any("'city' (300 levels)" in w and "at most 255 levels" in w for w in hgb.warnings)
+    with pytest.raises(ValueError, match="cardinality"):  # what the note warns of
+        HistGradientBoostingClassifier(**hgb.best.params).fit(typed.X, typed.y)
+    auto = recommender.recommend(X, y, model="auto", k=1)
+    assert auto.model != "hist_gradient_boosting"
+    assert any("hist_gradient_boosting left out" in w for w in auto.warnings)
+    auto.best.pipeline(typed.task_type).fit(typed.X, typed.y)  # the chosen family reads it
 
 
 def test_family_without_evaluations_names_the_ones_there(recommender: Recommender) -> None:

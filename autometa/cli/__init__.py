@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import click
 
@@ -16,7 +17,37 @@ from autometa.cli._recommend import recommend_cmd
 from autometa.cli._store import store_group
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _OneLineErrors(click.Group):
+    """A group whose usage errors (bad option values, missing arguments) print one line,
+    ``Error: ... (see 'autometa recommend --help')``, not click's usage block."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            raise _one_line(exc) from exc
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _one_line(exc) from exc
+
+
+def _one_line(exc: click.UsageError) -> click.UsageError:
+    """The same error without its context, so click prints only its message line."""
+    if exc.ctx is None or isinstance(exc, click.exceptions.NoArgsIsHelpError):
+        return exc  # no context, or no arguments at all: click shows the help
+    return click.UsageError(f"{exc.format_message()} (see '{exc.ctx.command_path} --help')")
+
+
+@click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="autometa")
 def cli() -> None:
     """autometa: hyperparameter recommendations for tabular data, learned from prior runs.
