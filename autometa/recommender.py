@@ -399,6 +399,11 @@ class Recommender:
         anchor = default_estimate(metric, metafeatures, summary.target_std, mae_per_rmse)
         reference = reference_scores(family, meta, lightgbm_meta, anchor)
         picks = ranking.head(k)
+        if len(picks) < k:
+            notes.append(
+                f"only {len(picks)} {family} configuration{'s' * (len(picks) != 1)} "
+                f"{'are' if len(picks) != 1 else 'is'} feasible here (asked for {k})"
+            )
         recs = []
         for rank, row in enumerate(picks.itertuples(index=False), start=1):
             config_id = int(row.config_id)

@@ -157,6 +157,11 @@ def test_tiny_dataset_never_gets_unfillable_leaves(recommender: Recommender) -> 
     )
     with pytest.raises(MetaModelError, match="rank must be 1-5"):
         result.estimator(6)
+    assert not any(w.startswith("only ") for w in result.warnings)
+    many = recommender.recommend(X, y, k=1000)  # more than the feasible configurations
+    n = len(many.recommendations)
+    assert 5 < n < 1000
+    assert f"only {n} lightgbm configurations are feasible here (asked for 1000)" in many.warnings
 
 
 def test_pipeline_is_the_evaluated_estimator(recommender: Recommender) -> None:
