@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import os
 import re
 import warnings
@@ -31,6 +32,12 @@ _SNIFF_CHARS = 1 << 14
 _DELIMITERS = ",;\t|"
 WHITESPACE = r"\s+"  #: pandas separator used when the header has no delimiter but spaces
 _GZIP_MAGIC = b"\x1f\x8b"
+_DECIMAL_ROWS = 500  #: sample rows checked for decimal commas
+_DECIMAL_SHARE = 0.95  #: share of a column's sample values that must be (comma) numbers
+_COMMA_NUMBER = re.compile(r"[+-]?(?:\d+(?:,\d*)?|,\d+)(?:[eE][+-]?\d+)?")  # "0,125", "3"
+_DOT_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")  # "0.125", "3"
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+")  # "1,234": a decimal comma only after ";"
+_NA_TEXT = frozenset(("", "?", "na", "n/a", "nan", "null", "none"))
 _ARFF_DATE = re.compile(r"^(\s*@attribute\s+(?:'[^']*'|\"[^\"]*\"|\S+)\s+)date\b.*$", re.I | re.M)
 
 
@@ -212,6 +219,36 @@ def _is_number(text: str) -> bool:
     return text.strip().lower() not in ("nan", "inf", "-inf", "infinity", "-infinity")
 
 
+def _decimal_comma(text: str, delimiter: str | None, quotechar: str) -> bool:
+    """True when the sample's numbers use a decimal comma (see docs/data.md, "Decimal commas")."""
+    if delimiter in (None, ","):
+        return False
+    lines = text.splitlines()[: _DECIMAL_ROWS + 1]
+    try:
+        rows = (
+            [line.split() for line in lines]
+            if delimiter == WHITESPACE
+            else list(csv.reader(lines, delimiter=delimiter, quotechar=quotechar))
+        )
+    except csv.Error:
+        return False
+    rows = [row for row in rows if any(field.strip() for field in row)][1:]  # skip the header
+    found = False
+    for column in itertools.zip_longest(*rows, fillvalue=""):
+        values = [v.strip() for v in column if v.strip().lower() not in _NA_TEXT]
+        need = _DECIMAL_SHARE * len(values)
+        if any("." in v for v in values) and _matches(_DOT_NUMBER, values) >= need:
+            return False  # a column with decimal points: keep "."
+        commas = [v for v in values if "," in v]
+        if commas and _matches(_COMMA_NUMBER, values) >= need:
+            found = found or delimiter == ";" or not all(map(_THOUSANDS.fullmatch, commas))
+    return found
+
+
+def _matches(pattern: re.Pattern[str], values: list[str]) -> int:
+    return sum(bool(pattern.fullmatch(v)) for v in values)
+
+
 def _read_text(file: Path, gzipped: bool, encoding: str, max_columns: int | None) -> pd.DataFrame:
     sample = _read_sample(file, gzipped)
     text = _decode(sample, file, encoding)
@@ -235,6 +272,8 @@ def _read_text(file: Path, gzipped: bool, encoding: str, max_columns: int | None
         if delimiter is not None
         else {"sep": None, "engine": "python"}
     )
+    if _decimal_comma(text, delimiter, quotechar):
+        options["decimal"] = ","
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", pd.errors.DtypeWarning)  # mixed chunks are re-typed

@@ -14,6 +14,11 @@ TaskType = Literal["binary", "multiclass", "regression"]
 
 MAX_INT_CLASSES = 20  #: integer targets with more distinct values are regression
 MIN_ROWS_PER_INT_CLASS = 5  #: integer targets need this many rows per distinct value on average
+#: a classification target with more classes than this must repeat them: more than half of
+#: its classes with a single row, or fewer than MIN_ROWS_PER_CLASS rows per class on average,
+#: is an error (a continuous number, an id or free text, not a class label)
+MAX_SPARSE_CLASSES = 50
+MIN_ROWS_PER_CLASS = 3
 TASK_CHOICES = ("binary", "multiclass", "regression", "classification")
 
 
@@ -49,6 +54,11 @@ def resolve_target(
     wanted = task.lower() if task is not None else None
     if wanted is not None and wanted not in TASK_CHOICES:
         raise DataError(f"Unknown task {task!r}; use one of {', '.join(TASK_CHOICES)}.")
+    if numbers is None and _holds_dates(y, codes):  # type: ignore[arg-type]
+        raise DataError(
+            f"Target column '{target}' holds dates, which cannot be a target; choose another "
+            "target (or turn the dates into numbers, e.g. days, and use task='regression')."
+        )
     if wanted == "regression" or (wanted is None and infer_task_type(y) == "regression"):
         return "regression", _regression_target(y, numbers, target)
     if codes is None:
@@ -63,6 +73,8 @@ def resolve_target(
         )
     counts = np.bincount(codes[0], minlength=n_classes)
     singles = [str(lab) for lab, c in zip(labels, counts, strict=True) if c == 1]
+    numeric = numbers is not None or _all_numbers(labels)
+    _check_sparse_classes(target, n_classes, len(codes[0]), len(singles), numeric)
     if singles:
         messages.append(
             f"Target class(es) with a single row: {', '.join(singles[:10])}; "
@@ -72,6 +84,39 @@ def resolve_target(
         codes[0], dtype=pd.CategoricalDtype(pd.Index(labels, dtype="str"))
     )
     return actual, pd.Series(values, name=target)
+
+
+def _holds_dates(y: pd.Series, codes: tuple[np.ndarray, np.ndarray] | None) -> bool:
+    """True for a datetime-typed target (text that reads as dates may be class labels,
+    e.g. months; one that never repeats is refused as sparse classes)."""
+    return pd.api.types.is_datetime64_any_dtype(y.dtype)
+
+
+def _all_numbers(labels: np.ndarray) -> bool:
+    return bool(pd.to_numeric(pd.Series(labels, dtype=object), errors="coerce").notna().all())
+
+
+def _check_sparse_classes(
+    target: str, n_classes: int, n_rows: int, n_singles: int, numeric: bool
+) -> None:
+    """Refuse a target whose classes (almost) never repeat (see MAX_SPARSE_CLASSES)."""
+    if n_classes <= MAX_SPARSE_CLASSES:
+        return
+    if 2 * n_singles > n_classes:
+        detail = "most of them a single row"
+    elif n_rows < MIN_ROWS_PER_CLASS * n_classes:
+        detail = f"{n_rows / n_classes:.1f} rows per class on average"
+    else:
+        return
+    advice = (
+        "it looks like a numeric target; use task='regression' (--task regression)"
+        if numeric
+        else "classification needs several rows per class; choose another target or group "
+        "its values into fewer classes"
+    )
+    raise DataError(
+        f"Target '{target}' has {n_classes} classes in {n_rows} rows, {detail}: {advice}."
+    )
 
 
 def _regression_target(y: pd.Series, numbers: np.ndarray | None, target: str) -> pd.Series:

@@ -7,6 +7,7 @@ uniques), so typing stays vectorised and cheap even for 100k-row tables.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -15,6 +16,7 @@ import pandas as pd
 from pandas.api.types import (
     infer_dtype,
     is_bool_dtype,
+    is_complex_dtype,
     is_datetime64_any_dtype,
     is_numeric_dtype,
     is_timedelta64_dtype,
@@ -28,11 +30,15 @@ Override = Literal["numeric", "categorical"]
 
 MAX_INT_CATEGORIES = 10  #: integer-valued columns with at most this many values are categorical
 ID_MIN_ROWS = 20  #: unique-per-row columns are only called id-like from this many rows on
+#: integer columns are id-like (a counter) only when max - min + 1 <= this x the row count,
+#: i.e. at least half the integers in their range are used
+ID_MAX_SPAN_PER_ROW = 2
 DATETIME_MIN_SHARE = 0.95  #: share of non-missing values a date format must parse
 BOOL_PAIRS = frozenset(
     frozenset(p) for p in (("true", "false"), ("yes", "no"), ("t", "f"), ("y", "n"))
 )
 _NUMBER_KINDS = ("integer", "floating", "mixed-integer-float", "decimal")
+_MIXED_KINDS = ("complex", "mixed", "mixed-integer", "unknown-array")  #: may hold odd cells
 _EPOCH = pd.Timestamp("1970-01-01")
 _DAY = pd.Timedelta(days=1)
 
@@ -55,6 +61,7 @@ def type_column(
     messages: list[str],
 ) -> Typed:
     """Type one feature column; appends human-readable notes to ``messages``."""
+    check_cells(name, col)
     if isinstance(col.dtype, pd.CategoricalDtype):
         codes, labels = _codes_labels(col)
         return _from_labels(name, codes, labels, override, "categorical", messages)
@@ -77,6 +84,28 @@ def type_column(
             return _from_datetime(name, parsed, override, messages)
     codes, labels = _codes_labels(col)
     return _from_labels(name, codes, labels, override, declared, messages)
+
+
+def check_cells(name: str, col: pd.Series) -> None:
+    """Raise DataError when a column holds complex numbers or unhashable cells (dicts, lists)."""
+    if is_complex_dtype(col.dtype):
+        kinds: set[type] = {complex}
+    elif col.dtype == object and infer_dtype(col, skipna=True) in _MIXED_KINDS:
+        kinds = set(map(type, col.to_numpy()))
+    else:
+        return
+    if any(issubclass(k, complex | np.complexfloating) for k in kinds):
+        raise DataError(
+            f"Column '{name}' holds complex numbers; split it into two numeric columns "
+            "(real and imaginary parts) or drop it."
+        )
+    bad = sorted(k.__name__ for k in kinds if not issubclass(k, Hashable))
+    if bad:
+        hint = " (e.g. one column per key)" if bad[0] == "dict" else ""
+        raise DataError(
+            f"Column '{name}' holds {bad[0]} values; convert them to numbers or text{hint} "
+            "or drop the column."
+        )
 
 
 def _codes_labels(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -185,9 +214,16 @@ def _from_numbers(
         integer and declared != "numeric" and n_distinct <= MAX_INT_CATEGORIES
     ):
         return Typed("categorical", _categorical(*number_codes_labels(values)))
-    if integer and len(x) == len(values) >= ID_MIN_ROWS and n_distinct == len(x):
+    if integer and _counter_like(x, len(values), n_distinct):
         return Typed(dropped="id-like")
     return Typed("numeric", values)
+
+
+def _counter_like(x: np.ndarray, n_rows: int, n_distinct: int) -> bool:
+    """Integer values that look like a row counter: no missing, all distinct, a narrow span."""
+    if not (len(x) == n_rows >= ID_MIN_ROWS and n_distinct == n_rows):
+        return False
+    return float(x.max()) - float(x.min()) + 1 <= ID_MAX_SPAN_PER_ROW * n_rows
 
 
 def _from_datetime(

@@ -6,6 +6,7 @@ The rules (formats, typing, exclusions, task inference, errors) are documented i
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import os
@@ -127,6 +128,7 @@ def load_dataset(
     overrides = _overrides(frame, target, categorical, numeric)
     messages: list[str] = []
     y_raw = frame[target]
+    typing_.check_cells(target, y_raw)
     numbers = typing_.numbers_of(y_raw)
     codes = None if numbers is not None else typing_.text_codes_labels(y_raw)
     missing = np.isnan(numbers) if numbers is not None else codes[0] < 0  # type: ignore[index]
@@ -254,8 +256,15 @@ def _as_series(y: Any, n_rows: int) -> pd.Series:
         if y.shape[1] != 1:
             raise DataError(f"y must be one column; got a DataFrame with {y.shape[1]} columns.")
         y = y.iloc[:, 0]
-    series = y.reset_index(drop=True) if isinstance(y, pd.Series) else pd.Series(np.asarray(y))
-    if series.ndim != 1 or len(series) != n_rows:
+    if not isinstance(y, pd.Series):
+        values = np.asarray(y)
+        if values.ndim == 2 and values.shape[1] == 1:  # a column vector, as scikit-learn takes
+            values = values[:, 0]
+        if values.ndim != 1:
+            raise DataError(f"y must be one column; got an array of shape {values.shape}.")
+        y = pd.Series(values)
+    series = y.reset_index(drop=True)
+    if len(series) != n_rows:
         raise DataError(
             f"y has {len(series)} values but the features have {n_rows} rows; align them."
         )
@@ -265,14 +274,30 @@ def _as_series(y: Any, n_rows: int) -> pd.Series:
 def _target_name(frame: pd.DataFrame, target: str | None, where: str) -> str:
     if target is None:
         return str(frame.columns[-1])
-    if target not in frame.columns:
+    found = _find_column(frame, target)
+    if found is None:
         shown = ", ".join(repr(c) for c in frame.columns[:8])
         more = f", ... ({frame.shape[1]} in all)" if frame.shape[1] > 8 else ""
         raise DataError(
-            f"Target column {target!r} not found in {where}; available columns: {shown}{more}. "
-            "Pass one of them as target= (CLI: --target)."
+            f"Target column {target!r} not found in {where}{_did_you_mean(frame, target)}; "
+            f"available columns: {shown}{more}. Pass one of them as target= (CLI: --target)."
         )
-    return target
+    return found
+
+
+def _find_column(frame: pd.DataFrame, name: str) -> str | None:
+    """The column called ``name``, else the only one equal to it without surrounding spaces."""
+    if name in frame.columns:
+        return name
+    stripped = [c for c in frame.columns if str(c).strip() == str(name).strip()]
+    return str(stripped[0]) if len(stripped) == 1 else None
+
+
+def _did_you_mean(frame: pd.DataFrame, name: str) -> str:
+    """A hint such as " (did you mean 'x'?)" naming the closest columns, or "" if none is close."""
+    by_key = {str(c).strip().lower(): str(c) for c in frame.columns}
+    close = difflib.get_close_matches(str(name).strip().lower(), list(by_key), n=3, cutoff=0.6)
+    return f" (did you mean {' or '.join(repr(by_key[k]) for k in close)}?)" if close else ""
 
 
 def _overrides(
@@ -283,9 +308,13 @@ def _overrides(
 ) -> dict[str, typing_.Override]:
     result: dict[str, typing_.Override] = {}
     for kind, cols in (("categorical", categorical), ("numeric", numeric)):
-        for col in [cols] if isinstance(cols, str) else (cols or []):
-            if col not in frame.columns:
-                raise DataError(f"{kind}= names an unknown column {col!r}; check the spelling.")
+        for given in [cols] if isinstance(cols, str) else (cols or []):
+            col = _find_column(frame, given)
+            if col is None:
+                raise DataError(
+                    f"{kind}= names an unknown column {given!r}{_did_you_mean(frame, given)}; "
+                    "check the spelling."
+                )
             if col == target:
                 raise DataError(
                     f"{col!r} is the target; set its type with task= instead of {kind}=."

@@ -164,9 +164,9 @@ def test_parquet_and_dataframe_and_csv_share_fingerprint(tmp_path: Path) -> None
     df["when"] = pd.date_range("2021-03-01", periods=len(df), freq="D").strftime("%Y-%m-%d")
     df.to_csv(tmp_path / "d.csv", index=False)
     df.to_parquet(tmp_path / "d.parquet")
-    from_csv = _load(tmp_path / "d.csv")
-    from_parquet = _load(tmp_path / "d.parquet")
-    from_frame = _load(df)
+    from_csv = _load(tmp_path / "d.csv", target="y")
+    from_parquet = _load(tmp_path / "d.parquet", target="y")
+    from_frame = _load(df, target="y")
     assert from_csv.fingerprint == from_parquet.fingerprint == from_frame.fingerprint
     assert from_csv.feature_types == from_frame.feature_types
     pd.testing.assert_frame_equal(from_csv.X, from_frame.X)
