@@ -136,7 +136,18 @@ class RecommendationResult:
         suggest the same names in an objective, and the first trials are these
         configurations; turn a trial's params into estimator arguments with
         ``get_space(model).estimator_params(params, task_type)``. Returns how many were
-        queued (configurations already in the study are skipped)."""
+        queued (configurations already in the study are skipped).
+
+        Raises:
+            MetaModelError: the study is multi-objective or optimises the other way.
+        """
+        directions = [d.name.lower() for d in study.directions]
+        if directions != [self.direction]:
+            raise MetaModelError(
+                f"the recommendations {self.direction} {self.metric}; this study's direction"
+                f"{'s are' if len(directions) > 1 else ' is'} {', '.join(directions)}: create "
+                f"it with optuna.create_study(direction={self.direction!r})"
+            )
         before = len(study.get_trials(deepcopy=False))
         for rec in self.recommendations:
             study.enqueue_trial(dict(rec.config), skip_if_exists=True)

@@ -345,6 +345,8 @@ class Recommender:
         feats = stack.level2_features(metafeatures)  # the base models run once
         ranking = stack.rank(metafeatures, default_margin=default_margin, features=feats)
         diag = stack.diagnose(metafeatures, n_neighbours=10, ranking=ranking)
+        if stack.saturated(metafeatures)[0]:
+            notes.append(_saturation_note(metafeatures, stack.saturation))
         fallback = bool(diag.fallback)
         if fallback:  # towards the library default: at least the cautious margin
             margin = guard_margin(stack.default_margin_, default_margin)
@@ -501,6 +503,17 @@ class Recommender:
             + ", ".join(f"{f} {v:.2f}" for f, v in relative.sort_values().items())
             + ")"
         )
+
+
+def _saturation_note(metafeatures: pd.Series, threshold: float) -> str:
+    """Why the meta-learner put the library default first on a saturated task."""
+    from autometa.meta.stack import SATURATION_FEATURE
+
+    return (
+        f"the LightGBM landmarker scores ROC AUC {metafeatures[SATURATION_FEATURE]:.3f} here "
+        f"(at least {threshold:g}): configurations score alike on such tasks, so the "
+        "meta-learner ranks the library default first"
+    )
 
 
 def _wide_note(wide: tuple[tuple[str, int], ...]) -> str:

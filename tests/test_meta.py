@@ -485,6 +485,31 @@ def test_default_margin_prefers_the_default(data: Any) -> None:
     assert stack.rank(_mf(data, 4))["config_id"].iloc[0] == data.default_config_id
 
 
+def test_saturation_gate_serves_the_default_first_on_saturated_tasks(
+    data: Any, stack: StackedMetaLearner, tmp_path: Path
+) -> None:
+    from autometa.meta.stack import SATURATED_AUC, SATURATION_FEATURE
+
+    plain = StackedMetaLearner(n_splits=4, saturation=None).fit(data)
+    for task in data.task_ids[:6]:
+        mf = _mf(data, int(task))
+        ungated = plain.rank(mf)["config_id"].tolist()
+        assert stack.rank({**mf, SATURATION_FEATURE: SATURATED_AUC - 0.01})["config_id"].tolist() \
+            == ungated  # fmt: skip
+        gated = stack.rank({**mf, SATURATION_FEATURE: SATURATED_AUC})["config_id"].tolist()
+        assert gated == [data.default_config_id, *[c for c in ungated if c != gated[0]]]
+        missing = {k: v for k, v in mf.items() if k != SATURATION_FEATURE}
+        assert stack.rank(missing)["config_id"].tolist() == ungated  # no landmarker: no gate
+    frame = data.metafeatures.loc[data.task_ids[:4]].assign(
+        **{SATURATION_FEATURE: [0.5, 0.99, 1.0, 0.2]}
+    )
+    assert stack.saturated(frame).tolist() == [False, True, True, False]
+    assert plain.saturated(frame).tolist() == [False] * 4
+    assert stack.get_params()["saturation"] == SATURATED_AUC  # part of the cache key
+    loaded = load_stack(save_stack(stack, tmp_path / "gate"))
+    assert loaded.saturated(frame).tolist() == [False, True, True, False]
+
+
 def test_bagged_margin_averages_the_resampled_picks(data: Any, tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     Y = rng.random((60, 10))

@@ -418,9 +418,19 @@ def test_groups_other_than_landmarking_need_no_scikit_learn():
         lambda X, y: compute_metafeatures(X.iloc[:0], y.iloc[:0], "binary"),
         lambda X, y: compute_metafeatures(X, y.astype(object).where(y != "p"), "binary"),
         lambda X, y: compute_metafeatures(X, y, "regression"),
+        lambda X, y: compute_metafeatures(X, y, "binary", groups=5),
+        lambda X, y: compute_metafeatures(X, y, "binary", groups=[]),
+        lambda X, y: compute_metafeatures(X, pd.Series(range(len(y))), "binary"),  # 50 classes
     ],
 )
 def test_bad_input_raises_data_error(call):
     X, y = _mixed_frame(50)
     with pytest.raises(DataError):
         call(X, y)
+
+
+def test_groups_may_be_any_iterable() -> None:
+    X, y = _mixed_frame(50)
+    assert compute_metafeatures(X, y, "binary", groups=iter(["simple"])) == compute_metafeatures(
+        X, y, "binary", groups=["simple"]
+    )

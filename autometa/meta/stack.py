@@ -31,7 +31,7 @@ from autometa.meta._level2 import (
     unique_keys,
 )
 from autometa.meta.classifier import PortfolioClassifier
-from autometa.meta.data import MetaData, training_target
+from autometa.meta.data import MetaData, metafeature_frame, training_target
 from autometa.meta.knn import NearestTasks, Novelty
 from autometa.meta.portfolio import Portfolio, greedy_portfolio
 from autometa.meta.surrogate import Surrogate
@@ -41,6 +41,11 @@ CAUTIONS: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0)
 #: Candidate ``diversify`` values for ``diversify="auto"``: priority order, or five positions
 #: chosen for the set.
 DIVERSIFY_CHOICES: tuple[int, ...] = (1, 5)
+#: Classification tasks whose LightGBM landmarker scores at least this ROC AUC are saturated:
+#: their configurations score alike, and the library default is served first (docs/meta.md,
+#: "A saturation gate").
+SATURATED_AUC = 0.98
+SATURATION_FEATURE = "autometa.GBMHighAUC"
 
 
 def default_base_models() -> list[MetaModel]:
@@ -102,6 +107,10 @@ class StackedMetaLearner:
             configuration the models agree on for the one configuration a user trains;
             the ranking without it follows (positions 2-5 are for exploration). "auto" picks it
             from ``CAUTIONS`` by cross-fitted top-1 regret on the training tasks.
+        saturation: classification only: a task whose LightGBM landmarker ROC AUC
+            (``autometa.GBMHighAUC``) is at least this gets the library default first, the
+            rest of its ranking unchanged (on such tasks a pick beats the default by fold
+            noise as often as it loses to it); None = off. Applied when ranking, not in fit.
         n_estimators, learning_rate, num_leaves: level-2 LightGBM's.
         seed: fold shuffling and LightGBM seed.
         target: what the base and level-2 models learn per task (:func:`training_target`):
@@ -122,6 +131,7 @@ class StackedMetaLearner:
         pool_size: int = 8,
         diversify_neighbours: int = 0,
         caution: float | str = 0.0,
+        saturation: float | None = SATURATED_AUC,
         n_estimators: int = 100,
         learning_rate: float = 0.05,
         num_leaves: int = 7,
@@ -139,6 +149,7 @@ class StackedMetaLearner:
         self.pool_size = pool_size
         self.diversify_neighbours = diversify_neighbours
         self.caution = caution
+        self.saturation = saturation
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.num_leaves = num_leaves
@@ -363,6 +374,7 @@ class StackedMetaLearner:
         order = self._positions(
             knn, X, priority, candidates, self.pool_, self.diversify_, uncertainty
         )
+        order = self._default_first(order, feats, self.saturated(metafeatures))
         return {
             "score": score,
             "priority": priority,
@@ -394,6 +406,27 @@ class StackedMetaLearner:
             rows = np.arange(len(order))
             order = order + (order < order[rows, first][:, None])  # shift those before it
             order[rows, first] = 0
+        return order
+
+    def saturated(self, metafeatures: MetaFeatures) -> np.ndarray:
+        """Per task: does the saturation gate serve the library default first?"""
+        frame = metafeature_frame(metafeatures)
+        if self.saturation is None or self.meta_["task_kind"] != "classification":
+            return np.zeros(len(frame), dtype=bool)
+        if SATURATION_FEATURE not in frame:
+            return np.zeros(len(frame), dtype=bool)
+        auc = pd.to_numeric(frame[SATURATION_FEATURE], errors="coerce").to_numpy(float)
+        return np.nan_to_num(auc, nan=-np.inf) >= float(self.saturation)
+
+    @staticmethod
+    def _default_first(order: np.ndarray, feats: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """``order`` with the library default (level-2 feature ``is_default``) moved to
+        position 0 in ``rows``, the others kept in their order."""
+        is_default = feats[:, :, -1] > 0.5
+        for t in np.flatnonzero(rows & is_default.any(axis=1)):
+            first = int(np.argmax(is_default[t]))
+            order[t] = order[t] + (order[t] < order[t, first])
+            order[t, first] = 0
         return order
 
     def rank(
@@ -475,6 +508,7 @@ class StackedMetaLearner:
         names = ("n_splits", "level2", "default_margin", "max_worse_than_default")
         names += ("max_regret_increase", "diversify", "pool_size", "n_estimators", "learning_rate")
         names += ("num_leaves", "seed", "target", "diversify_neighbours", "blend_rule")
+        names += ("saturation",)
         return {n: getattr(self, n) for n in names}
 
     def _check_fitted(self) -> None:

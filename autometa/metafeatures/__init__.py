@@ -41,10 +41,18 @@ def _groups(groups: Sequence[str] | None) -> list[str]:
         return list(GROUPS)
     if isinstance(groups, str):
         groups = [groups]
-    unknown = sorted(set(groups) - set(GROUPS))
+    try:
+        wanted = list(groups)  # once: an iterator would be used up by the checks
+    except TypeError:
+        raise DataError(
+            f"groups must be a group name or a list of them, got {groups!r}; valid: {GROUPS}"
+        ) from None
+    if not wanted:
+        raise DataError(f"groups is empty; choose from {GROUPS} (None = all)")
+    unknown = sorted(map(str, set(wanted) - set(GROUPS)))
     if unknown:
         raise DataError(f"unknown meta-feature group(s) {unknown}; valid groups: {GROUPS}")
-    return [g for g in GROUPS if g in groups]
+    return [g for g in GROUPS if g in wanted]
 
 
 def metafeature_names(task_type: str, *, groups: Sequence[str] | None = None) -> list[str]:

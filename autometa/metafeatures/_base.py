@@ -62,6 +62,12 @@ class PreparedData:
             target = _as_category(y)
             self.y_codes = target.cat.codes.to_numpy(np.int64)
             self.n_target_levels = len(target.cat.categories)
+            present = len(np.unique(self.y_codes[self.y_codes >= 0]))
+            if task_type == "binary" and present > 2:
+                raise DataError(
+                    f"a binary target has at most 2 classes, this one has {present}; "
+                    "use task_type='multiclass' or 'regression'"
+                )
             self.y_values = np.empty(0)
         else:
             try:
