@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from autometa.cli import cli
@@ -72,3 +73,75 @@ def test_a_store_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
     code, _, err = invoke("store", "info", "--store", f"sqlite:///{tmp_path}")  # a directory
     assert code == 2 and "Traceback" not in err
     assert "unable to open database file" in err and len(err.strip().splitlines()) == 1
+
+
+def _small_store(tmp_path: Path) -> str:
+    from autometa.store import open_store
+    from tests.test_store import _seed
+
+    url = f"sqlite:///{tmp_path / 'small.db'}"
+    with open_store(url) as store:
+        _seed(store)
+    return url
+
+
+def test_read_only_commands_refuse_a_missing_store_file(tmp_path: Path) -> None:
+    snap = tmp_path / "snap"
+    assert invoke("store", "export", str(snap), "--store", _small_store(tmp_path))[0] == 0
+    before = (snap / "manifest.json").read_text()
+    typo = f"sqlite:///{tmp_path / 'typo.db'}"
+    for args in (
+        ("store", "info", "--store", typo),
+        ("store", "verify", "--store", typo),
+        ("store", "export", str(snap), "--store", typo),
+        ("benchmark", "loo", "--store", typo, "--no-shipped"),
+    ):
+        code, _, err = invoke(*args)
+        assert code == 2, (args, err)
+        assert err.strip().splitlines() == [
+            f"Error: Store file {tmp_path / 'typo.db'} does not exist; check the URL "
+            "(commands that write, e.g. `autometa harvest`, create it)"
+        ]
+    assert not (tmp_path / "typo.db").exists()
+    assert (snap / "manifest.json").read_text() == before  # the good snapshot is untouched
+    code, out, _ = invoke("store", "info", "--store", "sqlite://", "--format", "json")
+    assert code == 0 and json.loads(out)["tasks"]["total"] == 0  # in-memory still works
+
+
+def test_verify_without_a_user_store_says_there_is_none_yet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AUTOMETA_STORE", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    code, _, err = invoke("store", "verify")
+    assert code == 2 and err.startswith("Error: There is no user store yet (")
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "autometa" / "store.db").exists()
+
+
+def test_export_refuses_a_directory_that_is_not_a_snapshot(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text("x")
+    code, _, err = invoke("store", "export", str(tmp_path / "docs"), "--store", "sqlite://")
+    assert code == 2 and "is not an autometa snapshot" in err and "Traceback" not in err
+    assert sorted(p.name for p in (tmp_path / "docs").iterdir()) == ["a.txt"]
+
+
+def test_bad_snapshot_content_and_schema_version_are_one_line(tmp_path: Path) -> None:
+    import sqlite3
+
+    from tests.test_store import _rewrite
+
+    url = _small_store(tmp_path)
+    invoke("store", "export", str(tmp_path / "snap"), "--store", url)
+    _rewrite(tmp_path / "snap", "evaluations", lambda d: d.assign(fold="x"))  # checksum matches
+    code, _, err = invoke("store", "import", str(tmp_path / "snap"), "--store", url)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "evaluations.parquet: column 'fold'" in err
+    conn = sqlite3.connect(tmp_path / "small.db")
+    conn.execute("UPDATE schema_info SET version = 'abc'")
+    conn.commit()
+    conn.close()
+    code, _, err = invoke("store", "info", "--store", url)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "unreadable schema version 'abc'" in err

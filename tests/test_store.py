@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import sqlite3
@@ -12,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
@@ -82,6 +84,30 @@ def test_url_errors_and_masking(tmp_path: Path) -> None:
     assert "s3cret" not in masked and "***" in masked
     with open_store(tmp_path / "plain.db") as store:
         assert store.url == f"sqlite+pysqlite:///{tmp_path / 'plain.db'}"
+
+
+def test_must_exist_refuses_a_missing_sqlite_file(tmp_path: Path) -> None:
+    typo = tmp_path / "typo.db"
+    for url in (f"sqlite:///{typo}", str(typo)):
+        with pytest.raises(
+            StoreError, match=r"Store file .*typo\.db does not exist; check the URL"
+        ):
+            open_store(url, must_exist=True)
+    assert not typo.exists()  # nothing created
+    with open_store("sqlite://", must_exist=True) as memory:  # in-memory: nothing to check
+        assert memory.info()["tasks"]["total"] == 0
+    with open_store(typo):  # writers still create it
+        pass
+    with open_store(typo, must_exist=True) as store:
+        assert store.backend == "sqlite"
+
+
+def test_knowledge_base_refuses_a_missing_named_store(tmp_path: Path) -> None:
+    from autometa.store.knowledge import knowledge_base
+
+    with pytest.raises(StoreError, match="does not exist"):
+        knowledge_base(f"sqlite:///{tmp_path / 'typo.db'}", shipped=False)
+    assert not (tmp_path / "typo.db").exists()
 
 
 def test_sqlite_file_is_wal(tmp_path: Path) -> None:
@@ -308,6 +334,19 @@ def test_schema_version_mismatch(store: Store, store_url: str) -> None:
     engine.dispose()
 
 
+def test_unreadable_schema_version(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    with open_store(path):
+        pass
+    conn = sqlite3.connect(path)  # SQLite keeps text in an INTEGER column
+    conn.execute("UPDATE schema_info SET version = 'abc'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(SchemaVersionError, match="unreadable schema version 'abc'") as err:
+        open_store(path)
+    assert "\n" not in str(err.value)
+
+
 # -- concurrency ---------------------------------------------------------------------------
 def _write_overlapping(url: str, worker: int, barrier: Any, queue: Any) -> None:
     """Worker process: initialise/open the store, add the shared task and configurations
@@ -427,6 +466,100 @@ def test_snapshot_checksum_mismatch(store: Store, tmp_path: Path) -> None:
         with pytest.raises(StoreError, match="checksum mismatch"):
             import_snapshot(tmp_path, target)
         assert target.info()["tasks"]["total"] == 0
+
+
+def test_export_failing_part_way_keeps_the_previous_snapshot(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from autometa.store import snapshot
+
+    seeded = _seed(store)
+    snap = tmp_path / "snap"
+    before = export_snapshot(store, snap)
+    a = seeded["tasks"][0]  # type: ignore[index]
+    store.add_evaluations([EvaluationRecord(a, seeded["knn"][0], 0, "acc", 0.9)])  # type: ignore[index]
+    real, calls = snapshot._write_table, []
+
+    def failing(conn: Any, table: str, path: Path) -> int:
+        calls.append(table)
+        if len(calls) > 1:
+            raise OSError("disk full")
+        return real(conn, table, path)
+
+    monkeypatch.setattr(snapshot, "_write_table", failing)
+    with pytest.raises(OSError, match="disk full"):
+        export_snapshot(store, snap)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["snap"]  # no temporary left behind
+    assert json.loads((snap / "manifest.json").read_text()) == before
+    with open_store(f"sqlite:///{tmp_path / 'target.db'}") as target:
+        assert import_snapshot(snap, target)["evaluations"] == 14
+    monkeypatch.setattr(snapshot, "_write_table", real)
+    assert export_snapshot(store, snap)["counts"]["evaluations"] == 15  # replacing is allowed
+    assert read_snapshot(snap).manifest["counts"]["evaluations"] == 15
+
+
+def test_export_refuses_a_directory_that_is_not_a_snapshot(store: Store, tmp_path: Path) -> None:
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    with pytest.raises(StoreError, match=r"not empty and is not an autometa snapshot"):
+        export_snapshot(store, tmp_path / "mine")
+    export_snapshot(store, tmp_path / "snap")
+    (tmp_path / "snap" / "notes.txt").write_text("keep me too")
+    with pytest.raises(StoreError, match=r"holds notes\.txt"):
+        export_snapshot(store, tmp_path / "snap")
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+    assert (tmp_path / "snap" / "notes.txt").exists()
+    (tmp_path / "empty").mkdir()
+    export_snapshot(store, tmp_path / "empty")  # an empty directory is fine
+    assert (tmp_path / "empty" / "manifest.json").is_file()
+
+
+def _rewrite(snap: Path, table: str, change: Any) -> None:
+    """Apply ``change`` to one snapshot file (a frame -> frame, or bytes) and re-checksum it."""
+    path = snap / f"{table}.parquet"
+    if isinstance(change, bytes):
+        path.write_bytes(change)
+    else:
+        pq.write_table(pa.Table.from_pandas(change(pq.read_table(path).to_pandas())), path)
+    manifest = json.loads((snap / "manifest.json").read_text())
+    manifest["files"][table]["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    (snap / "manifest.json").write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize(
+    ("table", "change", "message"),
+    [
+        ("evaluations", b"not parquet", r"evaluations\.parquet is not a readable Parquet file"),
+        (
+            "evaluations",
+            lambda d: d.assign(fold="x"),
+            r"evaluations\.parquet: column 'fold' is not",
+        ),
+        ("evaluations", lambda d: d.assign(task_id=None), r"column 'task_id' has 14 missing"),
+        ("evaluations", lambda d: d.assign(config_id=999), r"config_id 999 not found in config"),
+        ("configurations", lambda d: d.assign(params="{x"), r"column 'params' row 0 is not valid"),
+        ("evaluations", lambda d: d.assign(status="weird"), r"status 'weird' is not one of"),
+        ("tasks", lambda d: d.assign(task_type="bogus"), r"tasks\.parquet: task_type must be"),
+        ("manifest", "one", r"schema_version 'one' is not an integer"),
+    ],
+)
+def test_import_of_bad_content_is_a_store_error(
+    tmp_path: Path, table: str, change: Any, message: str
+) -> None:
+    snap = tmp_path / "snap"
+    with open_store(tmp_path / "source.db") as source:
+        _seed(source)
+        export_snapshot(source, snap)
+    if table == "manifest":
+        manifest = json.loads((snap / "manifest.json").read_text())
+        (snap / "manifest.json").write_text(json.dumps({**manifest, "schema_version": change}))
+    else:
+        _rewrite(snap, table, change)
+    with open_store(f"sqlite:///{tmp_path / 'target.db'}") as target:
+        with pytest.raises(StoreError, match=message) as err:
+            import_snapshot(snap, target)
+        assert "\n" not in str(err.value)
+        assert target.info()["tasks"]["total"] == 0  # nothing written
 
 
 def test_empty_store_frames_and_snapshot(store: Store, tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ def info_cmd(store_url: str | None, fmt: str) -> None:
     from autometa.store import open_store
 
     if store_url is not None:
-        with open_store(store_url) as store:
+        with open_store(store_url, must_exist=True) as store:
             info = store.info()
     else:
         info = {}
@@ -82,10 +82,10 @@ def _flatten(mapping: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]
 def verify_cmd(store_url: str | None, fmt: str) -> None:
     """Check integrity: checksums, config hashes, orphans, density.
 
-    Exit code 1 when a problem is found."""
+    The store must exist. Exit code 1 when a problem is found."""
     from autometa.store import open_store
 
-    with open_store(store_url) as store:
+    with open_store(store_url, must_exist=True) as store:
         report = store.verify(config_hasher=_config_hash)
     if fmt == "json":
         echo_json(report)
@@ -121,11 +121,14 @@ def _config_hash(family: str, params: Any, space_version: str) -> str:
 )
 @handle_errors
 def export_cmd(directory: str, store_url: str | None, build_command: str | None) -> None:
-    """Write the store as a Parquet snapshot with a manifest into DIRECTORY."""
+    """Write the store as a Parquet snapshot with a manifest into DIRECTORY.
+
+    DIRECTORY must be new, empty or an earlier snapshot, which is replaced only once the
+    new one is complete. The store must exist."""
     from autometa.store import export_snapshot, open_store
 
     command = build_command or "autometa " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    with open_store(store_url) as store:
+    with open_store(store_url, must_exist=True) as store:
         manifest = export_snapshot(store, directory, build_command=command)
     click.echo(f"exported {manifest['counts']} to {directory}")
 

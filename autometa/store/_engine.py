@@ -149,7 +149,16 @@ def _read_version(conn: Connection) -> int | None:
             return -1  # our tables but no version row: unversioned / foreign
         return None
     row = conn.execute(select(s.schema_info.c.version).order_by(s.schema_info.c.id)).first()
-    return -1 if row is None else int(row.version)
+    if row is None:
+        return -1
+    try:
+        return int(row.version)
+    except (TypeError, ValueError) as exc:
+        raise SchemaVersionError(
+            f"The store at {mask_url(conn.engine.url)} has an unreadable schema version "
+            f"{row.version!r} in schema_info (expected the integer {s.SCHEMA_VERSION}); it is "
+            "damaged or was not written by autometa"
+        ) from exc
 
 
 def _check(url: URL, found: int | None) -> bool:

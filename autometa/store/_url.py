@@ -84,6 +84,25 @@ def is_memory(url: URL) -> bool:
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
+def require_existing(url: URL, *, given: bool = True) -> None:
+    """Raise StoreError when ``url`` names a SQLite file that does not exist (read-only use);
+    ``given``: the user named it (else it is the default user store)."""
+    if url.get_backend_name() != "sqlite" or is_memory(url):
+        return
+    path = Path(url.database or "")
+    if path.exists():
+        return
+    if not given:
+        raise StoreError(
+            f"There is no user store yet ({path}): `autometa harvest` or `autometa store "
+            "import` create it; pass --store URL to use another store"
+        )
+    raise StoreError(
+        f"Store file {path} does not exist; check the URL (commands that write, e.g. "
+        "`autometa harvest`, create it)"
+    )
+
+
 def mask_url(url: str | URL) -> str:
     """The URL with its password replaced by ``***`` (safe to print or log)."""
     from sqlalchemy.engine import URL, make_url
@@ -102,6 +121,7 @@ __all__ = [
     "default_store_url",
     "is_memory",
     "mask_url",
+    "require_existing",
     "resolve_url",
     "user_data_dir",
 ]

@@ -43,8 +43,9 @@ def knowledge_base(
 ) -> Snapshot:
     """The merged view the meta-learner trains on.
 
-    ``store_url`` names the user's store (default: the user store, read only if it exists);
-    ``shipped``/``user`` switch either source off. Raises StoreError when nothing is left.
+    ``store_url`` names the user's store (default: the user store, read only if it exists;
+    a named SQLite file must exist); ``shipped``/``user`` switch either source off. Raises
+    StoreError when nothing is left.
     """
     sources: list[Snapshot] = []
     if shipped and (path := shipped_snapshot_dir()) is not None:
@@ -52,7 +53,8 @@ def knowledge_base(
     if user and (store_url is not None or user_store_exists()):
         from autometa.store.sql import open_store
 
-        with open_store(store_url) as store:
+        # Read only: a mistyped --store must not create an empty store and hide the typo.
+        with open_store(store_url, must_exist=store_url is not None) as store:
             sources.append(snapshot_of(store))
     if not sources:
         raise StoreError(

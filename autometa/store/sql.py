@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from autometa.exceptions import StoreError
 from autometa.store import _engine, _ops, _queries, _verify
 from autometa.store import schema as s
-from autometa.store._url import mask_url, resolve_url
+from autometa.store._url import ENV_VAR, mask_url, require_existing, resolve_url
 from autometa.store.records import EvaluationRecord, TaskRecord
 
 T = TypeVar("T")
@@ -26,9 +26,13 @@ class Store:
     into records or DataFrames before the session closes. Use :func:`open_store`.
     """
 
-    def __init__(self, url: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self, url: str | os.PathLike[str] | None = None, *, must_exist: bool = False
+    ) -> None:
         self._url = resolve_url(url)
         self.url: str = mask_url(self._url)
+        if must_exist:
+            require_existing(self._url, given=url is not None or ENV_VAR in os.environ)
         self._engine = _engine.make_engine(self._url)
         try:
             _engine.ensure_schema(self._engine)
@@ -173,10 +177,12 @@ class Store:
         return self._read(lambda c: _verify.verify(c, config_hasher), "verify")
 
 
-def open_store(url: str | os.PathLike[str] | None = None) -> Store:
+def open_store(url: str | os.PathLike[str] | None = None, *, must_exist: bool = False) -> Store:
     """Open (and if empty, initialise) the store at ``url``.
 
     ``None`` -> ``$AUTOMETA_STORE`` or ``sqlite:///<user data dir>/autometa/store.db``;
     ``sqlite:///path``, a plain ``*.db``/``*.sqlite`` path, or ``postgresql+psycopg://...``.
+    ``must_exist=True`` (for commands that only read) refuses a SQLite file that does not
+    exist instead of creating it; in-memory and server URLs are unaffected.
     """
-    return Store(url)
+    return Store(url, must_exist=must_exist)
