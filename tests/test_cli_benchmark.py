@@ -11,6 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from autometa.cli import cli
+from autometa.harvest import entries_from_files, harvest_local
+from autometa.store import open_store
+from tests.test_cli_harvest import _data
 
 METHODS = {
     "default", "single_best", "flaml_1nn", "autosklearn_knn",
@@ -45,6 +48,45 @@ def test_benchmark_loo_bad_family_is_one_line() -> None:
     bad = CliRunner().invoke(cli, ["benchmark", "loo", "--unscored", "[", "--splits", "3"])
     assert bad.exit_code == 2 and "not a regular expression" in bad.output
     assert "Traceback" not in bad.output
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--splits", "1"], "use 0 (leave-one-group-out) or at least 2"),
+        (["--splits", "-1"], "x>=0"),
+        (["--metric", "bogus"], "'roc_auc', 'log_loss', 'accuracy', 'balanced_accuracy', 'rmse'"),
+        (
+            ["--metric", "rmse", "--task-kind", "classification"],
+            "metric 'rmse' is not recorded for classification tasks; valid: roc_auc, log_loss",
+        ),
+    ],
+)
+def test_benchmark_loo_bad_options_are_one_line(args: list[str], fragment: str) -> None:
+    result = CliRunner().invoke(cli, ["benchmark", "loo", *args])
+    assert result.exit_code == 2, result.output
+    assert result.output.count("\n") == 1 and fragment in result.output, result.output
+
+
+def test_benchmark_loo_says_when_there_is_nothing_to_benchmark(tmp_path: Path) -> None:
+    small, empty = (f"sqlite:///{tmp_path / name}" for name in ("small.db", "empty.db"))
+    with open_store(small) as store:  # 3 classification tasks, one group each
+        corpus = entries_from_files(_data(tmp_path, 3), target="y")
+        harvest_local(store, corpus, {"lightgbm": 2}, progress=False)
+    open_store(empty).close()
+    for store, args, fragment in [
+        (small, [], "too few classification tasks for leave-group-out with lightgbm: 3 tasks "
+         "in 3 groups have roc_auc scores"),
+        (small, ["--model", "linear"], "nothing to benchmark: no roc_auc evaluations of linear "
+         "on classification tasks; no rmse evaluations of linear on regression tasks"),
+        (empty, ["--task-kind", "regression"], "nothing to benchmark: no rmse evaluations"),
+    ]:  # fmt: skip
+        result = CliRunner().invoke(
+            cli, ["benchmark", "loo", "--no-shipped", "--store", store, "--format", "json", *args]
+        )
+        assert result.exit_code == 2, result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and fragment in lines[0], result.output
 
 
 def test_paired_table_pairs_tasks_by_name(monkeypatch: pytest.MonkeyPatch) -> None:

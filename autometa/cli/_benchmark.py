@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import click
 
-from autometa.cli._common import echo_json, format_option, handle_errors
+from autometa.cli._common import UserError, echo_json, format_option, handle_errors
 from autometa.cli._store import store_option
+from autometa.metrics import CLASSIFICATION_METRICS, REGRESSION_METRICS
+
+KIND_METRICS = {"classification": CLASSIFICATION_METRICS, "regression": REGRESSION_METRICS}
 
 
 @click.group("benchmark")
 def benchmark_group() -> None:
     """Evaluate the meta-learner against baselines on the knowledge base."""
+
+
+def _check_splits(ctx: click.Context, param: click.Parameter, value: int) -> int:
+    if value == 1:
+        raise click.BadParameter("use 0 (leave-one-group-out) or at least 2", ctx, param)
+    return value
+
+
+def _check_regex(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise click.BadParameter(f"not a regular expression {value!r} ({exc})", ctx, param) from exc
+    return value
 
 
 @benchmark_group.command("loo")
@@ -22,13 +42,18 @@ def benchmark_group() -> None:
     type=click.Choice(["classification", "regression"]),
     help="Task kinds to evaluate (repeatable; default both).",
 )
-@click.option("--metric", help="Metric (default: roc_auc / rmse).")
+@click.option(
+    "--metric",
+    type=click.Choice(CLASSIFICATION_METRICS + REGRESSION_METRICS),
+    help="Metric (default: roc_auc / rmse); without --task-kind, the kind it is recorded for.",
+)
 @click.option(
     "--splits",
     default=10,
     show_default=True,
-    type=int,
-    help="Group folds (0 = leave-one-group-out: slowest, most faithful).",
+    type=click.IntRange(min=0),
+    callback=_check_splits,
+    help="Group folds, at least 2 (0 = leave-one-group-out: slowest, most faithful).",
 )
 @click.option(
     "--seed",
@@ -43,6 +68,7 @@ def benchmark_group() -> None:
     "--unscored",
     default="^synthetic/",
     show_default=True,
+    callback=_check_regex,
     help="Regex on task names: matching tasks train every fold but are not scored "
     "('' scores every task).",
 )
@@ -68,22 +94,100 @@ def loo_cmd(
     """
     from tqdm.auto import tqdm
 
-    from autometa.meta import benchmark_loo
+    from autometa.exceptions import MetaModelError
+    from autometa.meta import LooReport, benchmark_loo
+    from autometa.spaces import get_space
     from autometa.store.knowledge import knowledge_base
 
+    get_space(family)  # an unknown family fails before the knowledge base is loaded
+    kinds = _kinds(kinds, metric)
     kb = knowledge_base(store_url, shipped=not no_shipped)
+    report = LooReport(family=family, n_splits=splits or None)
     with tqdm(desc="folds", unit="fold", disable=fmt == "json") as bar:
-        report = benchmark_loo(
-            kb,
-            family,
-            kinds or ("classification", "regression"),
-            metric=metric,
-            n_splits=splits or None,
-            seed=seed,
-            unscored=unscored or None,
-            progress=lambda message: (bar.set_postfix_str(message[-40:]), bar.update(1)),
-        )
+        for kind in kinds:  # one at a time, so a kind with too few tasks is named
+            try:
+                part = benchmark_loo(
+                    kb,
+                    family,
+                    (kind,),
+                    metric=metric,
+                    n_splits=report.n_splits,
+                    seed=seed,
+                    unscored=unscored or None,
+                    progress=lambda message: (bar.set_postfix_str(message[-40:]), bar.update(1)),
+                )
+            except MetaModelError:
+                reason = _too_few_tasks(kb, family, kind, metric, report.n_splits, seed)
+                if reason is None:
+                    raise
+                report.facts[kind] = {"skipped": reason}
+                continue
+            report.summaries |= part.summaries
+            report.results |= part.results
+            report.facts |= part.facts
+    skipped = {k: f["skipped"] for k, f in report.facts.items() if "skipped" in f}
+    if not report.summaries:
+        raise UserError("nothing to benchmark: " + "; ".join(skipped.values()))
+    for kind, reason in skipped.items():
+        click.echo(f"warning: {kind} not benchmarked: {reason}", err=True)
     if fmt == "json":
         echo_json(report.to_dict())
     else:
         click.echo(report.to_markdown())
+
+
+def _kinds(kinds: tuple[str, ...], metric: str | None) -> tuple[str, ...]:
+    """The task kinds to benchmark: those asked for (default: both, or the one ``metric`` is
+    recorded for); UserError when ``metric`` is not recorded for an asked kind."""
+    if metric is None:
+        return kinds or tuple(KIND_METRICS)
+    if not kinds:
+        return tuple(k for k, metrics in KIND_METRICS.items() if metric in metrics)
+    for kind in kinds:
+        if metric not in KIND_METRICS[kind]:
+            raise UserError(
+                f"metric {metric!r} is not recorded for {kind} tasks; valid: "
+                + ", ".join(KIND_METRICS[kind])
+            )
+    return kinds
+
+
+def _too_few_tasks(
+    kb: Any, family: str, kind: str, metric: str | None, n_splits: int | None, seed: int
+) -> str | None:
+    """Why leave-group-out cannot run on ``kind``: too few tasks or groups for every fold to
+    train on 2 tasks; None when that is not why it failed."""
+    from autometa.exceptions import MetaModelError
+    from autometa.meta import build_metadata
+
+    try:
+        data = build_metadata(kb, family, kind, metric)
+    except MetaModelError:
+        return None
+    if _smallest_training_set(data, n_splits, seed) >= 2:
+        return None
+    return (
+        f"too few {kind} tasks for leave-group-out with {family}: {len(data.task_ids)} tasks "
+        f"in {len(set(data.groups()))} groups have {data.metric} scores, and every nested "
+        "fold must train on at least 2 tasks of other groups (with the default --splits, "
+        "4 groups of one task are enough)"
+    )
+
+
+def _smallest_training_set(data: Any, n_splits: int | None, seed: int) -> int:
+    """The fewest tasks a meta-model trains on in the benchmark's nested group folds: its
+    outer folds (and all tasks, for the full stack fit), each split again by the stack."""
+    from autometa.meta import StackedMetaLearner
+    from autometa.meta._level2 import group_folds
+    from autometa.meta.evaluation import outer_folds
+
+    if len(set(data.groups())) < 2:
+        return 0  # no fold at all
+    inner = StackedMetaLearner(seed=seed).n_splits
+    sizes = []
+    for train in [data.task_ids, *(train for train, _ in outer_folds(data, n_splits, seed))]:
+        groups = data.groups(train)
+        if len(set(groups)) < 2:
+            return 0  # the stack cannot split this training set at all
+        sizes += [len(part) for part, _ in group_folds(train, groups, inner, seed)]
+    return min(sizes)

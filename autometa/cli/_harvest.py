@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+import math
 from pathlib import Path
+from typing import Any
 
 import click
 
 from autometa.cli._common import UserError, echo_json, format_option, handle_errors
 from autometa.cli._store import store_option
+
+#: Configurations of a family named in --families without ``=COUNT``.
+DEFAULT_DESIGN_SIZE = 32
+_INDEX_COLUMNS = frozenset({"name", "path", "target"})
 
 
 @click.group("harvest")
@@ -15,19 +22,28 @@ def harvest_group() -> None:
     """Produce prior evaluations P(config, task) and record them in a store."""
 
 
-def _parse_families(spec: str) -> dict[str, int]:
+def _parse_families(ctx: click.Context, param: click.Parameter, spec: str) -> dict[str, int]:
+    """``FAMILY[=COUNT],...`` as {family: count}; a bare FAMILY means 32 configurations."""
     families: dict[str, int] = {}
     for part in filter(None, (p.strip() for p in spec.split(","))):
-        name, _, count = part.partition("=")
+        name, sep, count = (x.strip() for x in part.partition("="))
+        if name in families:
+            raise click.BadParameter(f"{name} is listed twice", ctx, param)
         try:
-            families[name] = int(count) if count else 32
+            families[name] = int(count) if sep else DEFAULT_DESIGN_SIZE
         except ValueError:
-            raise UserError(f"bad --families entry {part!r}: expected FAMILY=COUNT") from None
+            raise click.BadParameter(f"{part!r}: expected FAMILY=COUNT", ctx, param) from None
         if families[name] < 1:
-            raise UserError(f"bad --families entry {part!r}: COUNT must be >= 1")
+            raise click.BadParameter(f"{part!r}: COUNT must be at least 1", ctx, param)
     if not families:
-        raise UserError("--families is empty")
+        raise click.BadParameter("no family given", ctx, param)
     return families
+
+
+def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    if not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a finite number of seconds", ctx, param)
+    return value
 
 
 @harvest_group.command("local")
@@ -37,8 +53,9 @@ def _parse_families(spec: str) -> dict[str, int]:
     "--families",
     default="lightgbm=128,random_forest=32,extra_trees=32,hist_gradient_boosting=32,linear=32",
     show_default=True,
+    callback=_parse_families,
     help="Model families and how many configurations of each (the default + a "
-    "space-filling sample).",
+    f"space-filling sample); a FAMILY without =COUNT gets {DEFAULT_DESIGN_SIZE}.",
 )
 @click.option(
     "--folds",
@@ -69,18 +86,25 @@ def _parse_families(spec: str) -> dict[str, int]:
     "--timeout",
     default=300.0,
     show_default=True,
-    type=float,
+    type=click.FloatRange(min=0, min_open=True),
+    callback=_finite,
     help="Seconds one fit may take before it is recorded as a timeout.",
 )
-@click.option("--max-units", type=int, help="Stop after this many configurations (for trials).")
+@click.option(
+    "--max-units",
+    type=click.IntRange(min=1),
+    help="Stop after this many configurations (for trials).",
+)
 @click.option("--target", help="Target column when SOURCES are data files.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @format_option
+@click.pass_context
 @handle_errors
 def harvest_local_cmd(
+    ctx: click.Context,
     sources: tuple[str, ...],
     store_url: str | None,
-    families: str,
+    families: dict[str, int],
     folds: int,
     repeats: int,
     seed: int,
@@ -96,31 +120,39 @@ def harvest_local_cmd(
 
     SOURCES is either one corpus index CSV (columns name, path, target and optional
     task_type, group, source, source_id: see scripts/build_corpus.py) or one or more
-    data files (CSV/TSV/Parquet/ARFF) sharing --target. Each finished configuration is
-    written at once; interrupt it any time and run the same command again to resume.
+    data files (CSV/TSV/Parquet/ARFF) sharing --target. A CSV whose header has two of
+    name, path, target is taken for an index (except name + target without path when
+    --target is given). Each finished configuration is written at once; interrupt it any
+    time and run the same command again to resume.
     """
-    from autometa.harvest import entries_from_files, harvest_local, read_corpus
+    from autometa.harvest import HarvestSummary, harvest_local
     from autometa.store import open_store
 
-    first = Path(sources[0])
-    if len(sources) == 1 and first.suffix == ".csv" and _is_index(first):
-        corpus = read_corpus(first)
-    else:
-        corpus = entries_from_files(sources, target=target)
-    with open_store(store_url) as store:
-        summary = harvest_local(
-            store,
-            corpus,
-            _parse_families(families),
-            n_folds=folds,
-            repeats=repeats,
-            seed=seed,
-            workers=workers,
-            scheduler=scheduler,
-            timeout=timeout if timeout > 0 else None,
-            max_units=max_units,
-            progress=not quiet,
+    summary = HarvestSummary()
+    try:
+        corpus = _corpus(sources, target)
+        with open_store(store_url) as store:
+            harvest_local(
+                store,
+                corpus,
+                families,
+                n_folds=folds,
+                repeats=repeats,
+                seed=seed,
+                workers=workers,
+                scheduler=scheduler,
+                timeout=timeout,
+                max_units=max_units,
+                progress=not quiet,
+                summary=summary,
+            )
+    except KeyboardInterrupt:
+        click.echo(
+            f"interrupted: {summary.units_run} configurations ({summary.rows_written} rows) "
+            "of this run are saved; run the same command again to resume",
+            err=True,
         )
+        ctx.exit(130)
     report = summary.as_dict()
     if fmt == "json":
         echo_json(report)
@@ -135,11 +167,30 @@ def harvest_local_cmd(
         click.echo(f"warning: task {name} skipped: {reason}", err=True)
 
 
-def _is_index(path: Path) -> bool:
-    """A corpus index is a CSV whose header has name, path and target columns."""
-    try:
-        header = path.open(encoding="utf-8").readline()
-    except (OSError, UnicodeDecodeError):
+def _corpus(sources: tuple[str, ...], target: str | None) -> list[Any]:
+    """The corpus of SOURCES: one corpus index, or data files (never a mix of the two)."""
+    from autometa.harvest import entries_from_files, read_corpus
+
+    indexes = [s for s in sources if _is_index(Path(s), target)]
+    if not indexes:
+        return entries_from_files(sources, target=target)
+    if len(sources) > 1:
+        raise UserError(
+            f"{indexes[0]} is a corpus index: harvest it alone, not together with other SOURCES"
+        )
+    return read_corpus(indexes[0])
+
+
+def _is_index(path: Path, target: str | None) -> bool:
+    """Whether SOURCE ``path`` is meant as a corpus index: a .csv whose header has two of
+    name, path, target (read_corpus then names any missing one). Header name + target
+    without path is a data file when --target is given, as a dataset may have those."""
+    if path.suffix.lower() != ".csv":
         return False
-    columns = {c.strip() for c in header.strip().split(",")}
-    return {"name", "path", "target"} <= columns
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as file:
+            header = next(csv.reader(file), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return False
+    columns = _INDEX_COLUMNS.intersection(c.strip() for c in header)
+    return len(columns) >= 2 and ("path" in columns or target is None)

@@ -46,6 +46,8 @@ def read_corpus(index: str | Path) -> list[CorpusEntry]:
             f"corpus index {str(index)!r} lacks column(s) {', '.join(missing)}; "
             f"required: {', '.join(REQUIRED_COLUMNS)}"
         )
+    if frame.empty:
+        raise HarvestError(f"corpus index {str(index)!r} has no entries")
     if frame["name"].duplicated().any():
         dupes = sorted(set(frame.loc[frame["name"].duplicated(), "name"]))[:5]
         raise HarvestError(f"corpus index has duplicate names: {', '.join(dupes)}")

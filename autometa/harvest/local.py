@@ -8,6 +8,7 @@ Workers never touch the store; only this process writes, so any number of worker
 
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from autometa.exceptions import HarvestError
+from autometa.exceptions import AutometaError, HarvestError
 from autometa.harvest.corpus import CorpusEntry
 from autometa.harvest.evaluate import FoldResult, evaluate_config
 
@@ -182,6 +183,7 @@ def plan_units(
     from autometa.spaces import get_space
 
     tasks: list[tuple[int, str, CorpusEntry]] = []
+    failures: list[tuple[str, Exception]] = []
     described = store.metafeature_names()
     for entry in corpus:
         if progress:
@@ -190,9 +192,12 @@ def plan_units(
             task_id, task_type = register_task(store, entry, seed=seed, described=described)
         except Exception as exc:  # one unreadable dataset must not stop the harvest
             summary.failed_tasks[entry.name] = f"{type(exc).__name__}: {exc}"
+            failures.append((entry.name, exc))
             continue
         tasks.append((task_id, task_type, entry))
     summary.tasks = len(tasks)
+    if failures and not tasks:
+        _no_task_loaded(failures)
     units: list[Unit] = []
     config_ids: dict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = {}
     for family, n_configs in families.items():
@@ -232,6 +237,17 @@ def plan_units(
     return units
 
 
+def _no_task_loaded(failures: Sequence[tuple[str, Exception]]) -> None:
+    """Raise when every corpus task failed to load: HarvestError when each failure is a
+    user mistake (bad target, unreadable file, ...), else the first error itself."""
+    name, first = failures[0]
+    message = f"no task could be loaded ({len(failures)} of {len(failures)} failed); {name}"
+    if all(isinstance(exc, AutometaError | OSError) for _, exc in failures):
+        raise HarvestError(f"{message}: {first}") from first
+    first.add_note(f"{message} failed with this error")
+    raise first
+
+
 def rows_for(unit: Unit, results: Iterable[FoldResult]) -> list[Any]:
     """Store rows (one per fold and metric) for a finished unit."""
     from autometa.store import EvaluationRecord
@@ -256,11 +272,15 @@ def rows_for(unit: Unit, results: Iterable[FoldResult]) -> list[Any]:
 
 
 def execute(
-    units: Sequence[Unit], *, workers: int = 1, scheduler: str | None = None
+    units: Sequence[Unit], *, workers: int = 1, scheduler: Any = None
 ) -> Iterator[tuple[Unit, list[FoldResult]]]:
-    """Run units in this process, in joblib worker processes, or on a Dask cluster,
-    yielding each result as soon as it is ready (in completion order)."""
-    if scheduler:
+    """Run units in this process, in joblib worker processes, or on a Dask cluster
+    (``scheduler``: its address, or a connected ``distributed.Client``), yielding each
+    result as soon as it is ready (in completion order)."""
+    if isinstance(scheduler, str):
+        with dask_client(scheduler) as client:
+            yield from _execute_dask(units, client)
+    elif scheduler is not None:
         yield from _execute_dask(units, scheduler)
     elif workers <= 1:
         for unit in units:
@@ -272,22 +292,38 @@ def execute(
         yield from parallel(delayed(run_unit)(unit) for unit in units)
 
 
-def _execute_dask(units: Sequence[Unit], scheduler: str) -> Iterator[tuple[Unit, list[FoldResult]]]:
+@contextlib.contextmanager
+def dask_client(scheduler: str) -> Iterator[Any]:
+    """A ``distributed.Client`` of the scheduler at ``scheduler`` (tcp://HOST:PORT), closed
+    on exit; HarvestError when the address is malformed or the scheduler unreachable."""
     try:
-        from distributed import Client, as_completed
+        from distributed import Client
+        from distributed.comm import get_address_host_port
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise HarvestError("--scheduler needs dask: pip install 'autometa[dask]'") from exc
     try:
+        get_address_host_port(scheduler)  # what Client would trip on, without a half-made client
+    except ValueError as exc:
+        raise HarvestError(
+            f"bad Dask scheduler address {scheduler!r} ({exc}); expected tcp://HOST:PORT"
+        ) from exc
+    try:
         client = Client(scheduler, timeout="10s")
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         raise HarvestError(f"cannot reach Dask scheduler {scheduler}: {exc}") from exc
     try:
-        futures = [client.submit(run_unit, unit, pure=False) for unit in units]
-        for future in as_completed(futures):
-            yield future.result()
-            future.release()
+        yield client
     finally:
         client.close()
+
+
+def _execute_dask(units: Sequence[Unit], client: Any) -> Iterator[tuple[Unit, list[FoldResult]]]:
+    from distributed import as_completed
+
+    futures = [client.submit(run_unit, unit, pure=False) for unit in units]
+    for future in as_completed(futures):
+        yield future.result()
+        future.release()
 
 
 def harvest_local(
@@ -303,12 +339,16 @@ def harvest_local(
     max_units: int | None = None,
     progress: bool = True,
     repeats: int = 1,
+    summary: HarvestSummary | None = None,
 ) -> HarvestSummary:
     """Evaluate the design of each family on every corpus task and record it in ``store``.
 
     ``repeats`` > 1 runs repeated k-fold cross-validation (see :func:`run_unit`); the
     stored fold numbers then run from 0 to ``repeats * n_folds - 1``, and a store
-    harvested with fewer repeats only gets the missing ones.
+    harvested with fewer repeats only gets the missing ones. ``summary``, when given, is
+    filled in as the run goes (so a caller that interrupts it knows what was saved).
+    A malformed or unreachable ``scheduler`` raises HarvestError before any task is
+    loaded; so does a corpus none of whose tasks loads.
     """
     from tqdm.auto import tqdm
 
@@ -317,28 +357,34 @@ def harvest_local(
     families = dict(families or DEFAULT_FAMILIES)
     for family in families:
         get_space(family)  # raises SpaceError listing valid families
-    summary = HarvestSummary(n_folds=n_folds)
+    if max_units is not None and max_units < 1:
+        raise HarvestError(f"max_units must be at least 1, got {max_units}")
+    summary = summary if summary is not None else HarvestSummary()
+    summary.n_folds = n_folds
     start = time.perf_counter()
-    with tqdm(total=len(corpus), desc="tasks", unit="task", disable=not progress) as bar:
-        units = plan_units(
-            store,
-            corpus,
-            families,
-            n_folds=n_folds,
-            seed=seed,
-            timeout=timeout,
-            summary=summary,
-            repeats=repeats,
-            progress=lambda name: (bar.set_postfix_str(name[-30:]), bar.update(1)),
-        )
-    if max_units is not None:
-        units = units[:max_units]
-    with tqdm(total=len(units), desc="evaluations", unit="cfg", disable=not progress) as bar:
-        for unit, results in execute(units, workers=workers, scheduler=scheduler):
-            summary.rows_written += store.add_evaluations(rows_for(unit, results))
-            summary.units_run += 1
-            summary.errors += sum(r.status == "error" for r in results)
-            summary.timeouts += sum(r.status == "timeout" for r in results)
-            bar.update(1)
+    with contextlib.ExitStack() as stack:
+        # connect first: a bad address fails before any task is loaded
+        client = stack.enter_context(dask_client(scheduler)) if scheduler else None
+        with tqdm(total=len(corpus), desc="tasks", unit="task", disable=not progress) as bar:
+            units = plan_units(
+                store,
+                corpus,
+                families,
+                n_folds=n_folds,
+                seed=seed,
+                timeout=timeout,
+                summary=summary,
+                repeats=repeats,
+                progress=lambda name: (bar.set_postfix_str(name[-30:]), bar.update(1)),
+            )
+        if max_units is not None:
+            units = units[:max_units]
+        with tqdm(total=len(units), desc="evaluations", unit="cfg", disable=not progress) as bar:
+            for unit, results in execute(units, workers=workers, scheduler=client):
+                summary.rows_written += store.add_evaluations(rows_for(unit, results))
+                summary.units_run += 1
+                summary.errors += sum(r.status == "error" for r in results)
+                summary.timeouts += sum(r.status == "timeout" for r in results)
+                bar.update(1)
     summary.seconds = time.perf_counter() - start
     return summary
