@@ -49,6 +49,14 @@ def test_shipped_snapshot_alone(shipped: Path) -> None:
     assert not (shipped.parent / "user.db").exists()
 
 
+def test_a_plain_path_user_store_is_not_created_by_reading(
+    shipped: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AUTOMETA_STORE", str(tmp_path / "plain" / "user.db"))  # no scheme
+    assert len(knowledge_base().tasks) == 2
+    assert not (tmp_path / "plain").exists()
+
+
 def test_user_store_is_merged_by_natural_keys(shipped: Path, tmp_path: Path) -> None:
     # the user harvested task "b" again (same fingerprint) plus a new task "c" and config "3"
     _fill(f"sqlite:///{tmp_path / 'user.db'}", ["b", "c"], ["2", "3"])
