@@ -36,8 +36,6 @@ __all__ = ["Recommendation", "RecommendationResult", "Recommender", "TaskSummary
 
 #: Fewest training tasks a stack is fitted on.
 MIN_TASKS = 10
-#: From this many features on, ``progress`` is told that meta-features take a while.
-WIDE = 500
 
 
 _IMPORTS = threading.Lock()
@@ -293,11 +291,11 @@ class Recommender:
         kind, metric, family = check_request(summary.task_type, model, metric, k, default_margin)
         race = check_race(race)
         excluded = self._groups_of(summary.fingerprint) if exclude_self else frozenset()
-        if summary.n_features >= WIDE and self.progress is not None:
-            self.progress(
-                f"computing meta-features of {summary.n_features} features: the landmarkers' "
-                "time grows with the number of features (about 20 s for 2,000 on 2 cores)"
-            )
+        from autometa.metafeatures import slow_note
+
+        note = slow_note(summary.n_features)
+        if note is not None and self.progress is not None:
+            self.progress(note)
         with ThreadPoolExecutor(1) as pool, _warning_filters_kept():
             # load the learner while describing the data
             first = "lightgbm" if family == "auto" else family

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import click
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -151,6 +152,18 @@ def test_dropped_columns_warn_on_stderr(tmp_path: Path) -> None:
     assert code == 0
     assert "row_id" in err and "const" in err
     assert json.loads(out)["NumberOfFeatures"] == 5  # 4 kept features + target
+
+
+def test_wide_data_announces_the_landmarkers_time(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(30, 500)), columns=[f"f{i}" for i in range(500)])
+    frame["y"] = rng.integers(0, 2, 30)
+    path = tmp_path / "wide.csv"
+    frame.to_csv(path, index=False)
+    code, _, err = run("metafeatures", str(path), "--group", "simple", "--format", "json")
+    assert code == 0 and "computing meta-features" not in err  # no landmarkers asked for
+    code, _, err = run("metafeatures", str(path), "--format", "json")
+    assert code == 0 and "computing meta-features of 500 features" in err
 
 
 def test_console_script_runs_as_a_process(iris_csv: Path) -> None:

@@ -98,6 +98,20 @@ def compute_metafeatures(
     return {name: clean(values.get(name)) for name in metafeature_names(task_type, groups=selected)}
 
 
+#: From this many features on, computing the landmarkers takes seconds (a note says so).
+WIDE = 500
+
+
+def slow_note(n_features: int) -> str | None:
+    """A line for a progress callback when the landmarkers will take a while, else None."""
+    if n_features < WIDE:
+        return None
+    return (
+        f"computing meta-features of {n_features} features: the landmarkers' time grows "
+        "with the number of features (about 20 s for 2,000 on 2 cores)"
+    )
+
+
 def landmarking_sample(
     X: pd.DataFrame, y: pd.Series, task_type: str, *, random_state: int = 0
 ) -> tuple[pd.DataFrame, pd.Series]:
