@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from autometa import _notes
 from autometa._explain import (
     default_estimate,
     default_ratio,
@@ -23,7 +24,6 @@ from autometa._explain import (
 )
 from autometa._request import check_request, feasible
 from autometa._results import (
-    MAX_HGB_LEVELS,
     Recommendation,
     RecommendationResult,
     TaskSummary,
@@ -328,23 +328,19 @@ class Recommender:
             family, reason = self._select_family(
                 kind, metric, metafeatures, excluded, skip=unreadable
             )
-            if unreadable:
-                reason += (
-                    f"; hist_gradient_boosting left out: a categorical column has more than "
-                    f"{MAX_HGB_LEVELS} levels"
-                )
-            notes.append(reason)
+            notes.append(reason + (_notes.left_out_of_auto() if unreadable else ""))
         if family in unreadable:
-            notes.append(_wide_note(summary.wide_categoricals))
+            notes.append(_notes.wide_categoricals(summary.wide_categoricals))
         stack, meta = self.learner(family, kind, metric, excluded)
         from autometa.meta._fallback import guard_margin, offered_fallback, soft_fallback
+        from autometa.meta.stack import SATURATION_FEATURE
 
         space = get_space(family)
         feats = stack.level2_features(metafeatures)  # the base models run once
         ranking = stack.rank(metafeatures, default_margin=default_margin, features=feats)
         diag = stack.diagnose(metafeatures, n_neighbours=10, ranking=ranking)
         if stack.saturated(metafeatures)[0]:
-            notes.append(_saturation_note(metafeatures, stack.saturation))
+            notes.append(_notes.saturated(metafeatures[SATURATION_FEATURE], stack.saturation))
         fallback = bool(diag.fallback)
         if fallback:  # towards the library default: at least the cautious margin
             margin = guard_margin(stack.default_margin_, default_margin)
@@ -356,9 +352,7 @@ class Recommender:
         ]
         if not all(feasible_mask):
             ranking = ranking[feasible_mask]
-            notes.append(
-                f"skipped configurations whose minimum leaf size does not fit {summary.n_rows} rows"
-            )
+            notes.append(_notes.infeasible(summary.n_rows))
         safe: set[int] = set()
         if fallback:
             order = stack.fallback_order(metafeatures)
@@ -368,21 +362,13 @@ class Recommender:
             first = next((c for c in order if c != meta.default_config_id), None)
             names = {first: "the robust portfolio's first configuration"}
             names[meta.default_config_id] = "the library default"
-            after = _listed([names.get(c, "robust portfolio") for c in new[1:] if c in safe])
-            notes.append(
-                "this dataset is far from the knowledge base or the meta-models disagree "
-                f"(novelty percentile {diag.novelty.percentile:.2f}, disagreement "
-                f"{diag.disagreement:.3f}); favouring the library default (margin {margin:g})"
-                + (f" and ranking {after} right after the top pick" if after and not race else "")
-            )
+            after = [names.get(c, "robust portfolio") for c in new[1:] if c in safe]
+            notes.append(_notes.fallback(diag, margin, after, raced=bool(race)))
             ranking = _in_order(ranking, new)
         raced: dict[int, float | None] = {}
         race_sample = sample() if race else None
         if race_sample is not None and len(race_sample[0]) < RACE_MIN_ROWS:
-            notes.append(
-                f"not raced: {len(race_sample[0])} rows are too few to cross-validate "
-                f"(a race needs {RACE_MIN_ROWS})"
-            )
+            notes.append(_notes.not_raced(len(race_sample[0]), RACE_MIN_ROWS))
             race_sample = None
         if race_sample is not None:
             ranking, raced = self._race(
@@ -400,10 +386,7 @@ class Recommender:
         reference = reference_scores(family, meta, lightgbm_meta, anchor)
         picks = ranking.head(k)
         if len(picks) < k:
-            notes.append(
-                f"only {len(picks)} {family} configuration{'s' * (len(picks) != 1)} "
-                f"{'are' if len(picks) != 1 else 'is'} feasible here (asked for {k})"
-            )
+            notes.append(_notes.fewer_than_asked(len(picks), family, k))
         recs = []
         for rank, row in enumerate(picks.itertuples(index=False), start=1):
             config_id = int(row.config_id)
@@ -501,40 +484,6 @@ class Recommender:
             + ", ".join(f"{f} {v:.2f}" for f, v in relative.sort_values().items())
             + ")"
         )
-
-
-def _saturation_note(metafeatures: pd.Series, threshold: float) -> str:
-    """Why the meta-learner put the library default first on a saturated task."""
-    from autometa.meta.stack import SATURATION_FEATURE
-
-    return (
-        f"the LightGBM landmarker scores ROC AUC {metafeatures[SATURATION_FEATURE]:.3f} here "
-        f"(at least {threshold:g}): configurations score alike on such tasks, so the "
-        "meta-learner ranks the library default first"
-    )
-
-
-def _wide_note(wide: tuple[tuple[str, int], ...]) -> str:
-    """Why HistGradientBoosting's ``params`` cannot fit this data as it is."""
-    columns = ", ".join(f"'{name}' ({levels} levels)" for name, levels in wide)
-    return (
-        f"HistGradientBoosting reads at most {MAX_HGB_LEVELS} levels per categorical column "
-        f"and cannot fit this data as it is: {columns}; group or encode those levels first "
-        "(e.g. sklearn's OrdinalEncoder(max_categories=255)) or use model lightgbm"
-    )
-
-
-def _listed(names: list[str]) -> str:
-    """Fallback configurations in words: "robust portfolio" entries are counted."""
-    plain = sum(n == "robust portfolio" for n in names)
-    words = [n for n in names if n != "robust portfolio"]
-    if plain:
-        words.append(
-            "a robust portfolio configuration"
-            if plain == 1
-            else f"{plain} robust portfolio configurations"
-        )
-    return " and ".join(words)
 
 
 def _is_dataset(value: Any) -> bool:

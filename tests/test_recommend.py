@@ -433,7 +433,7 @@ def test_far_dataset_leans_towards_the_default_and_the_portfolio(
 
 
 def test_fallback_configurations_are_named_and_counted() -> None:
-    from autometa.recommender import _listed
+    from autometa._notes import _listed
 
     assert _listed(["the library default"]) == "the library default"
     assert _listed(["robust portfolio", "robust portfolio"]) == (
