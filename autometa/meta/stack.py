@@ -48,6 +48,18 @@ SATURATED_AUC = 0.98
 SATURATION_FEATURE = "autometa.GBMHighAUC"
 
 
+def _moved_first(order: np.ndarray, first: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``order`` (tasks x candidates, positions) with candidate ``first[t]`` at position 0
+    in each task ``t`` of ``rows``, the candidates before it shifted back by one."""
+    order = order.copy()
+    sub, pick = order[rows], first[rows]
+    at = np.arange(len(rows))
+    sub = sub + (sub < sub[at, pick][:, None])
+    sub[at, pick] = 0
+    order[rows] = sub
+    return order
+
+
 def default_base_models() -> list[MetaModel]:
     """The base models of a default stack (append more, e.g. a neural meta-learner)."""
     return [NearestTasks(), Surrogate(), Portfolio(), PortfolioClassifier()]
@@ -403,9 +415,7 @@ class StackedMetaLearner:
         if self.caution_:  # the lower confidence bound's pick first, then the usual ranking
             lcb = priority - self.caution_ * np.nan_to_num(uncertainty, nan=0.0)
             first = np.argmax(np.nan_to_num(lcb, nan=-np.inf), axis=1)
-            rows = np.arange(len(order))
-            order = order + (order < order[rows, first][:, None])  # shift those before it
-            order[rows, first] = 0
+            order = _moved_first(order, first, np.arange(len(order)))
         return order
 
     def saturated(self, metafeatures: MetaFeatures) -> np.ndarray:
@@ -423,11 +433,8 @@ class StackedMetaLearner:
         """``order`` with the library default (level-2 feature ``is_default``) moved to
         position 0 in ``rows``, the others kept in their order."""
         is_default = feats[:, :, -1] > 0.5
-        for t in np.flatnonzero(rows & is_default.any(axis=1)):
-            first = int(np.argmax(is_default[t]))
-            order[t] = order[t] + (order[t] < order[t, first])
-            order[t, first] = 0
-        return order
+        gated = np.flatnonzero(rows & is_default.any(axis=1))
+        return _moved_first(order, np.argmax(is_default, axis=1), gated)
 
     def rank(
         self,
