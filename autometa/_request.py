@@ -32,6 +32,13 @@ def feasible(family: str, config: Mapping[str, Any], n_rows: int) -> bool:
     return int(config[name]) <= max(2, n_rows // 10)
 
 
+def check_integer(name: str, value: Any) -> int:
+    """``value`` as an int; MetaModelError for a bool, a float or anything else."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise MetaModelError(f"{name} must be an integer, got {value!r}")
+    return int(value)
+
+
 def check_request(
     task_type: str, model: str, metric: str | None, k: int, default_margin: float | None
 ) -> tuple[str, str, str]:
@@ -39,8 +46,7 @@ def check_request(
     where the metric defaults by kind and the family may be ``"auto"``."""
     from autometa.metrics import METRIC_DIRECTION, metrics_for
 
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
-        raise MetaModelError(f"k must be an integer, got {k!r}")
+    check_integer("k", k)
     if k < 1:
         raise MetaModelError(f"k must be >= 1, got {k}")
     if default_margin is not None and (

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from autometa._request import check_integer
 from autometa.exceptions import MetaModelError
 
 #: Most candidates a race takes (besides the library default).
@@ -38,8 +39,7 @@ MIN_ROWS = 30
 
 def check_race(race: int) -> int:
     """Validate a request's race size (0 = no race)."""
-    if isinstance(race, bool) or not isinstance(race, (int, np.integer)):
-        raise MetaModelError(f"race must be an integer, got {race!r}")
+    race = check_integer("race", race)
     if not 0 <= race <= MAX_RACE:
         raise MetaModelError(f"race must be 0-{MAX_RACE} candidates, got {race}")
     return int(race)
