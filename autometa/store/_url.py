@@ -84,13 +84,18 @@ def is_memory(url: URL) -> bool:
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
+def sqlite_file(url: URL) -> Path | None:
+    """The file a file-backed SQLite ``url`` names; None for in-memory SQLite and servers."""
+    if url.get_backend_name() != "sqlite" or is_memory(url):
+        return None
+    return Path(url.database or "")
+
+
 def require_existing(url: URL, *, given: bool = True) -> None:
     """Raise StoreError when ``url`` names a SQLite file that does not exist (read-only use);
     ``given``: the user named it (else it is the default user store)."""
-    if url.get_backend_name() != "sqlite" or is_memory(url):
-        return
-    path = Path(url.database or "")
-    if path.exists():
+    path = sqlite_file(url)
+    if path is None or path.exists():
         return
     if not given:
         raise StoreError(
@@ -123,5 +128,6 @@ __all__ = [
     "mask_url",
     "require_existing",
     "resolve_url",
+    "sqlite_file",
     "user_data_dir",
 ]

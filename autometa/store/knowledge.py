@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from autometa.exceptions import StoreError
-from autometa.store._url import is_memory, resolve_url
+from autometa.store._url import resolve_url, sqlite_file
 from autometa.store.snapshot import Snapshot, read_snapshot
 
 #: Environment variable naming another snapshot folder to use as the shipped one.
@@ -66,10 +66,8 @@ def knowledge_base(
 
 def user_store_exists() -> bool:
     """Whether the default user store (or $AUTOMETA_STORE) is there to be read."""
-    url = resolve_url(None)  # a plain path in $AUTOMETA_STORE is a SQLite file too
-    if url.get_backend_name() != "sqlite" or is_memory(url):
-        return True
-    return Path(url.database or "").is_file()
+    path = sqlite_file(resolve_url(None))  # a plain path in $AUTOMETA_STORE too
+    return path is None or path.is_file()
 
 
 def snapshot_of(store: Any) -> Snapshot:
