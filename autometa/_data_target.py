@@ -54,7 +54,7 @@ def resolve_target(
     wanted = task.lower() if task is not None else None
     if wanted is not None and wanted not in TASK_CHOICES:
         raise DataError(f"Unknown task {task!r}; use one of {', '.join(TASK_CHOICES)}.")
-    if numbers is None and _holds_dates(y, codes):  # type: ignore[arg-type]
+    if pd.api.types.is_datetime64_any_dtype(y.dtype):
         raise DataError(
             f"Target column '{target}' holds dates, which cannot be a target; choose another "
             "target (or turn the dates into numbers, e.g. days, and use task='regression')."
@@ -84,12 +84,6 @@ def resolve_target(
         codes[0], dtype=pd.CategoricalDtype(pd.Index(labels, dtype="str"))
     )
     return actual, pd.Series(values, name=target)
-
-
-def _holds_dates(y: pd.Series, codes: tuple[np.ndarray, np.ndarray] | None) -> bool:
-    """True for a datetime-typed target (text that reads as dates may be class labels,
-    e.g. months; one that never repeats is refused as sparse classes)."""
-    return pd.api.types.is_datetime64_any_dtype(y.dtype)
 
 
 def _all_numbers(labels: np.ndarray) -> bool:

@@ -23,11 +23,7 @@ from autometa._explain import (
     supporting,
 )
 from autometa._request import check_request, feasible
-from autometa._results import (
-    Recommendation,
-    RecommendationResult,
-    TaskSummary,
-)
+from autometa._results import Recommendation, RecommendationResult, TaskSummary
 from autometa.exceptions import MetaModelError
 from autometa.race import MIN_ROWS as RACE_MIN_ROWS
 from autometa.race import race_note
