@@ -29,9 +29,9 @@ _LAZY = {
     "get_space": "autometa.spaces",
     "open_store": "autometa.store",
     "harvest_local": "autometa.harvest",
-    "recommend": "autometa.recommender",
-    "Recommender": "autometa.recommender",
-    "RecommendationResult": "autometa.recommender",
+    "recommend": "autometa.recommendation.recommender",
+    "Recommender": "autometa.recommendation.recommender",
+    "RecommendationResult": "autometa.recommendation.recommender",
 }
 
 __all__ = [

@@ -1,9 +1,25 @@
-"""Names and directions of the metrics recorded for each task type (no heavy imports)."""
+"""The one registry of task kinds, task types, metrics, their directions and the default
+metric of each kind (no heavy imports: the CLI checks options against it before reading
+any data)."""
 
 from __future__ import annotations
 
+from autometa.exceptions import MetaModelError
+
+#: The task types of each task kind, the kind's representative type first.
+TASK_KINDS: dict[str, tuple[str, ...]] = {
+    "classification": ("binary", "multiclass"),
+    "regression": ("regression",),
+}
 CLASSIFICATION_METRICS = ("roc_auc", "log_loss", "accuracy", "balanced_accuracy")
 REGRESSION_METRICS = ("rmse", "mae", "r2")
+#: The metrics recorded for each task kind.
+KIND_METRICS: dict[str, tuple[str, ...]] = {
+    "classification": CLASSIFICATION_METRICS,
+    "regression": REGRESSION_METRICS,
+}
+#: The metric a request uses when it names none.
+DEFAULT_METRICS: dict[str, str] = {"classification": "roc_auc", "regression": "rmse"}
 #: +1: larger is better, -1: smaller is better.
 METRIC_DIRECTION = {
     "roc_auc": 1,
@@ -16,6 +32,25 @@ METRIC_DIRECTION = {
 }
 
 
+def task_kind(task_type: str) -> str:
+    """The task kind ("classification"/"regression") of a task type (lenient: anything
+    that is not ``"regression"`` is classification)."""
+    return "regression" if task_type == "regression" else "classification"
+
+
+def task_kind_of(task_type: str) -> str:
+    """The task kind a task type belongs to; MetaModelError for an unknown type."""
+    for kind, types in TASK_KINDS.items():
+        if task_type in types:
+            return kind
+    raise MetaModelError(f"unknown task type {task_type!r}; valid: binary, multiclass, regression")
+
+
 def metrics_for(task_type: str) -> tuple[str, ...]:
     """The metrics recorded for a task type."""
-    return REGRESSION_METRICS if task_type == "regression" else CLASSIFICATION_METRICS
+    return KIND_METRICS[task_kind(task_type)]
+
+
+def direction(metric: str) -> str:
+    """Optuna's study direction for a metric: ``"maximize"`` or ``"minimize"``."""
+    return "maximize" if METRIC_DIRECTION[metric] > 0 else "minimize"

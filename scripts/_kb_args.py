@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from autometa.exceptions import AutometaError
-from autometa.meta.data import TASK_KINDS
+from autometa.metrics import TASK_KINDS
 from autometa.store.knowledge import knowledge_base
 
 

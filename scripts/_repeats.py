@@ -9,8 +9,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from autometa.benchmark.loo import outer_folds, score_rankings
 from autometa.meta.data import MetaData
-from autometa.meta.evaluation import outer_folds, score_rankings
 from autometa.meta.stack import StackedMetaLearner
 from autometa.store.snapshot import Snapshot
 

@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 from _kb_args import add_kinds
 
+from autometa.benchmark.baselines import default_rankers
+from autometa.benchmark.loo import LooReport, benchmark_loo
 from autometa.meta import MODEL_REGISTRY
-from autometa.meta._baselines import default_rankers
-from autometa.meta.evaluation import LooReport, benchmark_loo
 from autometa.meta.stack import StackedMetaLearner
 from autometa.store.knowledge import knowledge_base
 from autometa.store.snapshot import read_snapshot

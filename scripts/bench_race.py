@@ -4,7 +4,7 @@
 ``bench_loo.py``), plain and as served (guarded), for every stored LightGBM task, into an
 .npz file (about 10 minutes on 2 cores).
 ``compute``: for each corpus table, the first ``--candidates`` configurations of both
-rankings and the library default, fitted by :func:`autometa.race.fold_scores` (the
+rankings and the library default, fitted by :func:`autometa.recommendation.race.fold_scores` (the
 product's race: the landmarking sample, its repeated 3-fold splits, the harvest's
 estimators) on every fold, into a Parquet file (long: name, config_id, fold, value);
 resumable, it appends as tables finish.
@@ -38,14 +38,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from autometa._request import DEFAULT_METRIC, task_kind
+from autometa.benchmark.baselines import StackRanker
+from autometa.benchmark.loo import outer_folds, scored_task_ids
 from autometa.exceptions import AutometaError
 from autometa.meta._base import first_evaluated, pick_regrets
-from autometa.meta._baselines import StackRanker
 from autometa.meta.data import build_metadata
-from autometa.meta.evaluation import _scored_ids, outer_folds
-from autometa.metrics import METRIC_DIRECTION
-from autometa.race import race_candidates, race_order, run_race
+from autometa.metrics import DEFAULT_METRICS, METRIC_DIRECTION, task_kind
+from autometa.recommendation.race import race_candidates, race_order, run_race
 from autometa.store.knowledge import knowledge_base
 
 KINDS = ("classification", "regression")
@@ -80,7 +79,7 @@ def _scored_tasks(kb: Any, keyfile: Any) -> Iterator[tuple[Any, str, dict[str, n
         Y = data.normalised[data.rows(ids)]
         n = Y.shape[1]
         orders = {r: first_evaluated(keyfile[f"{kind}/{r}"], Y, n) for r in RANKINGS}
-        scored = set(_scored_ids(data, "^synthetic/"))
+        scored = set(scored_task_ids(data, "^synthetic/"))
         for i, task in enumerate(ids):
             if int(task) in scored:
                 ranked = {r: o[i][np.isfinite(Y[i, o[i]])] for r, o in orders.items()}
@@ -103,13 +102,13 @@ def _fold_rows(args: tuple[Any, dict[int, dict], int]) -> list[dict[str, Any]]:
     import autometa.spaces.lightgbm  # noqa: F401  (imported before the timing starts)
     from autometa.harvest.local import _load
     from autometa.metafeatures import landmarking_sample
-    from autometa.race import fold_scores
+    from autometa.recommendation.race import fold_scores
 
     entry, configs, repeats = args
     warnings.simplefilter("ignore")
     ds = _load(entry.path, entry.target, entry.task_type)
     sample = landmarking_sample(ds.X, ds.y, ds.task_type)
-    metric = DEFAULT_METRIC[task_kind(ds.task_type)]
+    metric = DEFAULT_METRICS[task_kind(ds.task_type)]
     start = time.perf_counter()
     per = fold_scores(sample, ds.task_type, "lightgbm", configs, metric, repeats=repeats, n_jobs=1)
     seconds = time.perf_counter() - start
@@ -151,13 +150,13 @@ def _halves(args: tuple[Any, list[int], dict[int, dict], int, int]) -> dict[str,
     from autometa.harvest.evaluate import evaluate_config, fold_indices
     from autometa.harvest.local import _load
     from autometa.metafeatures import landmarking_sample
-    from autometa.race import race_scores
+    from autometa.recommendation.race import race_scores
 
     entry, raced, configs, default, seed = args
     warnings.simplefilter("ignore")
     ds = _load(entry.path, entry.target, entry.task_type)
     regression = ds.task_type == "regression"
-    metric = DEFAULT_METRIC[task_kind(ds.task_type)]
+    metric = DEFAULT_METRICS[task_kind(ds.task_type)]
     rows = np.arange(len(ds.y))
     a, b = train_test_split(rows, test_size=0.5, random_state=seed,
                             stratify=None if regression else ds.y)  # fmt: skip
@@ -234,7 +233,7 @@ def bench(args: argparse.Namespace) -> None:
         direction = METRIC_DIRECTION[metric]
         ids = keyfile[f"{kind}/task_ids"]
         names = data.tasks.loc[ids, "name"].astype(str).to_numpy()
-        ok = np.isin(ids, _scored_ids(data, "^synthetic/")) & np.isin(names, folds["name"])
+        ok = np.isin(ids, scored_task_ids(data, "^synthetic/")) & np.isin(names, folds["name"])
         Y = data.normalised[data.rows(ids)]
         ok &= np.isfinite(Y).any(axis=1)
         by_task = {n: g for n, g in folds.groupby("name")}

@@ -9,7 +9,7 @@ any CSV-reading scikit-learn tool pays. A third row runs the CLI with `AUTOMETA_
 (no helper process: the imports, the stack and the file share one process). The model
 cache is warmed first (a first call fits and caches the stack), so the figures are those of
 every later call. ``--race N`` adds the same two measurements with ``--race N`` (the
-in-task race, :mod:`autometa.race`; no target: it is opt-in).
+in-task race, :mod:`autometa.recommendation.race`; no target: it is opt-in).
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def main() -> None:
             runs["peer"].append(wall(peer))
             if args.race:
                 runs["cli_race"].append(wall(raced))
-        from autometa.recommender import Recommender
+        from autometa.recommendation.recommender import Recommender
 
         frame = pd.read_csv(path)
         X, y = frame.drop(columns="y"), frame["y"]

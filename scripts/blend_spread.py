@@ -17,9 +17,9 @@ import sys
 import numpy as np
 from _kb_args import parse_kb_args
 
+from autometa.benchmark.loo import outer_folds
 from autometa.meta._level2 import BLEND_RULES, bagged_margin, choose_margin, fit_blend
 from autometa.meta.data import build_metadata, training_target
-from autometa.meta.evaluation import outer_folds
 from autometa.meta.stack import StackedMetaLearner
 
 

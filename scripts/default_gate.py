@@ -19,8 +19,8 @@ import pandas as pd
 from _kb_args import add_kind
 from sklearn.linear_model import LogisticRegression
 
+from autometa.benchmark.loo import outer_folds, scored_task_ids
 from autometa.meta.data import build_metadata
-from autometa.meta.evaluation import _scored_ids, outer_folds
 from autometa.meta.stack import StackedMetaLearner
 from autometa.store.knowledge import knowledge_base
 
@@ -29,7 +29,7 @@ add_kind(parser)
 kind = parser.parse_args().kind
 kb = knowledge_base(user=False)
 data = build_metadata(kb, "lightgbm", kind, None)
-scored = set(_scored_ids(data, "^synthetic/"))
+scored = set(scored_task_ids(data, "^synthetic/"))
 d = data.default_position
 
 

@@ -19,10 +19,10 @@ import sys
 import numpy as np
 from _kb_args import add_kinds
 
+from autometa.benchmark.loo import outer_folds, scored_task_ids
+from autometa.benchmark.noise import fold_matrices
 from autometa.meta._base import pick_regrets
-from autometa.meta._noise import fold_matrices
 from autometa.meta.data import build_metadata, minmax_rows
-from autometa.meta.evaluation import _scored_ids, outer_folds
 from autometa.meta.stack import StackedMetaLearner
 from autometa.store.knowledge import knowledge_base
 
@@ -50,7 +50,7 @@ def main() -> None:
             keys.append(-out["order"])
             print(f"{kind} fold {fold}", file=sys.stderr, flush=True)
         task_ids, key = np.concatenate(ids), np.concatenate(keys)
-        scored = np.isin(task_ids, _scored_ids(data, "^synthetic/"))
+        scored = np.isin(task_ids, scored_task_ids(data, "^synthetic/"))
         task_ids, key = task_ids[scored], key[scored]
         cube = fold_matrices(kb, data, task_ids)  # direction-aware: higher is better
         default = data.default_position

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import live_check as lc
 
 from autometa.data import load_dataset
-from autometa.recommender import Recommender, _quiet_metafeatures, as_frame
+from autometa.recommendation.recommender import Recommender, _quiet_metafeatures, as_frame
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,11 +30,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from autometa.benchmark.loo import outer_folds, scored_task_ids
+from autometa.benchmark.noise import fold_matrices
 from autometa.exceptions import AutometaError
 from autometa.meta._base import pick_regrets
-from autometa.meta._noise import fold_matrices
 from autometa.meta.data import MetaData, build_metadata, minmax_rows
-from autometa.meta.evaluation import _scored_ids, outer_folds
 from autometa.meta.portfolio import greedy_portfolio
 from autometa.meta.stack import StackedMetaLearner
 from autometa.store.knowledge import knowledge_base
@@ -109,7 +109,7 @@ def _loo(data: MetaData, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _report(label: str, data: MetaData, ids: np.ndarray, key: np.ndarray, Y: np.ndarray) -> None:
-    scored = np.isin(ids, _scored_ids(data, "^synthetic/"))
+    scored = np.isin(ids, scored_task_ids(data, "^synthetic/"))
     rows = data.rows(ids)
     ok = scored & np.isfinite(Y[rows]).any(axis=1)
     r = pick_regrets(key[ok], Y[rows][ok], data.default_position)

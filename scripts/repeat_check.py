@@ -20,8 +20,8 @@ import numpy as np
 from _kb_args import parse_kb_args
 from _repeats import FOLDS_PER_REPEAT, fit_and_score, print_grid, print_paired, repeat_view
 
+from autometa.benchmark.loo import scored_task_ids
 from autometa.meta.data import MetaData, build_metadata
-from autometa.meta.evaluation import _scored_ids
 from autometa.store.snapshot import Snapshot
 
 
@@ -44,7 +44,7 @@ def main() -> None:
         # a task whose configurations all tie on repeat 0 enters only with both repeats:
         # left out of both, so the folds and training tasks are the first repeat's
         extra = np.setdiff1d(new.task_ids, old.task_ids)
-        scored = np.intersect1d(_scored_ids(old, "^synthetic/"), complete_tasks(kb, old))
+        scored = np.intersect1d(scored_task_ids(old, "^synthetic/"), complete_tasks(kb, old))
         res = fit_and_score({"repeat 0": old, "both repeats": new}, old)
         res = res[res["task_id"].isin(scored)]
         print(f"\n### {kind} ({len(scored)} scored tasks with both repeats)\n")

@@ -16,10 +16,10 @@ from __future__ import annotations
 import numpy as np
 from _kb_args import parse_kb_args
 
+from autometa.benchmark.loo import scored_task_ids
+from autometa.benchmark.noise import fold_matrices
 from autometa.meta._base import pick_regrets
-from autometa.meta._noise import fold_matrices
 from autometa.meta.data import build_metadata, minmax_rows
-from autometa.meta.evaluation import _scored_ids
 
 MARGINS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
 
@@ -28,7 +28,7 @@ def main() -> None:
     args, kb = parse_kb_args(__doc__, "store URL (default: the shipped snapshot)")
     for kind in args.kinds:
         data = build_metadata(kb, "lightgbm", kind)
-        ids = _scored_ids(data, "^synthetic/")
+        ids = scored_task_ids(data, "^synthetic/")
         cube = fold_matrices(kb, data, ids)
         folds = sorted(cube)
         if len(folds) < 6:

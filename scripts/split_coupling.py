@@ -17,8 +17,8 @@ import numpy as np
 from _kb_args import parse_kb_args
 from _repeats import fit_and_score, print_grid, print_paired, repeat_view
 
+from autometa.benchmark.loo import scored_task_ids
 from autometa.meta.data import build_metadata
-from autometa.meta.evaluation import _scored_ids
 
 
 def main() -> None:
@@ -29,7 +29,7 @@ def main() -> None:
         common = data["repeat 0"].task_ids
         for d in data.values():
             common = np.intersect1d(common, d.task_ids)
-        scored = np.intersect1d(_scored_ids(data["repeat 0"], "^synthetic/"), common)
+        scored = np.intersect1d(scored_task_ids(data["repeat 0"], "^synthetic/"), common)
         res = fit_and_score(data, data["repeat 0"], common)
         res = res[res["task_id"].isin(scored)]
         print(f"\n### {kind} ({len(scored)} scored tasks)\n")

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 from _kb_args import add_kinds
 
+from autometa.benchmark.loo import outer_folds, score_rankings, scored_task_ids
 from autometa.meta._level2 import diversified_order
 from autometa.meta.data import build_metadata, training_target
-from autometa.meta.evaluation import _scored_ids, outer_folds, score_rankings
 from autometa.meta.portfolio import greedy_portfolio
 from autometa.meta.stack import StackedMetaLearner
 from autometa.store.knowledge import knowledge_base
@@ -126,7 +126,7 @@ def main() -> None:
     kb = knowledge_base(user=False)
     for kind in args.kinds:
         data = build_metadata(kb, "lightgbm", kind, None)
-        scored = set(_scored_ids(data, "^synthetic/"))
+        scored = set(scored_task_ids(data, "^synthetic/"))
         parts = []
         for fold, (train, test) in enumerate(outer_folds(data, 10, 0)):
             for name, key in fold_variants(data, train, test).items():

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from _kb_args import add_kind
 
+from autometa.benchmark.loo import outer_folds, score_rankings, scored_task_ids
 from autometa.meta.data import build_metadata
-from autometa.meta.evaluation import _scored_ids, outer_folds, score_rankings
 from autometa.meta.stack import StackedMetaLearner
 from autometa.store.knowledge import knowledge_base
 
@@ -35,7 +35,7 @@ if not all(0.0 < q < 1.0 for q in drops):
     parser.error(f"quantiles must be in (0, 1), got {args.quantiles!r}")
 kb = knowledge_base(user=False)
 data = build_metadata(kb, "lightgbm", kind, None)
-scored = set(_scored_ids(data, "^synthetic/"))
+scored = set(scored_task_ids(data, "^synthetic/"))
 ev = kb.evaluations_frame(family="lightgbm", metric=data.metric)
 ev = ev[ev["task_id"].isin(data.task_ids) & ev["config_id"].isin(data.config_ids)]
 g = ev.groupby(["task_id", "config_id"])["value"]

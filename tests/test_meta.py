@@ -16,6 +16,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from autometa.benchmark import benchmark_loo, outer_folds, run_loo, summarise
+from autometa.benchmark.baselines import (
+    DefaultRanker,
+    ModelRanker,
+    NeighbourBest,
+    SingleBest,
+    default_rankers,
+)
 from autometa.exceptions import MetaModelError
 from autometa.meta import (
     LatentFactors,
@@ -29,17 +37,8 @@ from autometa.meta import (
     build_metadata,
     greedy_portfolio,
     register_model,
-    run_loo,
-    summarise,
 )
 from autometa.meta._base import BasePrediction, best_of_top, first_evaluated
-from autometa.meta._baselines import (
-    DefaultRanker,
-    ModelRanker,
-    NeighbourBest,
-    SingleBest,
-    default_rankers,
-)
 from autometa.meta._distance import learn_weights
 from autometa.meta._fallback import (
     GUARD_MARGIN,
@@ -58,7 +57,6 @@ from autometa.meta._level2 import (
     weighted_mean,
 )
 from autometa.meta._persist_data import load_metadata
-from autometa.meta.evaluation import benchmark_loo, outer_folds
 from autometa.meta.persist import (
     cached_metadata,
     kb_checksum,
@@ -402,7 +400,7 @@ def test_stack_ranks_and_diagnoses(data: Any, stack: StackedMetaLearner) -> None
 
 
 def test_fallback_order_and_guarded_ranking(data: Any, stack: StackedMetaLearner) -> None:
-    from autometa.meta._baselines import StackRanker
+    from autometa.benchmark.baselines import StackRanker
 
     portfolio = next(m for m in stack.base_models_ if isinstance(m, Portfolio))
     order = stack.fallback_order()
@@ -789,7 +787,7 @@ def test_loo_benchmark_holds_out_whole_groups(data: Any) -> None:
 
 
 def test_guard_effect_compares_the_picks_the_guard_changed() -> None:
-    from autometa.meta.evaluation import _fact_lines, guard_effect
+    from autometa.benchmark.loo import _fact_lines, guard_effect
 
     rows = [  # task, method, top pick, regret, worse than the default
         (1, "stack", 5, 0.1, 0.0),
@@ -858,7 +856,7 @@ def test_loo_unscored_tasks_train_but_are_not_reported(kb: Snapshot, data: Any) 
 
 
 def test_noise_floor_chooses_on_the_other_folds(kb: Snapshot, data: Any) -> None:
-    from autometa.meta.evaluation import in_task_reference
+    from autometa.benchmark.loo import in_task_reference
 
     floor = in_task_reference(kb, data)
     assert set(floor) == {
@@ -876,7 +874,7 @@ def test_noise_floor_chooses_on_the_other_folds(kb: Snapshot, data: Any) -> None
 
 
 def test_paired_check_separates_fold_noise_from_real_deficits(kb: Snapshot, data: Any) -> None:
-    from autometa.meta import paired_check
+    from autometa.benchmark import paired_check
 
     ev = kb.evaluations_frame(family="lightgbm", metric="roc_auc")
     cube = ev.pivot_table(index=["task_id", "config_id"], columns="fold", values="value")

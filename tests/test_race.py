@@ -1,4 +1,4 @@
-"""The in-task race (autometa.race; `autometa recommend --race N`): order, scores, wiring."""
+"""The in-task race (`autometa recommend --race N`): order, scores, wiring."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sklearn.metrics import mean_squared_error
 from autometa.cli import cli
 from autometa.exceptions import MetaModelError
 from autometa.metafeatures import landmarking_sample
-from autometa.race import (
+from autometa.recommendation.race import (
     REPEATS,
     check_race,
     fold_scores,
@@ -24,7 +24,7 @@ from autometa.race import (
     race_scores,
     run_race,
 )
-from autometa.recommender import Recommender, TaskSummary
+from autometa.recommendation.recommender import Recommender, TaskSummary
 
 CONFIGS = {
     7: {"n_estimators": 40, "learning_rate": 0.1, "num_leaves": 7, "min_child_samples": 10,

@@ -23,7 +23,7 @@ from sklearn.model_selection import cross_val_score
 import autometa
 from autometa.cli import cli
 from autometa.exceptions import MetaModelError
-from autometa.recommender import Recommender, feasible
+from autometa.recommendation.recommender import Recommender, feasible
 
 
 @pytest.fixture(scope="module")
@@ -397,7 +397,7 @@ def test_far_dataset_leans_towards_the_default_and_the_portfolio(
 ) -> None:
     from autometa.data import load_dataset
     from autometa.meta._fallback import GUARD_MARGIN, guard_margin, soft_fallback
-    from autometa.recommender import _quiet_metafeatures, as_frame
+    from autometa.recommendation.recommender import _quiet_metafeatures, as_frame
 
     rng = np.random.default_rng(0)
     X = pd.DataFrame(rng.lognormal(0, 4, size=(60, 400)), columns=[f"c{i}" for i in range(400)])
@@ -433,7 +433,7 @@ def test_far_dataset_leans_towards_the_default_and_the_portfolio(
 
 
 def test_fallback_configurations_are_named_and_counted() -> None:
-    from autometa._notes import _listed
+    from autometa.recommendation.notes import _listed
 
     assert _listed(["the library default"]) == "the library default"
     assert _listed(["robust portfolio", "robust portfolio"]) == (

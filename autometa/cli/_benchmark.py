@@ -94,8 +94,8 @@ def loo_cmd(
     """
     from tqdm.auto import tqdm
 
+    from autometa.benchmark import LooReport, benchmark_loo
     from autometa.exceptions import MetaModelError
-    from autometa.meta import LooReport, benchmark_loo
     from autometa.spaces import get_space
     from autometa.store.knowledge import knowledge_base
 
@@ -177,9 +177,9 @@ def _too_few_tasks(
 def _smallest_training_set(data: Any, n_splits: int | None, seed: int) -> int:
     """The fewest tasks a meta-model trains on in the benchmark's nested group folds: its
     outer folds (and all tasks, for the full stack fit), each split again by the stack."""
+    from autometa.benchmark.loo import outer_folds
     from autometa.meta import StackedMetaLearner
     from autometa.meta._level2 import group_folds
-    from autometa.meta.evaluation import outer_folds
 
     if len(set(data.groups())) < 2:
         return 0  # no fold at all

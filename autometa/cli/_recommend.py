@@ -134,7 +134,7 @@ def recommend_cmd(
     worker = _start_worker(store_url, progress)
     recommender = None
     if worker is None:
-        from autometa.recommender import Recommender
+        from autometa.recommendation.recommender import Recommender
 
         recommender = Recommender(store=store_url, progress=progress)
         recommender.prefetch()  # imports and the knowledge base load while the file is read
@@ -150,7 +150,7 @@ def recommend_cmd(
         if worker is not None:
             worker.close()
     if result is None:
-        from autometa.recommender import Recommender
+        from autometa.recommendation.recommender import Recommender
 
         recommender = recommender or Recommender(store=store_url, progress=progress)
         result = recommender.recommend(dataset, **options)

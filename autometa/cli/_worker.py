@@ -8,7 +8,7 @@ can: the command forks a helper first, which imports and loads while this proces
 the file; this process then sends the helper a summary of the task, the meta-features that
 need no scikit-learn and the landmarkers' sample of at most 2,000 rows
 (:func:`~autometa.metafeatures.landmarking_sample`: same values as on the whole data), and
-the helper answers with the :class:`~autometa.recommender.RecommendationResult`.
+the helper answers with the :class:`~autometa.recommendation.recommender.RecommendationResult`.
 
 Linux only (``fork``), and only where it pays and is safe: the console script in a fresh
 process that has imported neither the meta-learner nor LightGBM or scikit-learn. (A process
@@ -75,7 +75,7 @@ class RecommendWorker:
             WorkerLost: the helper ended without answering.
         """
         from autometa.metafeatures import compute_metafeatures, landmarking_sample
-        from autometa.recommender import TaskSummary
+        from autometa.recommendation.recommender import TaskSummary
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -107,7 +107,7 @@ def _serve(conn: Any, store: str | None, progress: Callable[[str], None] | None)
     os.dup2(2, 1)  # never write into the command's output (stdout is its JSON)
     sys.stdout = sys.stderr
     try:
-        from autometa.recommender import Recommender, import_stack
+        from autometa.recommendation.recommender import Recommender, import_stack
 
         import_stack()
         recommender = Recommender(store=store, progress=progress)

@@ -16,13 +16,14 @@ import numpy as np
 import pandas as pd
 
 from autometa.exceptions import MetaModelError
+from autometa.metrics import (
+    DEFAULT_METRICS,
+    METRIC_DIRECTION,
+    TASK_KINDS,
+    metrics_for,
+)
 
 #: Task kinds the meta-learner distinguishes, and the task types each one pools.
-TASK_KINDS: dict[str, tuple[str, ...]] = {
-    "classification": ("binary", "multiclass"),
-    "regression": ("regression",),
-}
-DEFAULT_METRICS: dict[str, str] = {"classification": "roc_auc", "regression": "rmse"}
 #: Count-like qualities, log-transformed before scaling (besides any heavy-tailed column).
 _COUNT_PREFIXES = ("NumberOf", "Symbols", "MajorityClassSize", "MinorityClassSize")
 _COUNT_NAMES = frozenset(
@@ -59,14 +60,6 @@ def resolve_features(
         if n.endswith(("AUC", "R2"))
     }
     return [c for c in available if c in simple | landmarks]
-
-
-def task_kind_of(task_type: str) -> str:
-    """The task kind ("classification"/"regression") a task type belongs to."""
-    for kind, types in TASK_KINDS.items():
-        if task_type in types:
-            return kind
-    raise MetaModelError(f"unknown task type {task_type!r}; valid: binary, multiclass, regression")
 
 
 def _signed_log(x: np.ndarray) -> np.ndarray:
@@ -303,7 +296,6 @@ def build_metadata(
     Raises MetaModelError when the metric, kind or family is unknown, or fewer than two
     tasks with two distinct scores remain.
     """
-    from autometa.metrics import METRIC_DIRECTION, metrics_for
     from autometa.spaces import get_space
 
     if task_kind not in TASK_KINDS:

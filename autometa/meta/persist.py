@@ -229,7 +229,8 @@ def load_or_fit_learner(
     fewer than ``min_tasks`` tasks would train a new stack; ``on_fit`` is told (one line)
     before a stack is fitted rather than loaded. ``data``: that MetaData when the caller
     has already built it from ``kb``."""
-    from autometa.meta.data import DEFAULT_METRICS, build_metadata
+    from autometa.meta.data import build_metadata
+    from autometa.metrics import DEFAULT_METRICS
 
     metric = metric or DEFAULT_METRICS.get(task_kind, "")
     built = data
@@ -274,7 +275,7 @@ def cached_metadata(
 ) -> MetaData | None:
     """The MetaData cached beside a fitted stack for these arguments, or None when no
     stack was cached (nothing is fitted and the evaluations are not read)."""
-    from autometa.meta.data import DEFAULT_METRICS
+    from autometa.metrics import DEFAULT_METRICS
 
     metric = metric or DEFAULT_METRICS.get(task_kind, "")
     target = _entry(kb, family, task_kind, metric, cache_dir, params)

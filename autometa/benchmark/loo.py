@@ -20,11 +20,12 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
 
+from autometa.benchmark.baselines import Ranker, default_rankers
+from autometa.benchmark.noise import in_task_reference, paired_check
 from autometa.exceptions import MetaModelError
 from autometa.meta._base import pick_regrets
-from autometa.meta._baselines import Ranker, default_rankers
-from autometa.meta._noise import in_task_reference, paired_check
-from autometa.meta.data import TASK_KINDS, MetaData, build_metadata
+from autometa.meta.data import MetaData, build_metadata
+from autometa.metrics import TASK_KINDS
 
 
 def outer_folds(
@@ -194,7 +195,7 @@ def benchmark_loo(
         except MetaModelError as exc:
             report.facts[kind] = {"skipped": str(exc)}
             continue
-        scored = _scored_ids(data, unscored)
+        scored = scored_task_ids(data, unscored)
         per_task = np.isfinite(data.normalised[data.rows(scored)]).sum(axis=1)
         report.facts[kind] = {
             "metric": data.metric,
@@ -241,7 +242,7 @@ def guard_effect(results: pd.DataFrame, name: str = "stack") -> dict[str, float]
     return out
 
 
-def _scored_ids(data: MetaData, unscored: str | None) -> np.ndarray:
+def scored_task_ids(data: MetaData, unscored: str | None) -> np.ndarray:
     """Task ids the report scores: all, less names matching ``unscored``."""
     if not unscored:
         return data.task_ids

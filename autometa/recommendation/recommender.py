@@ -12,8 +12,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from autometa import _notes
-from autometa._explain import (
+from autometa.exceptions import MetaModelError
+from autometa.metrics import METRIC_DIRECTION
+from autometa.metrics import direction as metric_direction
+from autometa.recommendation import notes as _notes
+from autometa.recommendation.explain import (
     default_estimate,
     default_ratio,
     default_scores,
@@ -22,11 +25,10 @@ from autometa._explain import (
     reference_scores,
     supporting,
 )
-from autometa._request import check_request, feasible
-from autometa._results import Recommendation, RecommendationResult, TaskSummary
-from autometa.exceptions import MetaModelError
-from autometa.race import MIN_ROWS as RACE_MIN_ROWS
-from autometa.race import race_note
+from autometa.recommendation.race import MIN_ROWS as RACE_MIN_ROWS
+from autometa.recommendation.race import race_note
+from autometa.recommendation.request import check_request, feasible
+from autometa.recommendation.results import Recommendation, RecommendationResult, TaskSummary
 
 __all__ = ["Recommendation", "RecommendationResult", "Recommender", "TaskSummary", "recommend"]
 
@@ -161,7 +163,7 @@ class Recommender:
             return self._metadata[key]
 
     def _families(self, kind: str, metric: str) -> list[str]:
-        from autometa.meta.data import TASK_KINDS
+        from autometa.metrics import TASK_KINDS
 
         ev = self.kb.evaluations_frame(metric=metric)
         types = self.kb.tasks.loc[self.kb.tasks["task_type"].isin(TASK_KINDS[kind])].index
@@ -215,7 +217,7 @@ class Recommender:
         values put the default first more often, trading expected gain for fewer
         recommendations worse than the default (docs/meta.md has the measured trade-off).
         ``race`` (0-20, default 0: off) cross-validates the first ``race`` configurations
-        and the library default on a sample of the dataset (:mod:`autometa.race`) and
+        and the library default on a sample of the dataset (:mod:`autometa.recommendation.race`) and
         puts them in the order of that score: seconds more; measured out of sample, about
         0.5-1 % lower RMSE for regression and no gain for classification (docs/recommend.md).
         """
@@ -282,7 +284,7 @@ class Recommender:
         race: int = 0,
         sample: Callable[[], tuple[pd.DataFrame, pd.Series] | None] = lambda: None,
     ) -> RecommendationResult:
-        from autometa.race import check_race
+        from autometa.recommendation.race import check_race
 
         kind, metric, family = check_request(summary.task_type, model, metric, k, default_margin)
         race = check_race(race)
@@ -315,7 +317,6 @@ class Recommender:
         race: int = 0,
         sample: Callable[[], tuple[pd.DataFrame, pd.Series] | None] = lambda: None,
     ) -> RecommendationResult:
-        from autometa.metrics import METRIC_DIRECTION
         from autometa.spaces import get_space
 
         notes: list[str] = list(summary.warnings)
@@ -406,7 +407,7 @@ class Recommender:
             task=summary.task(),
             model=family,
             metric=metric,
-            direction="maximize" if METRIC_DIRECTION[metric] > 0 else "minimize",
+            direction=metric_direction(metric),
             recommendations=recs,
             fallback=fallback,
             warnings=notes,
@@ -423,8 +424,7 @@ class Recommender:
         sample: tuple[pd.DataFrame, pd.Series],
     ) -> tuple[pd.DataFrame, dict[int, float | None]]:
         """``ranking`` with its first ``race`` rows and the default re-ordered by a race."""
-        from autometa.metrics import METRIC_DIRECTION
-        from autometa.race import race_scores, run_race
+        from autometa.recommendation.race import race_scores, run_race
 
         configs = self.kb.configurations
 

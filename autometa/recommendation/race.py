@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from autometa._request import check_integer
 from autometa.exceptions import MetaModelError
+from autometa.recommendation.request import check_integer
 
 #: Most candidates a race takes (besides the library default).
 MAX_RACE = 20

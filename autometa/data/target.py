@@ -7,7 +7,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from autometa import _data_typing as typing_
+from autometa.data import columns as typing_
 from autometa.exceptions import DataError
 
 TaskType = Literal["binary", "multiclass", "regression"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autometa._results import MAX_HGB_LEVELS
+from autometa.recommendation.results import MAX_HGB_LEVELS
 
 
 def saturated(auc: float, threshold: float) -> str:

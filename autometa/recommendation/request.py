@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from autometa.exceptions import MetaModelError
+from autometa.metrics import DEFAULT_METRICS, METRIC_DIRECTION, metrics_for, task_kind
 
 #: Minimum-leaf-size parameter of each family: a candidate whose leaves cannot be filled on
 #: this dataset is infeasible (FLAML's zero-shot picks min_child_samples=53 for 75 rows).
@@ -17,11 +18,6 @@ LEAF_PARAMS = {
     "random_forest": "min_samples_leaf",
     "extra_trees": "min_samples_leaf",
 }
-DEFAULT_METRIC = {"classification": "roc_auc", "regression": "rmse"}
-
-
-def task_kind(task_type: str) -> str:
-    return "regression" if task_type == "regression" else "classification"
 
 
 def feasible(family: str, config: Mapping[str, Any], n_rows: int) -> bool:
@@ -44,8 +40,6 @@ def check_request(
 ) -> tuple[str, str, str]:
     """Validate a request's arguments for a task type: ``(task kind, metric, family)``,
     where the metric defaults by kind and the family may be ``"auto"``."""
-    from autometa.metrics import METRIC_DIRECTION, metrics_for
-
     check_integer("k", k)
     if k < 1:
         raise MetaModelError(f"k must be >= 1, got {k}")
@@ -56,7 +50,7 @@ def check_request(
     if default_margin is not None and not 0.0 <= default_margin <= 1.0:
         raise MetaModelError(f"default_margin must be in [0, 1], got {default_margin}")
     kind = task_kind(task_type)
-    metric = metric or DEFAULT_METRIC[kind]
+    metric = metric or DEFAULT_METRICS[kind]
     if metric not in METRIC_DIRECTION:
         raise MetaModelError(
             f"unknown metric {metric!r}; choose one of {', '.join(METRIC_DIRECTION)}"

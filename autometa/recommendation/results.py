@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from autometa._explain import Neighbor
 from autometa.exceptions import MetaModelError
+from autometa.recommendation.explain import Neighbor
 
 #: Most levels a categorical column may have for HistGradientBoosting (its ``max_bins``).
 MAX_HGB_LEVELS = 255
@@ -78,7 +78,9 @@ class Recommendation:
     neighbors: list[Neighbor] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
     source: str = "stack"
-    race_score: float | None = None  # the metric on this dataset in a race (autometa.race)
+    race_score: float | None = (
+        None  # the metric on this dataset in a race (autometa.recommendation.race)
+    )
 
     def estimator(self, task_type: str) -> Any:
         """A fresh, unfitted estimator with these parameters (no preprocessing)."""

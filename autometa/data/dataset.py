@@ -19,16 +19,16 @@ from typing import Any, get_args
 import numpy as np
 import pandas as pd
 
-from autometa import _data_typing as typing_
-from autometa._data_io import (
+from autometa.data import columns as typing_
+from autometa.data.columns import FeatureType
+from autometa.data.io import (
     DECLARED_TYPES_ATTR,
     check_columns,
     dataset_name,
     read_table,
     read_table_limited,
 )
-from autometa._data_target import TaskType, infer_task_type, resolve_target
-from autometa._data_typing import FeatureType
+from autometa.data.target import TaskType, infer_task_type, resolve_target
 from autometa.exceptions import DataError
 
 MIN_ROWS = 5  #: fewest rows (with a target value) a dataset may have
