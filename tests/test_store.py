@@ -471,14 +471,14 @@ def test_snapshot_checksum_mismatch(store: Store, tmp_path: Path) -> None:
 def test_export_failing_part_way_keeps_the_previous_snapshot(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from autometa.store import snapshot
+    from autometa.store import _export
 
     seeded = _seed(store)
     snap = tmp_path / "snap"
     before = export_snapshot(store, snap)
     a = seeded["tasks"][0]  # type: ignore[index]
     store.add_evaluations([EvaluationRecord(a, seeded["knn"][0], 0, "acc", 0.9)])  # type: ignore[index]
-    real, calls = snapshot._write_table, []
+    real, calls = _export._write_table, []
 
     def failing(conn: Any, table: str, path: Path) -> int:
         calls.append(table)
@@ -486,14 +486,14 @@ def test_export_failing_part_way_keeps_the_previous_snapshot(
             raise OSError("disk full")
         return real(conn, table, path)
 
-    monkeypatch.setattr(snapshot, "_write_table", failing)
+    monkeypatch.setattr(_export, "_write_table", failing)
     with pytest.raises(OSError, match="disk full"):
         export_snapshot(store, snap)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["snap"]  # no temporary left behind
     assert json.loads((snap / "manifest.json").read_text()) == before
     with open_store(f"sqlite:///{tmp_path / 'target.db'}") as target:
         assert import_snapshot(snap, target)["evaluations"] == 14
-    monkeypatch.setattr(snapshot, "_write_table", real)
+    monkeypatch.setattr(_export, "_write_table", real)
     assert export_snapshot(store, snap)["counts"]["evaluations"] == 15  # replacing is allowed
     assert read_snapshot(snap).manifest["counts"]["evaluations"] == 15
 
