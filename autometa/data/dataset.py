@@ -127,20 +127,8 @@ def load_dataset(
     frame, target, name, declared = _frame_of(source, y, target, name, encoding, max_columns)
     overrides = _overrides(frame, target, categorical, numeric)
     messages: list[str] = []
+    frame, numbers, codes = _with_target(frame, target, messages)
     y_raw = frame[target]
-    typing_.check_cells(target, y_raw)
-    numbers = typing_.numbers_of(y_raw)
-    codes = None if numbers is not None else typing_.text_codes_labels(y_raw)
-    missing = np.isnan(numbers) if numbers is not None else codes[0] < 0  # type: ignore[index]
-    if missing.all():
-        raise DataError(f"Target column '{target}' has no values; choose another target.")
-    if missing.any():
-        messages.append(f"Dropped {int(missing.sum())} row(s) with a missing target '{target}'.")
-        keep = ~missing
-        frame = frame.loc[keep].reset_index(drop=True)
-        y_raw = frame[target]
-        numbers = None if numbers is None else numbers[keep]
-        codes = None if codes is None else (codes[0][keep], codes[1])
     if len(frame) < MIN_ROWS:
         raise DataError(
             f"{name} has {len(frame)} row(s) with a target value; at least {MIN_ROWS} are needed."
@@ -166,6 +154,27 @@ def load_dataset(
         fingerprint=fingerprint(X, y_out),
         name=name,
     )
+
+
+def _with_target(
+    frame: pd.DataFrame, target: str, messages: list[str]
+) -> tuple[pd.DataFrame, np.ndarray | None, tuple[np.ndarray, np.ndarray] | None]:
+    """The rows with a target value, and the target read as numbers, else as text codes
+    and labels; a note in ``messages`` when rows were dropped."""
+    y_raw = frame[target]
+    typing_.check_cells(target, y_raw)
+    numbers = typing_.numbers_of(y_raw)
+    codes = None if numbers is not None else typing_.text_codes_labels(y_raw)
+    missing = np.isnan(numbers) if numbers is not None else codes[0] < 0  # type: ignore[index]
+    if missing.all():
+        raise DataError(f"Target column '{target}' has no values; choose another target.")
+    if missing.any():
+        messages.append(f"Dropped {int(missing.sum())} row(s) with a missing target '{target}'.")
+        keep = ~missing
+        frame = frame.loc[keep].reset_index(drop=True)
+        numbers = None if numbers is None else numbers[keep]
+        codes = None if codes is None else (codes[0][keep], codes[1])
+    return frame, numbers, codes
 
 
 def fingerprint(X: pd.DataFrame, y: pd.Series) -> str:
