@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from autometa.cli._common import UserError, echo_json, format_option, handle_errors
 from autometa.cli._store import store_option
+
+if TYPE_CHECKING:
+    from autometa.harvest import HarvestSummary
 
 #: Configurations of a family named in --families without ``=COUNT``.
 DEFAULT_DESIGN_SIZE = 32
@@ -153,9 +156,14 @@ def harvest_local_cmd(
             err=True,
         )
         ctx.exit(130)
-    report = summary.as_dict()
+    _report(summary, fmt)
+
+
+def _report(summary: HarvestSummary, fmt: str) -> None:
+    """Print what a harvest did: its summary as JSON, or one line and a warning per
+    skipped task."""
     if fmt == "json":
-        echo_json(report)
+        echo_json(summary.as_dict())
         return
     click.echo(
         f"{summary.tasks} tasks, {summary.units_run} configurations evaluated "

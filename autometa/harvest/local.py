@@ -11,14 +11,18 @@ from __future__ import annotations
 import contextlib
 import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autometa.exceptions import AutometaError, HarvestError
+from autometa.harvest._parallel import dask_client, run_unordered
 from autometa.harvest.corpus import CorpusEntry
 from autometa.harvest.evaluate import FoldResult, evaluate_config
+
+if TYPE_CHECKING:
+    from autometa.store.sql import Store
 
 DEFAULT_FAMILIES: dict[str, int] = {
     "lightgbm": 128,
@@ -118,7 +122,7 @@ def run_unit(unit: Unit) -> tuple[Unit, list[FoldResult]]:
 
 
 def register_task(
-    store: Any, entry: CorpusEntry, *, seed: int, described: Mapping[int, set[str]]
+    store: Store, entry: CorpusEntry, *, seed: int, described: Mapping[int, set[str]]
 ) -> tuple[int, str]:
     """Add a corpus entry and its meta-features to the store; returns (task id, task type).
 
@@ -163,7 +167,7 @@ def register_task(
 
 
 def plan_units(
-    store: Any,
+    store: Store,
     corpus: Sequence[CorpusEntry],
     families: Mapping[str, int],
     *,
@@ -182,22 +186,7 @@ def plan_units(
     """
     from autometa.spaces import get_space
 
-    tasks: list[tuple[int, str, CorpusEntry]] = []
-    failures: list[tuple[str, Exception]] = []
-    described = store.metafeature_names()
-    for entry in corpus:
-        if progress:
-            progress(entry.name)
-        try:
-            task_id, task_type = register_task(store, entry, seed=seed, described=described)
-        except Exception as exc:  # one unreadable dataset must not stop the harvest
-            summary.failed_tasks[entry.name] = f"{type(exc).__name__}: {exc}"
-            failures.append((entry.name, exc))
-            continue
-        tasks.append((task_id, task_type, entry))
-    summary.tasks = len(tasks)
-    if failures and not tasks:
-        _no_task_loaded(failures)
+    tasks = _register_tasks(store, corpus, seed=seed, summary=summary, progress=progress)
     units: list[Unit] = []
     config_ids: dict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = {}
     for family, n_configs in families.items():
@@ -237,6 +226,35 @@ def plan_units(
     return units
 
 
+def _register_tasks(
+    store: Store,
+    corpus: Sequence[CorpusEntry],
+    *,
+    seed: int,
+    summary: HarvestSummary,
+    progress: Callable[[str], None] | None,
+) -> list[tuple[int, str, CorpusEntry]]:
+    """(task id, task type, entry) of each corpus task that loads; the others are noted in
+    ``summary.failed_tasks`` (raises when none loads, see :func:`_no_task_loaded`)."""
+    tasks: list[tuple[int, str, CorpusEntry]] = []
+    failures: list[tuple[str, Exception]] = []
+    described = store.metafeature_names()
+    for entry in corpus:
+        if progress:
+            progress(entry.name)
+        try:
+            task_id, task_type = register_task(store, entry, seed=seed, described=described)
+        except Exception as exc:  # one unreadable dataset must not stop the harvest
+            summary.failed_tasks[entry.name] = f"{type(exc).__name__}: {exc}"
+            failures.append((entry.name, exc))
+            continue
+        tasks.append((task_id, task_type, entry))
+    summary.tasks = len(tasks)
+    if failures and not tasks:
+        _no_task_loaded(failures)
+    return tasks
+
+
 def _no_task_loaded(failures: Sequence[tuple[str, Exception]]) -> None:
     """Raise when every corpus task failed to load: HarvestError when each failure is a
     user mistake (bad target, unreadable file, ...), else the first error itself."""
@@ -271,63 +289,8 @@ def rows_for(unit: Unit, results: Iterable[FoldResult]) -> list[Any]:
     return rows
 
 
-def execute(
-    units: Sequence[Unit], *, workers: int = 1, scheduler: Any = None
-) -> Iterator[tuple[Unit, list[FoldResult]]]:
-    """Run units in this process, in joblib worker processes, or on a Dask cluster
-    (``scheduler``: its address, or a connected ``distributed.Client``), yielding each
-    result as soon as it is ready (in completion order)."""
-    if isinstance(scheduler, str):
-        with dask_client(scheduler) as client:
-            yield from _execute_dask(units, client)
-    elif scheduler is not None:
-        yield from _execute_dask(units, scheduler)
-    elif workers <= 1:
-        for unit in units:
-            yield run_unit(unit)
-    else:
-        from joblib import Parallel, delayed
-
-        parallel = Parallel(n_jobs=workers, return_as="generator_unordered", batch_size=1)
-        yield from parallel(delayed(run_unit)(unit) for unit in units)
-
-
-@contextlib.contextmanager
-def dask_client(scheduler: str) -> Iterator[Any]:
-    """A ``distributed.Client`` of the scheduler at ``scheduler`` (tcp://HOST:PORT), closed
-    on exit; HarvestError when the address is malformed or the scheduler unreachable."""
-    try:
-        from distributed import Client
-        from distributed.comm import get_address_host_port
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise HarvestError("--scheduler needs dask: pip install 'autometa[dask]'") from exc
-    try:
-        get_address_host_port(scheduler)  # what Client would trip on, without a half-made client
-    except ValueError as exc:
-        raise HarvestError(
-            f"bad Dask scheduler address {scheduler!r} ({exc}); expected tcp://HOST:PORT"
-        ) from exc
-    try:
-        client = Client(scheduler, timeout="10s")
-    except (OSError, ValueError) as exc:
-        raise HarvestError(f"cannot reach Dask scheduler {scheduler}: {exc}") from exc
-    try:
-        yield client
-    finally:
-        client.close()
-
-
-def _execute_dask(units: Sequence[Unit], client: Any) -> Iterator[tuple[Unit, list[FoldResult]]]:
-    from distributed import as_completed
-
-    futures = [client.submit(run_unit, unit, pure=False) for unit in units]
-    for future in as_completed(futures):
-        yield future.result()
-        future.release()
-
-
 def harvest_local(
-    store: Any,
+    store: Store,
     corpus: Sequence[CorpusEntry],
     families: Mapping[str, int] | None = None,
     *,
@@ -380,11 +343,22 @@ def harvest_local(
         if max_units is not None:
             units = units[:max_units]
         with tqdm(total=len(units), desc="evaluations", unit="cfg", disable=not progress) as bar:
-            for unit, results in execute(units, workers=workers, scheduler=client):
-                summary.rows_written += store.add_evaluations(rows_for(unit, results))
-                summary.units_run += 1
-                summary.errors += sum(r.status == "error" for r in results)
-                summary.timeouts += sum(r.status == "timeout" for r in results)
-                bar.update(1)
+            results = run_unordered(run_unit, units, workers=workers, scheduler=client)
+            _record(store, results, summary, on_unit=lambda: bar.update(1))
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def _record(
+    store: Store,
+    results: Iterable[tuple[Unit, list[FoldResult]]],
+    summary: HarvestSummary,
+    on_unit: Callable[[], Any],
+) -> None:
+    """Write each finished unit's rows to the store as it arrives, counting in ``summary``."""
+    for unit, folds in results:
+        summary.rows_written += store.add_evaluations(rows_for(unit, folds))
+        summary.units_run += 1
+        summary.errors += sum(r.status == "error" for r in folds)
+        summary.timeouts += sum(r.status == "timeout" for r in folds)
+        on_unit()
