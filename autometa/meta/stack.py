@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Self
 
 import numpy as np
@@ -30,59 +29,26 @@ from autometa.meta._level2 import (
     train_level2,
     unique_keys,
 )
-from autometa.meta.classifier import PortfolioClassifier
-from autometa.meta.data import MetaData, metafeature_frame, training_target
-from autometa.meta.knn import NearestTasks, Novelty
-from autometa.meta.portfolio import Portfolio, greedy_portfolio
-from autometa.meta.surrogate import Surrogate
+from autometa.meta._safety import (
+    SATURATED_AUC,
+    SATURATION_FEATURE,
+    SafetySignals,
+    TaskDiagnostics,
+    moved_first,
+)
+from autometa.meta._stack_features import Level2Features, default_base_models
+from autometa.meta.data import MetaData, training_target
+from autometa.meta.knn import NearestTasks
+from autometa.meta.portfolio import greedy_portfolio
 
 #: Candidate ``caution`` values for ``caution="auto"`` (units of base-model disagreement).
 CAUTIONS: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0)
 #: Candidate ``diversify`` values for ``diversify="auto"``: priority order, or five positions
 #: chosen for the set.
 DIVERSIFY_CHOICES: tuple[int, ...] = (1, 5)
-#: Classification tasks whose LightGBM landmarker scores at least this ROC AUC are saturated:
-#: their configurations score alike, and the library default is served first (docs/meta.md,
-#: "A saturation gate").
-SATURATED_AUC = 0.98
-SATURATION_FEATURE = "autometa.GBMHighAUC"
 
 
-def _moved_first(order: np.ndarray, first: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """``order`` (tasks x candidates, positions) with candidate ``first[t]`` at position 0
-    in each task ``t`` of ``rows``, the candidates before it shifted back by one."""
-    order = order.copy()
-    sub, pick = order[rows], first[rows]
-    at = np.arange(len(rows))
-    sub = sub + (sub < sub[at, pick][:, None])
-    sub[at, pick] = 0
-    order[rows] = sub
-    return order
-
-
-def default_base_models() -> list[MetaModel]:
-    """The base models of a default stack (append more, e.g. a neural meta-learner)."""
-    return [NearestTasks(), Surrogate(), Portfolio(), PortfolioClassifier()]
-
-
-@dataclass(frozen=True)
-class TaskDiagnostics:
-    """Safety signals for one task: is the recommendation to be trusted?
-
-    ``disagreement``: spread of the calibrated base models' scores for the top pick;
-    ``novelty``: distance to the nearest training task relative to the training tasks'
-    own spacing; ``fallback``: either exceeds its training 95th percentile.
-    """
-
-    top_config_id: int
-    disagreement: float
-    disagreement_threshold: float
-    novelty: Novelty
-    neighbours: pd.DataFrame
-    fallback: bool
-
-
-class StackedMetaLearner:
+class StackedMetaLearner(Level2Features, SafetySignals):
     """Level-2 combination of base meta-models, with a default-safety margin.
 
     Args:
@@ -182,18 +148,7 @@ class StackedMetaLearner:
         self.folds_ = group_folds(ids, data.groups(ids), self.n_splits, self.seed)
         self.config_ids_ = data.config_ids.copy()
         self.default_config_id_ = data.default_config_id
-        mf = data.metafeatures.iloc[rows]
-        position = pd.Index(ids)
-        feats: np.ndarray | None = None
-        fold_knn = []  # each fold's nearest tasks: its positions 2-5 for "auto"
-        for train, test in self.folds_:
-            models = [m.clone().fit(data, train) for m in protos]
-            fold_knn.append(next((m for m in models if isinstance(m, NearestTasks)), None))
-            part = self._features(models, mf.loc[test], None)
-            if feats is None:
-                feats = np.full((len(ids), len(data.config_ids), part.shape[2]), np.nan)
-            feats[position.get_indexer(test)] = part
-        assert feats is not None
+        feats, fold_knn = self._out_of_fold(protos, data, ids)
         self.base_models_ = [m.clone().fit(data, ids) for m in protos]
         Y = data.normalised[rows]
         self.oof_features_ = feats  # level-2 training inputs (not persisted)
@@ -201,20 +156,9 @@ class StackedMetaLearner:
             greedy_portfolio(regret_scale[rows], self.pool_size)[0] if self.pool_size > 0 else None
         )
         # level-2 kind, margin and disagreement threshold from cross-fitted predictions
-        kinds = LEVEL2_KINDS if self.level2 == "auto" else (self.level2,)
-        if any(k not in LEVEL2_KINDS for k in kinds):
-            raise MetaModelError(
-                f"unknown level2 {self.level2!r}; valid: auto, {', '.join(LEVEL2_KINDS)}"
-            )
-        cross = {}
-        for kind in kinds:
-            pred = np.full(Y.shape, np.nan)
-            for train, test in self.folds_:
-                tr, te = position.get_indexer(train), position.get_indexer(test)
-                pred[te] = self._train(kind, feats[tr], Y[tr]).predict(feats[te])
-            cross[kind] = pred
+        cross = self._cross_level2(feats, Y, pd.Index(ids))
         self.level2_regret_ = {k: top1_regret(p, Y) for k, p in cross.items()}
-        self.level2_kind_ = min(kinds, key=lambda k: self.level2_regret_[k])
+        self.level2_kind_ = min(cross, key=lambda k: self.level2_regret_[k])
         self.level2_ = self._train(self.level2_kind_, feats, Y)
         self.oof_level2_ = cross[self.level2_kind_]  # cross-fitted scores (not persisted)
         disagreement = self._disagreement(feats)
@@ -243,6 +187,43 @@ class StackedMetaLearner:
         self.meta_ = {"family": data.family, "task_kind": data.task_kind, "metric": data.metric}
         return self
 
+    def _out_of_fold(
+        self, protos: Sequence[MetaModel], data: MetaData, ids: np.ndarray
+    ) -> tuple[np.ndarray, list[NearestTasks | None]]:
+        """Level-2 features of every training task from base models fitted on the other
+        folds, and each fold's nearest-tasks model (its positions 2-5 for "auto")."""
+        mf = data.metafeatures.iloc[data.rows(ids)]
+        position = pd.Index(ids)
+        feats: np.ndarray | None = None
+        fold_knn = []
+        for train, test in self.folds_:
+            models = [m.clone().fit(data, train) for m in protos]
+            fold_knn.append(next((m for m in models if isinstance(m, NearestTasks)), None))
+            part = self._features(models, mf.loc[test], None)
+            if feats is None:
+                feats = np.full((len(ids), len(data.config_ids), part.shape[2]), np.nan)
+            feats[position.get_indexer(test)] = part
+        assert feats is not None
+        return feats, fold_knn
+
+    def _cross_level2(
+        self, feats: np.ndarray, Y: np.ndarray, position: pd.Index
+    ) -> dict[str, np.ndarray]:
+        """Cross-fitted level-2 scores of each candidate kind (every kind for "auto")."""
+        kinds = LEVEL2_KINDS if self.level2 == "auto" else (self.level2,)
+        if any(k not in LEVEL2_KINDS for k in kinds):
+            raise MetaModelError(
+                f"unknown level2 {self.level2!r}; valid: auto, {', '.join(LEVEL2_KINDS)}"
+            )
+        cross = {}
+        for kind in kinds:
+            pred = np.full(Y.shape, np.nan)
+            for train, test in self.folds_:
+                tr, te = position.get_indexer(train), position.get_indexer(test)
+                pred[te] = self._train(kind, feats[tr], Y[tr]).predict(feats[te])
+            cross[kind] = pred
+        return cross
+
     def _train(self, kind: str, feats: np.ndarray, Y: np.ndarray) -> Level2:
         params = {
             "n_estimators": self.n_estimators,
@@ -252,51 +233,6 @@ class StackedMetaLearner:
         }
         monotone, calibrated = self._score_columns()
         return train_level2(kind, feats, Y, params, monotone, calibrated, self.blend_rule)
-
-    def _score_columns(self) -> tuple[np.ndarray, np.ndarray]:
-        """Feature masks: base-model scores (level-2 may only increase with them), and the
-        calibrated ones among them."""
-        score, calibrated = [], []
-        for model in self._models():
-            score += [True] + [False] * len(model.stack_extras)
-            calibrated += [model.calibrated] + [False] * len(model.stack_extras)
-        return np.asarray([*score, False]), np.asarray([*calibrated, False])
-
-    def _models(self) -> list[MetaModel]:
-        fitted = getattr(self, "base_models_", None)
-        if fitted is not None:
-            return fitted
-        return default_base_models() if self.base_models is None else list(self.base_models)
-
-    def _features(
-        self, models: Sequence[MetaModel], metafeatures: MetaFeatures, candidates: Candidates
-    ) -> np.ndarray:
-        """Level-2 features (tasks × candidates × features) from fitted base models."""
-        cols = []
-        for model in models:
-            pred = model.predict_batch(metafeatures, candidates)
-            cols.append(pred.score)
-            cols += [np.broadcast_to(pred.extras[e], pred.score.shape) for e in model.stack_extras]
-        idx, _ = models[0].resolve(candidates)
-        ids = np.where(idx >= 0, self.config_ids_[np.clip(idx, 0, None)], -1)
-        is_default = (ids == self.default_config_id_).astype(float)
-        cols.append(np.broadcast_to(is_default, cols[0].shape))
-        return np.stack(cols, axis=2)
-
-    def level2_features(
-        self, metafeatures: MetaFeatures, candidates: Candidates = None
-    ) -> np.ndarray:
-        """The fitted base models' predictions as level-2 features (tasks × candidates ×
-        :attr:`feature_names_`): computed once, they re-rank with any margin."""
-        self._check_fitted()
-        return self._features(self.base_models_, metafeatures, candidates)
-
-    @property
-    def feature_names_(self) -> list[str]:
-        names = []
-        for key, model in zip(self.model_keys_, self._models(), strict=True):
-            names += [key, *(f"{key}.{e}" for e in model.stack_extras)]
-        return [*names, "is_default"]
 
     def _choose_caution(self, pred: np.ndarray, spread: np.ndarray, Y: np.ndarray) -> float:
         if not isinstance(self.caution, str):
@@ -354,14 +290,6 @@ class StackedMetaLearner:
         self.diversify_regret_ = {k: best_of_top(o, Y) for k, o in orders.items()}
         return min(sorted(DIVERSIFY_CHOICES, reverse=True), key=self.diversify_regret_.get)
 
-    def _disagreement(self, feats: np.ndarray) -> np.ndarray:
-        """Std of the calibrated base models' scores (NaN with fewer than two)."""
-        sub = feats[:, :, self._score_columns()[1]]
-        count = np.isfinite(sub).sum(axis=2)
-        mean = np.nansum(sub, axis=2) / np.maximum(count, 1)
-        var = np.nansum((sub - mean[..., None]) ** 2, axis=2) / np.maximum(count, 1)
-        return np.where(count >= 2, np.sqrt(var), np.nan)
-
     # ------------------------------------------------------------------ predict
     def predict_batch(
         self,
@@ -415,26 +343,8 @@ class StackedMetaLearner:
         if self.caution_:  # the lower confidence bound's pick first, then the usual ranking
             lcb = priority - self.caution_ * np.nan_to_num(uncertainty, nan=0.0)
             first = np.argmax(np.nan_to_num(lcb, nan=-np.inf), axis=1)
-            order = _moved_first(order, first, np.arange(len(order)))
+            order = moved_first(order, first, np.arange(len(order)))
         return order
-
-    def saturated(self, metafeatures: MetaFeatures) -> np.ndarray:
-        """Per task: does the saturation gate serve the library default first?"""
-        frame = metafeature_frame(metafeatures)
-        if self.saturation is None or self.meta_["task_kind"] != "classification":
-            return np.zeros(len(frame), dtype=bool)
-        if SATURATION_FEATURE not in frame:
-            return np.zeros(len(frame), dtype=bool)
-        auc = pd.to_numeric(frame[SATURATION_FEATURE], errors="coerce").to_numpy(float)
-        return np.nan_to_num(auc, nan=-np.inf) >= float(self.saturation)
-
-    @staticmethod
-    def _default_first(order: np.ndarray, feats: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """``order`` with the library default (level-2 feature ``is_default``) moved to
-        position 0 in ``rows``, the others kept in their order."""
-        is_default = feats[:, :, -1] > 0.5
-        gated = np.flatnonzero(rows & is_default.any(axis=1))
-        return _moved_first(order, np.argmax(is_default, axis=1), gated)
 
     def rank(
         self,
@@ -464,52 +374,6 @@ class StackedMetaLearner:
         frame["rank"] = out["order"][0] + 1
         return frame.sort_values("rank").reset_index(drop=True)
 
-    def fallback_order(self, metafeatures: MetaFeatures | None = None) -> list[int]:
-        """Configuration ids ranked first when a task falls back: the robust portfolio's
-        first member (the lowest mean regret over the training tasks), the library
-        default, then the rest of the portfolio. Given one task's ``metafeatures``, the
-        learned :class:`FallbackRule` may put the default before the portfolio member."""
-        portfolio = next((m for m in self.base_models_ if isinstance(m, Portfolio)), None)
-        members = [int(c) for c in portfolio.member_ids_] if portfolio is not None else []
-        default = [] if self.default_config_id_ is None else [int(self.default_config_id_)]
-        order = [*members[:1], *default, *members[1:]]
-        rule = None if metafeatures is None else self.fallback_rule_  # set after fit's call
-        if rule is not None and rule.default_first(metafeatures)[0]:
-            order = [*default, *members]
-        return list(dict.fromkeys(order))
-
-    def fallback_mask(
-        self, metafeatures: MetaFeatures, out: dict[str, np.ndarray] | None = None
-    ) -> np.ndarray:
-        """Per task: is it novel (nearest-task distance above the training 95th
-        percentile) or do the base models disagree on its top pick?"""
-        out = self.predict_batch(metafeatures) if out is None else out
-        top = np.argmin(out["order"], axis=1)
-        spread = out["uncertainty"][np.arange(len(top)), top]
-        novelty = np.array([n.percentile for n in self.novelty_model_.novelty(metafeatures)])
-        return (novelty > 0.95) | (np.nan_to_num(spread) > self.disagreement_threshold_)
-
-    def diagnose(
-        self,
-        metafeatures: MetaFeatures,
-        n_neighbours: int = 5,
-        ranking: pd.DataFrame | None = None,
-    ) -> TaskDiagnostics:
-        """Safety signals of one task (see :class:`TaskDiagnostics`); ``ranking``: this
-        task's :meth:`rank` over every candidate, when already computed."""
-        ranking = self.rank(metafeatures) if ranking is None else ranking
-        novelty = self.novelty_model_.novelty(metafeatures)[0]
-        disagreement = float(ranking["uncertainty"].iloc[0])
-        fallback = novelty.percentile > 0.95 or disagreement > self.disagreement_threshold_
-        return TaskDiagnostics(
-            top_config_id=int(ranking["config_id"].iloc[0]),
-            disagreement=disagreement,
-            disagreement_threshold=self.disagreement_threshold_,
-            novelty=novelty,
-            neighbours=self.novelty_model_.neighbours(metafeatures, n_neighbours),
-            fallback=bool(fallback),
-        )
-
     def get_params(self) -> dict[str, Any]:
         """Constructor arguments except ``base_models``."""
         names = ("n_splits", "level2", "default_margin", "max_worse_than_default")
@@ -521,3 +385,14 @@ class StackedMetaLearner:
     def _check_fitted(self) -> None:
         if not hasattr(self, "level2_"):
             raise MetaModelError("StackedMetaLearner is not fitted; call fit() first")
+
+
+__all__ = [
+    "CAUTIONS",
+    "DIVERSIFY_CHOICES",
+    "SATURATED_AUC",
+    "SATURATION_FEATURE",
+    "StackedMetaLearner",
+    "TaskDiagnostics",
+    "default_base_models",
+]
