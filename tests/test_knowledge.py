@@ -9,8 +9,15 @@ import pytest
 from click.testing import CliRunner
 
 from autometa.cli import cli
-from autometa.store import EvaluationRecord, TaskRecord, export_snapshot, open_store
-from autometa.store.knowledge import knowledge_base, shipped_snapshot_dir
+from autometa.store import (
+    EvaluationRecord,
+    KnowledgeBase,
+    TaskRecord,
+    export_snapshot,
+    open_store,
+    read_snapshot,
+)
+from autometa.store.knowledge import knowledge_base, shipped_snapshot_dir, snapshot_of
 
 
 def _fill(url: str, tasks: list[str], configs: list[str]) -> None:
@@ -70,6 +77,35 @@ def test_user_store_is_merged_by_natural_keys(shipped: Path, tmp_path: Path) -> 
     assert set(kb.metafeatures.index) == set(kb.tasks.index)
     only_user = knowledge_base(shipped=False)
     assert sorted(only_user.tasks["name"]) == ["b", "c"]
+
+
+def test_snapshot_and_store_are_knowledge_bases_with_the_same_frames(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from autometa.meta.persist import kb_checksum
+
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+    _fill(url, ["a", "b"], ["1", "2"])
+    with open_store(url) as store:
+        store.add_evaluations([EvaluationRecord(1, 1, 3, "roc_auc", None, status="error")])
+        export_snapshot(store, tmp_path / "snap")
+        snap = read_snapshot(tmp_path / "snap")
+        assert isinstance(snap, KnowledgeBase) and isinstance(store, KnowledgeBase)
+        assert store.manifest == {"source": store.url} and snap.manifest["files"]
+        for name in ("tasks", "metafeatures", "configurations", "evaluations"):
+            pd.testing.assert_frame_equal(getattr(snap, name), getattr(store, name), obj=name)
+        assert len(store.evaluations) == 13  # every status
+        for family in (None, "lightgbm"):
+            pd.testing.assert_frame_equal(
+                snap.configurations_frame(family), store.configurations_frame(family)
+            )
+        for filters in ({}, {"status": None}, {"family": "lightgbm", "metric": "roc_auc"}):
+            pd.testing.assert_frame_equal(
+                snap.evaluations_frame(**filters), store.evaluations_frame(**filters)
+            )
+        # a store without file checksums is identified by its content, as its snapshot_of
+        assert kb_checksum(store) == kb_checksum(snapshot_of(store))
+    assert not isinstance(object(), KnowledgeBase)
 
 
 def test_store_info_reports_each_part(shipped: Path, tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """Meta-data for learning: the tasks × configurations score matrix and task meta-features.
 
-:func:`build_metadata` turns a knowledge base (a :class:`~autometa.store.snapshot.Snapshot`)
+:func:`build_metadata` turns a :class:`~autometa.store.base.KnowledgeBase`
 into a :class:`MetaData` for one (model family, task kind, metric);
 :class:`MetaFeatureTransform` maps raw meta-feature dicts to the scaled vectors the
 meta-models read, fitted on training tasks only and reusable for a new task.
@@ -22,8 +22,8 @@ from autometa.metrics import (
     TASK_KINDS,
     metrics_for,
 )
+from autometa.store.base import KnowledgeBase
 
-#: Task kinds the meta-learner distinguishes, and the task types each one pools.
 #: Count-like qualities, log-transformed before scaling (besides any heavy-tailed column).
 _COUNT_PREFIXES = ("NumberOf", "Symbols", "MajorityClassSize", "MinorityClassSize")
 _COUNT_NAMES = frozenset(
@@ -285,8 +285,22 @@ def _representative_type(task_kind: str) -> str:
     return TASK_KINDS[task_kind][0]
 
 
+def _checked_metric(task_kind: str, metric: str | None) -> str:
+    """``metric`` (default: the task kind's), after checking it is recorded for the kind."""
+    if task_kind not in TASK_KINDS:
+        raise MetaModelError(f"unknown task kind {task_kind!r}; valid: {', '.join(TASK_KINDS)}")
+    metric = metric or DEFAULT_METRICS[task_kind]
+    rep = _representative_type(task_kind)
+    if metric not in metrics_for(rep):
+        raise MetaModelError(
+            f"metric {metric!r} is not recorded for {task_kind}; valid: "
+            + ", ".join(metrics_for(rep))
+        )
+    return metric
+
+
 def build_metadata(
-    kb: Any,
+    kb: KnowledgeBase,
     family: str = "lightgbm",
     task_kind: str = "classification",
     metric: str | None = None,
@@ -298,15 +312,8 @@ def build_metadata(
     """
     from autometa.spaces import get_space
 
-    if task_kind not in TASK_KINDS:
-        raise MetaModelError(f"unknown task kind {task_kind!r}; valid: {', '.join(TASK_KINDS)}")
-    metric = metric or DEFAULT_METRICS[task_kind]
+    metric = _checked_metric(task_kind, metric)
     rep = _representative_type(task_kind)
-    if metric not in metrics_for(rep):
-        raise MetaModelError(
-            f"metric {metric!r} is not recorded for {task_kind}; valid: "
-            + ", ".join(metrics_for(rep))
-        )
     space = get_space(family)
     tasks = kb.tasks[kb.tasks["task_type"].isin(TASK_KINDS[task_kind])]
     ev = kb.evaluations_frame(family=space.family, metric=metric, status="ok")

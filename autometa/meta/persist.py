@@ -29,6 +29,7 @@ from autometa.meta._level2 import Level2
 from autometa.meta._persist_data import load_metadata, read_verified, save_metadata, sha256
 from autometa.meta.data import MetaData
 from autometa.meta.stack import StackedMetaLearner
+from autometa.store.base import KnowledgeBase
 from autometa.store.snapshot import Snapshot
 
 FORMAT = "autometa-metamodel"
@@ -160,7 +161,7 @@ def cache_root() -> Path:
     return Path(base) / "autometa" / "models"
 
 
-def kb_checksum(kb: Any) -> str:
+def kb_checksum(kb: KnowledgeBase) -> str:
     """Identity of a knowledge base's content: the sha256s in its manifest(s); a source
     without them (a live store) is hashed from its frames, once per (read-only) object."""
     if not isinstance(kb, Snapshot):
@@ -173,7 +174,7 @@ def kb_checksum(kb: Any) -> str:
 _CHECKSUMS: weakref.WeakKeyDictionary[Snapshot, str] = weakref.WeakKeyDictionary()
 
 
-def _checksum(kb: Any) -> str:
+def _checksum(kb: KnowledgeBase) -> str:
     digest = hashlib.sha256()
     leaves = _leaf_manifests(kb.manifest)
     if leaves and all("files" in m for m in leaves):
@@ -195,7 +196,7 @@ def _leaf_manifests(manifest: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 def load_or_fit(
-    kb: Any,
+    kb: KnowledgeBase,
     family: str = "lightgbm",
     task_kind: str = "classification",
     metric: str | None = None,
@@ -212,7 +213,7 @@ def load_or_fit(
 
 
 def load_or_fit_learner(
-    kb: Any,
+    kb: KnowledgeBase,
     family: str = "lightgbm",
     task_kind: str = "classification",
     metric: str | None = None,
@@ -265,7 +266,7 @@ def load_or_fit_learner(
 
 
 def cached_metadata(
-    kb: Any,
+    kb: KnowledgeBase,
     family: str,
     task_kind: str,
     metric: str | None = None,
@@ -288,7 +289,7 @@ def cached_metadata(
 
 
 def _entry(
-    kb: Any,
+    kb: KnowledgeBase,
     family: str,
     task_kind: str,
     metric: str,

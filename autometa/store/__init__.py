@@ -9,6 +9,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from autometa.store.base import KnowledgeBase
 from autometa.store.records import (
     SCHEMA_VERSION,
     STATUSES,
@@ -54,6 +55,7 @@ __all__ = [
     "TASK_TYPES",
     "VALID_SCHEMES",
     "EvaluationRecord",
+    "KnowledgeBase",
     "Snapshot",
     "Store",
     "TaskRecord",

@@ -18,6 +18,7 @@ import pandas as pd
 
 from autometa.exceptions import StoreError
 from autometa.store._url import resolve_url, sqlite_file
+from autometa.store.base import KnowledgeBase
 from autometa.store.snapshot import Snapshot, read_snapshot
 
 #: Environment variable naming another snapshot folder to use as the shipped one.
@@ -70,14 +71,14 @@ def user_store_exists() -> bool:
     return path is None or path.is_file()
 
 
-def snapshot_of(store: Any) -> Snapshot:
-    """Read a store's content into memory, shaped like a snapshot."""
+def snapshot_of(kb: KnowledgeBase) -> Snapshot:
+    """Read a knowledge base (a store) into memory, as a snapshot."""
     return Snapshot(
-        manifest={"source": store.url},
-        tasks=store.tasks_frame(),
-        metafeatures=store.metafeatures_frame(),
-        configurations=store.configurations_frame(),
-        evaluations=store.evaluations_frame(status=None),
+        manifest=dict(kb.manifest),
+        tasks=kb.tasks,
+        metafeatures=kb.metafeatures,
+        configurations=kb.configurations,
+        evaluations=kb.evaluations,
     )
 
 

@@ -23,7 +23,8 @@ class Store:
     """Prior evaluations P(config, task) with tasks, metafeatures and configurations.
 
     Every method runs in its own transaction that commits or rolls back; rows are turned
-    into records or DataFrames before the session closes. Use :func:`open_store`.
+    into records or DataFrames before the session closes. Use :func:`open_store`. A store
+    is a :class:`~autometa.store.base.KnowledgeBase`.
     """
 
     def __init__(
@@ -156,6 +157,32 @@ class Store:
         status, source); ``None`` disables a filter."""
         filters = {"family": family, "metric": metric, "task_type": task_type, "status": status}
         return self._read(lambda c: _queries.evaluations_frame(c, **filters), "evaluations_frame")
+
+    # -- the KnowledgeBase view: each access reads the table -----------------------------
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """``{"source": masked URL}`` (a live store has no file checksums)."""
+        return {"source": self.url}
+
+    @property
+    def tasks(self) -> pd.DataFrame:
+        """:meth:`tasks_frame`."""
+        return self.tasks_frame()
+
+    @property
+    def metafeatures(self) -> pd.DataFrame:
+        """:meth:`metafeatures_frame`."""
+        return self.metafeatures_frame()
+
+    @property
+    def configurations(self) -> pd.DataFrame:
+        """:meth:`configurations_frame` of every family."""
+        return self.configurations_frame()
+
+    @property
+    def evaluations(self) -> pd.DataFrame:
+        """Every evaluation row, any status."""
+        return self.evaluations_frame(status=None)
 
     # -- reports -------------------------------------------------------------------------
     def info(self) -> dict[str, Any]:
