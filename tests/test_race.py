@@ -16,7 +16,6 @@ from autometa.exceptions import MetaModelError
 from autometa.metafeatures import landmarking_sample
 from autometa.recommendation.race import (
     REPEATS,
-    check_race,
     fold_scores,
     race_candidates,
     race_folds,
@@ -25,6 +24,7 @@ from autometa.recommendation.race import (
     run_race,
 )
 from autometa.recommendation.recommender import Recommender, TaskSummary
+from autometa.recommendation.request import check_race
 
 CONFIGS = {
     7: {"n_estimators": 40, "learning_rate": 0.1, "num_leaves": 7, "min_child_samples": 10,

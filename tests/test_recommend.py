@@ -23,7 +23,8 @@ from sklearn.model_selection import cross_val_score
 import autometa
 from autometa.cli import cli
 from autometa.exceptions import MetaModelError
-from autometa.recommendation.recommender import Recommender, feasible
+from autometa.recommendation.recommender import Recommender
+from autometa.recommendation.request import feasible
 
 
 @pytest.fixture(scope="module")

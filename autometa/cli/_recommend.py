@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -63,7 +64,7 @@ FAMILY_CHOICES = (
     help="Favour the library default: raise its predicted normalised score by this much "
     "before ranking (default: the margin the meta-learner learned). Larger values serve "
     "the default more often: fewer top picks worse than it, at a higher mean regret; "
-    "0.2-0.25 is the cautious setting (measured trade-off: docs/meta.md).",
+    "0.2-0.25 is the cautious setting (the measured trade-off: docs/meta.md).",
 )
 @click.option(
     "--race",
@@ -72,10 +73,9 @@ FAMILY_CHOICES = (
     show_default=True,
     help="Cross-validate the first N configurations and the library default on a sample "
     "of DATA (at most 2,000 rows, 3 folds, repeated on small tables) and rank them by that "
-    "score: (N + 1) x 3 fits per repeat, about 5 s for N = 5 on a few thousand rows, up "
-    "to minutes for many classes. Measured out of sample: 0.5-1 % lower RMSE for "
-    "regression, no gain for classification (docs/recommend.md). 0 = the meta-learner's "
-    "ranking alone.",
+    "score: (N + 1) x 3 fits per repeat, seconds on a few thousand rows, longer for many "
+    "classes. What it gains, measured out of sample: docs/recommend.md. 0 = the "
+    "meta-learner's ranking alone.",
 )
 @format_option
 @handle_errors
@@ -116,11 +116,10 @@ def recommend_cmd(
     JSON output: {"task", "model", "metric", "direction", "recommendations": [{"rank",
     "model", "params", "predicted_score", "uncertainty", "neighbors", "source",
     "race_score"}], "fallback", "warnings"}. The first use on a knowledge base fits the
-    meta-learner (about 20 s, announced on stderr) and caches it.
+    meta-learner (announced on stderr) and caches it.
 
     On Linux the command forks a helper process that imports and loads the meta-learner
-    while this one reads DATA (about 0.6 s faster); AUTOMETA_WORKER=0 keeps it to one
-    process.
+    while this one reads DATA; AUTOMETA_WORKER=0 keeps it to one process.
     """
     progress = lambda line: click.echo(f"autometa: {line}", err=True)  # noqa: E731
     options = dict(
@@ -131,6 +130,25 @@ def recommend_cmd(
         default_margin=default_margin,
         race=race,
     )
+    dataset, result = _answer(
+        store_url, progress, options, lambda: load_user_dataset(
+            data, target, task, encoding, categorical, numeric
+        ),
+    )  # fmt: skip
+    if fmt == "json":
+        echo_json(result.to_dict())
+    else:
+        _echo_answer(dataset, result)
+
+
+def _answer(
+    store_url: str | None,
+    progress: Callable[[str], None],
+    options: dict[str, Any],
+    load: Callable[[], Any],
+) -> tuple[Any, Any]:
+    """The dataset ``load`` reads and its recommendations: from the helper process when
+    one started (it loads the meta-learner meanwhile), else in this process."""
     worker = _start_worker(store_url, progress)
     recommender = None
     if worker is None:
@@ -139,7 +157,7 @@ def recommend_cmd(
         recommender = Recommender(store=store_url, progress=progress)
         recommender.prefetch()  # imports and the knowledge base load while the file is read
     try:
-        dataset = load_user_dataset(data, target, task, encoding, categorical, numeric)
+        dataset = load()
         result = None
         if worker is not None:
             try:
@@ -154,9 +172,11 @@ def recommend_cmd(
 
         recommender = recommender or Recommender(store=store_url, progress=progress)
         result = recommender.recommend(dataset, **options)
-    if fmt == "json":
-        echo_json(result.to_dict())
-        return
+    return dataset, result
+
+
+def _echo_answer(dataset: Any, result: Any) -> None:
+    """The answer as a header line and a table on stdout, its warnings on stderr."""
     info = result.task
     click.echo(
         f"{dataset.name}: {info['n_rows']} rows, {info['n_features']} features, "

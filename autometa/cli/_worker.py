@@ -107,7 +107,8 @@ def _serve(conn: Any, store: str | None, progress: Callable[[str], None] | None)
     os.dup2(2, 1)  # never write into the command's output (stdout is its JSON)
     sys.stdout = sys.stderr
     try:
-        from autometa.recommendation.recommender import Recommender, import_stack
+        from autometa.recommendation.learners import import_stack
+        from autometa.recommendation.recommender import Recommender
 
         import_stack()
         recommender = Recommender(store=store, progress=progress)

@@ -26,23 +26,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from autometa.exceptions import MetaModelError
-from autometa.recommendation.request import check_integer
-
-#: Most candidates a race takes (besides the library default).
-MAX_RACE = 20
 #: Most repeats of the race's 3-fold CV (the landmarkers repeat up to 5 on small samples).
 REPEATS = 2
 #: Fewest rows a race cross-validates (3 folds of at least 10 test rows); below, no race.
 MIN_ROWS = 30
-
-
-def check_race(race: int) -> int:
-    """Validate a request's race size (0 = no race)."""
-    race = check_integer("race", race)
-    if not 0 <= race <= MAX_RACE:
-        raise MetaModelError(f"race must be 0-{MAX_RACE} candidates, got {race}")
-    return int(race)
 
 
 def race_folds(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from autometa.exceptions import MetaModelError
@@ -18,6 +19,21 @@ LEAF_PARAMS = {
     "random_forest": "min_samples_leaf",
     "extra_trees": "min_samples_leaf",
 }
+#: Most candidates a race takes (besides the library default).
+MAX_RACE = 20
+
+
+@dataclass(frozen=True)
+class Request:
+    """A checked recommendation request for one dataset."""
+
+    kind: str  #: "classification" or "regression"
+    metric: str  #: the metric asked for, or the kind's default
+    family: str  #: a model family, or "auto" (algorithm selection)
+    k: int  #: how many configurations to return
+    default_margin: float | None  #: None: the meta-learner's learned margin
+    race: int = 0  #: how many of the first configurations to race (0: none)
+    excluded: frozenset[str] = frozenset()  #: task groups left out of the knowledge base
 
 
 def feasible(family: str, config: Mapping[str, Any], n_rows: int) -> bool:
@@ -33,6 +49,27 @@ def check_integer(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise MetaModelError(f"{name} must be an integer, got {value!r}")
     return int(value)
+
+
+def check_race(race: int) -> int:
+    """Validate a request's race size (0 = no race)."""
+    race = check_integer("race", race)
+    if not 0 <= race <= MAX_RACE:
+        raise MetaModelError(f"race must be 0-{MAX_RACE} candidates, got {race}")
+    return int(race)
+
+
+def make_request(
+    task_type: str,
+    model: str,
+    metric: str | None,
+    k: int,
+    default_margin: float | None,
+    race: int = 0,
+) -> Request:
+    """A :class:`Request` from a task type and the caller's arguments, each checked."""
+    kind, metric, family = check_request(task_type, model, metric, k, default_margin)
+    return Request(kind, metric, family, int(k), default_margin, check_race(race))
 
 
 def check_request(
