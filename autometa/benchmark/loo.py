@@ -27,6 +27,10 @@ from autometa.meta._base import pick_regrets
 from autometa.meta.data import MetaData, build_metadata
 from autometa.metrics import TASK_KINDS
 
+#: The safety target: the stack's top pick worse than the library default by more than 2
+#: standard errors of the task's fold scores on at most this % of tasks.
+TARGET_PCT_WORSE_BEYOND_NOISE = 2.0
+
 
 def outer_folds(
     data: MetaData, n_splits: int | None, seed: int
@@ -218,6 +222,9 @@ def benchmark_loo(
         results = results[results["task_id"].isin(scored)].reset_index(drop=True)
         check = paired_check(kb, data, results, "stack")
         report.facts[kind] |= {f"stack_vs_default_{k}": round(v, 4) for k, v in check.items()}
+        report.facts[kind]["stack_vs_default_target_met"] = bool(
+            check["pct_worse_beyond_noise"] <= TARGET_PCT_WORSE_BEYOND_NOISE
+        )
         report.facts[kind] |= {f"guard_{k}": v for k, v in guard_effect(results).items()}
         report.results[kind] = results
         report.summaries[kind] = summarise(results)
@@ -254,6 +261,16 @@ def scored_task_ids(data: MetaData, unscored: str | None) -> np.ndarray:
     return data.task_ids[~names.str.contains(pattern).to_numpy()]
 
 
+def target_line(pct_beyond_noise: float) -> str:
+    """The safety target's line: met or missed, with the measured share."""
+    met = pct_beyond_noise <= TARGET_PCT_WORSE_BEYOND_NOISE
+    return (
+        f"Target: top pick worse than the default by more than 2 standard errors on at most "
+        f"{TARGET_PCT_WORSE_BEYOND_NOISE:g} % of tasks: {pct_beyond_noise:.1f} %, "
+        + ("met." if met else "missed.")
+    )
+
+
 def _fact_lines(facts: dict[str, Any]) -> list[str]:
     lines = []
     if facts.get("unscored_training_tasks"):
@@ -287,6 +304,7 @@ def _fact_lines(facts: dict[str, Any]) -> list[str]:
             "%; median relative deficit where worse "
             f"{100 * facts['stack_vs_default_median_relative_deficit_of_worse']:.2f} %."
         )
+        lines.append(target_line(facts["stack_vs_default_pct_worse_beyond_noise"]))
     if facts.get("guard_changed_tasks"):
         lines.append(
             "The out-of-distribution guard changed the top pick on "

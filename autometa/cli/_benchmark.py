@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
 
 from autometa.cli._common import UserError, echo_json, format_option, handle_errors
 from autometa.cli._store import store_option
-from autometa.metrics import CLASSIFICATION_METRICS, REGRESSION_METRICS
-
-KIND_METRICS = {"classification": CLASSIFICATION_METRICS, "regression": REGRESSION_METRICS}
+from autometa.metrics import CLASSIFICATION_METRICS, KIND_METRICS, REGRESSION_METRICS
 
 
 @click.group("benchmark")
@@ -34,7 +34,14 @@ def _check_regex(ctx: click.Context, param: click.Parameter, value: str) -> str:
 
 
 @benchmark_group.command("loo")
-@click.option("--model", "family", default="lightgbm", show_default=True, help="Model family.")
+@click.option(
+    "--model",
+    "family",
+    default="lightgbm",
+    show_default=True,
+    help="Model family, or 'auto' to score algorithm selection (recommend --model auto) "
+    "against always-LightGBM, each family and each task's best family.",
+)
 @click.option(
     "--task-kind",
     "kinds",
@@ -90,41 +97,21 @@ def loo_cmd(
     Reports mean normalised regret (0 = the task's best evaluated configuration, 1 = its
     worst) at top-1 and best-of-top-5, and how often top-1 is worse than the library
     default, for the default, the single best configuration, FLAML-style 1-NN,
-    auto-sklearn-style kNN, each base meta-model and the stack.
+    auto-sklearn-style kNN, each base meta-model and the stack, and the safety target:
+    the stack's top pick worse than the default by more than 2 standard errors of the
+    task's fold scores on at most 2 % of tasks.
     """
-    from tqdm.auto import tqdm
-
-    from autometa.benchmark import LooReport, benchmark_loo
-    from autometa.exceptions import MetaModelError
     from autometa.spaces import get_space
     from autometa.store.knowledge import knowledge_base
 
-    get_space(family)  # an unknown family fails before the knowledge base is loaded
+    if family != "auto":
+        get_space(family)  # an unknown family fails before the knowledge base is loaded
     kinds = _kinds(kinds, metric)
     kb = knowledge_base(store_url, shipped=not no_shipped)
-    report = LooReport(family=family, n_splits=splits or None)
-    with tqdm(desc="folds", unit="fold", disable=fmt == "json") as bar:
-        for kind in kinds:  # one at a time, so a kind with too few tasks is named
-            try:
-                part = benchmark_loo(
-                    kb,
-                    family,
-                    (kind,),
-                    metric=metric,
-                    n_splits=report.n_splits,
-                    seed=seed,
-                    unscored=unscored or None,
-                    progress=lambda message: (bar.set_postfix_str(message[-40:]), bar.update(1)),
-                )
-            except MetaModelError:
-                reason = _too_few_tasks(kb, family, kind, metric, report.n_splits, seed)
-                if reason is None:
-                    raise
-                report.facts[kind] = {"skipped": reason}
-                continue
-            report.summaries |= part.summaries
-            report.results |= part.results
-            report.facts |= part.facts
+    if family == "auto":
+        _selection(kb, kinds, metric, splits or None, seed, fmt)
+        return
+    report = _loo_report(kb, family, kinds, metric, splits or None, seed, unscored, fmt)
     skipped = {k: f["skipped"] for k, f in report.facts.items() if "skipped" in f}
     if not report.summaries:
         raise UserError("nothing to benchmark: " + "; ".join(skipped.values()))
@@ -134,6 +121,80 @@ def loo_cmd(
         echo_json(report.to_dict())
     else:
         click.echo(report.to_markdown())
+
+
+def _loo_report(
+    kb: Any,
+    family: str,
+    kinds: tuple[str, ...],
+    metric: str | None,
+    splits: int | None,
+    seed: int,
+    unscored: str,
+    fmt: str,
+) -> Any:
+    """The leave-group-out report of each kind, run one kind at a time so that a kind with
+    too few tasks is named (in its ``facts``) instead of failing the others."""
+    from autometa.benchmark import LooReport, benchmark_loo
+    from autometa.exceptions import MetaModelError
+
+    report = LooReport(family=family, n_splits=splits or None)
+    with _fold_bar(fmt) as progress:
+        for kind in kinds:  # one at a time, so a kind with too few tasks is named
+            try:
+                part = benchmark_loo(
+                    kb,
+                    family,
+                    (kind,),
+                    metric=metric,
+                    n_splits=splits,
+                    seed=seed,
+                    unscored=unscored or None,
+                    progress=progress,
+                )
+            except MetaModelError:
+                reason = _too_few_tasks(kb, family, kind, metric, splits, seed)
+                if reason is None:
+                    raise
+                report.facts[kind] = {"skipped": reason}
+                continue
+            report.summaries |= part.summaries
+            report.results |= part.results
+            report.facts |= part.facts
+    return report
+
+
+def _selection(
+    kb: Any, kinds: tuple[str, ...], metric: str | None, splits: int | None, seed: int, fmt: str
+) -> None:
+    """``benchmark loo --model auto``: the algorithm-selection table of each kind."""
+    from autometa.benchmark.selection import benchmark_selection
+
+    reports = []
+    with _fold_bar(fmt) as progress:
+        for kind in kinds:
+            report = benchmark_selection(
+                kb, kind, metric, n_splits=splits, seed=seed, progress=progress
+            )
+            reports.append(report)
+    if fmt == "json":
+        echo_json({"algorithm_selection": [r.to_dict() for r in reports]})
+    else:
+        click.echo("\n".join(r.to_markdown() for r in reports))
+
+
+@contextmanager
+def _fold_bar(fmt: str) -> Iterator[Callable[[str], None]]:
+    """A progress bar of folds on stderr (none for JSON output): yields its callback."""
+    from tqdm.auto import tqdm
+
+    with tqdm(desc="folds", unit="fold", disable=fmt == "json") as bar:
+
+        def progress(message: str) -> None:
+            bar.set_postfix_str(message[-40:])
+            bar.update(1)
+
+        yield progress
 
 
 def _kinds(kinds: tuple[str, ...], metric: str | None) -> tuple[str, ...]:
