@@ -5,7 +5,7 @@ times the LightGBM landmarkers repeat their CV (``landmarking.GBM_ROW_BUDGET``; 
 
     cp work_store/kb.db work_store/reseeded.db
     python scripts/reseed_metafeatures.py sqlite:///work_store/reseeded.db --seed 1000
-    python scripts/bench_loo.py --store sqlite:///work_store/reseeded.db
+    python benchmarks/bench_loo.py --store sqlite:///work_store/reseeded.db
 
 A table is matched by fingerprint, else by name (a synthetic table regenerated with other
 last bits); tasks matching neither are left as they are (listed).
@@ -21,9 +21,9 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from typing import Any
 
+from autometa.data import load_dataset
 from autometa.exceptions import AutometaError
 from autometa.harvest.corpus import CorpusEntry, read_corpus
-from autometa.harvest.local import _load
 from autometa.store import open_store
 
 
@@ -34,7 +34,7 @@ def describe(seed: int, budget: int | None, entry: CorpusEntry) -> tuple[str, st
     warnings.simplefilter("ignore")
     if budget is not None:
         landmarking.GBM_ROW_BUDGET = budget
-    ds = _load(entry.path, entry.target, entry.task_type)
+    ds = load_dataset(entry.path, target=entry.target, task=entry.task_type)
     values = compute_metafeatures(ds.X, ds.y, ds.task_type, random_state=seed)
     return entry.name, ds.fingerprint, values
 

@@ -90,8 +90,7 @@ def test_benchmark_loo_says_when_there_is_nothing_to_benchmark(tmp_path: Path) -
 
 
 def test_paired_table_pairs_tasks_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    path = Path(__file__).resolve().parents[1] / "scripts" / "bench_loo.py"
-    monkeypatch.syspath_prepend(str(path.parent))  # its shared _kb_args module
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_loo.py"
     spec = importlib.util.spec_from_file_location("bench_loo", path)
     assert spec is not None and spec.loader is not None
     bench_loo = importlib.util.module_from_spec(spec)

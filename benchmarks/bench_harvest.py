@@ -1,6 +1,6 @@
 """Harvest throughput with 1 and 2 joblib workers, side by side on the same tasks.
 
-Usage: python scripts/bench_harvest.py [--index corpus/index.csv] [--tasks 8] [--configs 8]
+Usage: python benchmarks/bench_harvest.py [--index corpus/index.csv] [--tasks 8] [--configs 8]
 Prints a markdown table: fold evaluations per minute per worker count, and the speed-up.
 Pause any other CPU-heavy job first; the ratio is what to quote.
 """

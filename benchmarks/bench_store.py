@@ -1,6 +1,6 @@
 """Write/read throughput of the store: SQLite file vs PostgreSQL, measured side by side.
 
-    python scripts/bench_store.py [--rows 100000] [--batch 1000] [--repeat 3]
+    python benchmarks/bench_store.py [--rows 100000] [--batch 1000] [--repeat 3]
                                   [--postgres-url postgresql+psycopg://...]
 
 Without --postgres-url a temporary, durable (fsync on) PostgreSQL cluster is started

@@ -18,10 +18,10 @@ beats the stack's top-1 there, by how much, and how often each is worse than the
 their mean over the first R repeats; the picks are scored, like every leave-group-out
 method, on the task's stored evaluations. Synthetic tables are unscored.
 
-    python scripts/bench_race.py keys race_keys.npz
-    python scripts/bench_race.py compute race_keys.npz race_folds.parquet --candidates 5
-    python scripts/bench_race.py bench race_keys.npz race_folds.parquet
-    python scripts/bench_race.py holdout race_keys.npz race_holdout.parquet --race 5
+    python benchmarks/bench_race.py keys race_keys.npz
+    python benchmarks/bench_race.py compute race_keys.npz race_folds.parquet --candidates 5
+    python benchmarks/bench_race.py bench race_keys.npz race_folds.parquet
+    python benchmarks/bench_race.py holdout race_keys.npz race_holdout.parquet --race 5
 """
 
 from __future__ import annotations
@@ -100,13 +100,13 @@ def _candidates(kb: Any, keyfile: Any, n: int) -> list[tuple[str, dict[int, dict
 
 def _fold_rows(args: tuple[Any, dict[int, dict], int]) -> list[dict[str, Any]]:
     import autometa.spaces.lightgbm  # noqa: F401  (imported before the timing starts)
-    from autometa.harvest.local import _load
+    from autometa.data import load_dataset
     from autometa.metafeatures import landmarking_sample
     from autometa.recommendation.race import fold_scores
 
     entry, configs, repeats = args
     warnings.simplefilter("ignore")
-    ds = _load(entry.path, entry.target, entry.task_type)
+    ds = load_dataset(entry.path, target=entry.target, task=entry.task_type)
     sample = landmarking_sample(ds.X, ds.y, ds.task_type)
     metric = DEFAULT_METRICS[task_kind(ds.task_type)]
     start = time.perf_counter()
@@ -147,14 +147,14 @@ def _halves(args: tuple[Any, list[int], dict[int, dict], int, int]) -> dict[str,
     """One table: race on one half, the three picks cross-validated on the other."""
     from sklearn.model_selection import train_test_split
 
+    from autometa.data import load_dataset
     from autometa.harvest.evaluate import evaluate_config, fold_indices
-    from autometa.harvest.local import _load
     from autometa.metafeatures import landmarking_sample
     from autometa.recommendation.race import race_scores
 
     entry, raced, configs, default, seed = args
     warnings.simplefilter("ignore")
-    ds = _load(entry.path, entry.target, entry.task_type)
+    ds = load_dataset(entry.path, target=entry.target, task=entry.task_type)
     regression = ds.task_type == "regression"
     metric = DEFAULT_METRICS[task_kind(ds.task_type)]
     rows = np.arange(len(ds.y))

@@ -1,11 +1,11 @@
 """Leave-group-out benchmark of the meta-learner against baselines on the knowledge base.
 
-    python scripts/bench_loo.py                      # shipped snapshot, lightgbm, both kinds
-    python scripts/bench_loo.py --store sqlite:///work_store/kb.db --json loo.json
-    python scripts/bench_loo.py --paired-with OLD_SNAPSHOT_DIR   # what a knowledge-base change did
-    python scripts/bench_loo.py --margins 0,0.1,0.2,0.3          # gain vs safety of the margin
-    python scripts/bench_loo.py --stack-param caution=1          # a stack variant
-    python scripts/bench_loo.py --candidate-model lowrank        # stack with a new base model
+    python benchmarks/bench_loo.py                   # shipped snapshot, lightgbm, both kinds
+    python benchmarks/bench_loo.py --store sqlite:///work_store/kb.db --json loo.json
+    python benchmarks/bench_loo.py --paired-with OLD_SNAPSHOT_DIR  # what a KB change did
+    python benchmarks/bench_loo.py --margins 0,0.1,0.2,0.3    # gain vs safety of the margin
+    python benchmarks/bench_loo.py --stack-param caution=1    # a stack variant
+    python benchmarks/bench_loo.py --candidate-model lowrank  # stack with a new base model
 
 Each fold of a GroupKFold over group_key (10 folds; --splits 0 = leave one group out)
 trains every method on the other groups and scores its ranking on the held-out tasks'
@@ -27,12 +27,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from _kb_args import add_kinds
 
 from autometa.benchmark.baselines import default_rankers
 from autometa.benchmark.loo import LooReport, benchmark_loo
 from autometa.meta import MODEL_REGISTRY
 from autometa.meta.stack import StackedMetaLearner
+from autometa.metrics import TASK_KINDS
 from autometa.store.knowledge import knowledge_base
 from autometa.store.snapshot import read_snapshot
 
@@ -87,7 +87,13 @@ def _named(report: LooReport, kb: Any, kind: str) -> pd.DataFrame:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--family", default="lightgbm", help="model family (default: lightgbm)")
-    add_kinds(parser)
+    parser.add_argument(
+        "--kinds",
+        nargs="+",
+        default=list(TASK_KINDS),
+        choices=list(TASK_KINDS),
+        help="task kinds to evaluate (default: all)",
+    )
     parser.add_argument("--metric", default=None, help="default: roc_auc / rmse")
     parser.add_argument("--splits", type=int, default=10, help="GroupKFold folds; 0 = LOGO")
     parser.add_argument("--seed", type=int, default=0, help="seed of the shuffled group folds")

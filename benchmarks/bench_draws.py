@@ -4,13 +4,13 @@ The landmarkers' folds and the 2,000-row subsample of larger tables follow a see
 draw moves the benchmark's stack top-1 by about +-0.002 (docs/experiments.md, "LightGBM
 landmarkers on folds of their own"): judge small changes over several draws.
 
-    python scripts/bench_draws.py --store sqlite:///work_store/kb.db --seeds 0,1000,2000
-    python scripts/bench_draws.py --store ... -- --stack-param caution=1   # a stack variant
+    python benchmarks/bench_draws.py --store sqlite:///work_store/kb.db --seeds 0,1000,2000
+    python benchmarks/bench_draws.py --store ... -- --stack-param caution=1   # a stack variant
 
 Seed 0 is the store as it is (the harvest's draw). For every other seed a copy of the SQLite
 store gets every corpus task's meta-features recomputed with that seed
-(``scripts/reseed_metafeatures.py``); then ``scripts/bench_loo.py --store COPY --json`` runs
-on each draw, with any arguments after ``--``. Copies and results are kept in ``--work``
+(``scripts/reseed_metafeatures.py``); then ``benchmarks/bench_loo.py --store COPY --json``
+runs on each draw, with any arguments after ``--``. Copies and results are kept in ``--work``
 and reused, so an interrupted run resumes. Prints, per task kind, each draw's rows for the
 chosen methods and their mean and standard deviation.
 """
@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+RESEED = HERE.parent / "scripts" / "reseed_metafeatures.py"
 MEASURES = (("regret_top1", 4), ("regret_top5", 4), ("pct_worse_than_default", 1))
 
 
@@ -60,7 +61,7 @@ def run_draw(store: Path, seed: int, work: Path, index: str, extra: list[str]) -
             if not db.exists():
                 partial = db.with_suffix(".partial")
                 shutil.copyfile(store, partial)
-                reseed = [sys.executable, str(HERE / "reseed_metafeatures.py"),
+                reseed = [sys.executable, str(RESEED),
                           f"sqlite:///{partial}", "--seed", str(seed),
                           "--index", index]  # fmt: skip
                 subprocess.run(reseed, check=True)

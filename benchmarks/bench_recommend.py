@@ -1,8 +1,8 @@
-"""Speed of `autometa recommend` (issue 4): a fresh process on a 100,000 x 50 CSV, and
+"""Speed of `autometa recommend`: a fresh process on a 100,000 x 50 CSV, and
 `Recommender.recommend` on in-memory data, with a same-run peer for scale.
 
-    python scripts/bench_recommend.py [--rows 100000] [--cols 50] [--repeat 5] [--json out.json]
-                                      [--race N]
+    python benchmarks/bench_recommend.py [--rows 100000] [--cols 50] [--repeat 5] [--json out.json]
+                                         [--race N]
 
 The peer is a fresh `python -c "import sklearn, pandas; pandas.read_csv(PATH)"`: the floor
 any CSV-reading scikit-learn tool pays. A third row runs the CLI with `AUTOMETA_WORKER=0`
@@ -45,7 +45,7 @@ def wall(cmd: list[str], env: dict[str, str] | None = None) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description="Speed of `autometa recommend` (issue 4): fresh CLI processes on a "
+        description="Speed of `autometa recommend`: fresh CLI processes on a "
         "generated CSV against a same-run peer, and Recommender.recommend in memory."
     )
     parser.add_argument("--rows", type=int, default=100_000, help="rows of the generated CSV")

@@ -1,17 +1,18 @@
 """Fit time of a search space: the default + 32 design points on 2,000 x 20 data, n_jobs=1.
 
-Usage: python scripts/bench_spaces.py [FAMILY]   (prints a markdown table)
+Usage: OMP_NUM_THREADS=1 python benchmarks/bench_spaces.py [FAMILY]   (prints a markdown table)
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
 import time
 
 import numpy as np
 import pandas as pd
 from sklearn.datasets import make_classification, make_regression
 
+from autometa.exceptions import SpaceError
 from autometa.spaces import get_space
 
 HEADERS = ("task", "default s", "median s", "p90 s", "max s", "median/default", "p90/default")
@@ -45,4 +46,12 @@ def main(family: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "lightgbm")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument(
+        "family", nargs="?", default="lightgbm", help="model family (default: lightgbm)"
+    )
+    args = parser.parse_args()
+    try:
+        main(args.family)
+    except SpaceError as exc:  # an unknown family: one line, exit 2
+        parser.error(str(exc))
