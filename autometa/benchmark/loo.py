@@ -26,6 +26,7 @@ from autometa.exceptions import MetaModelError
 from autometa.meta._base import pick_regrets
 from autometa.meta.data import MetaData, build_metadata
 from autometa.metrics import TASK_KINDS
+from autometa.store.base import KnowledgeBase
 
 #: The safety target: the stack's top pick worse than the library default by more than 2
 #: standard errors of the task's fold scores on at most this % of tasks.
@@ -171,7 +172,7 @@ class LooReport:
 
 
 def benchmark_loo(
-    kb: Any,
+    kb: KnowledgeBase,
     family: str = "lightgbm",
     task_kinds: Sequence[str] = tuple(TASK_KINDS),
     *,

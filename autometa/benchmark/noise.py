@@ -15,9 +15,10 @@ import pandas as pd
 
 from autometa.meta._base import pick_regrets
 from autometa.meta.data import MetaData, minmax_rows
+from autometa.store.base import KnowledgeBase
 
 
-def _fold_cube(kb: Any, data: MetaData) -> pd.Series:
+def _fold_cube(kb: KnowledgeBase, data: MetaData) -> pd.Series:
     """Raw per-fold scores, direction-aware (higher = better), indexed (task, config, fold)."""
     ev = kb.evaluations_frame(family=data.family, metric=data.metric)
     ev = ev[ev["task_id"].isin(data.task_ids) & ev["config_id"].isin(data.config_ids)]
@@ -26,7 +27,7 @@ def _fold_cube(kb: Any, data: MetaData) -> pd.Series:
     return pd.Series(values, index=index).groupby(level=[0, 1, 2]).mean()  # sorted, unique
 
 
-def fold_matrices(kb: Any, data: MetaData, task_ids: Any) -> dict[int, np.ndarray]:
+def fold_matrices(kb: KnowledgeBase, data: MetaData, task_ids: Any) -> dict[int, np.ndarray]:
     """Per stored fold, the direction-aware scores (higher = better) of ``task_ids`` x
     ``data.config_ids`` (NaN where not evaluated)."""
     wide = _fold_cube(kb, data).unstack("config_id")
@@ -38,7 +39,7 @@ def fold_matrices(kb: Any, data: MetaData, task_ids: Any) -> dict[int, np.ndarra
 
 
 def paired_check(
-    kb: Any,
+    kb: KnowledgeBase,
     data: MetaData,
     results: pd.DataFrame,
     method: str = "stack",
@@ -85,7 +86,7 @@ def paired_check(
 
 
 def in_task_reference(
-    kb: Any, data: MetaData, task_ids: np.ndarray | None = None
+    kb: KnowledgeBase, data: MetaData, task_ids: np.ndarray | None = None
 ) -> dict[str, float]:
     """Noise floor: regret of choosing each task's configuration by its own evaluations.
 

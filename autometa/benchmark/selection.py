@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,9 +23,7 @@ from autometa.benchmark.baselines import StackRanker
 from autometa.benchmark.loo import outer_folds
 from autometa.exceptions import MetaModelError
 from autometa.meta.data import MetaData, build_metadata
-
-if TYPE_CHECKING:
-    from autometa.store.base import KnowledgeBase
+from autometa.store.base import KnowledgeBase
 
 #: Neighbours the selection rule looks at (as the recommender does).
 NEIGHBOURS = 10

@@ -73,8 +73,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     As a console script (``argv`` None), the read-only commands end the process with
     ``os._exit`` once output is flushed: tearing down SciPy, scikit-learn and LightGBM
-    costs ~0.3 s and nothing is left to write. Commands that write (harvest, store) or run
-    worker pools exit normally.
+    takes a noticeable part of a short command, and nothing is left to write. Commands
+    that write (harvest, store) or run worker pools exit normally.
     """
     if argv is not None or not FAST_EXIT.intersection(sys.argv[1:2]):
         cli.main(args=None if argv is None else list(argv), prog_name="autometa")

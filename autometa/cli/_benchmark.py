@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from autometa.cli._common import UserError, echo_json, format_option, handle_errors
 from autometa.cli._store import store_option
 from autometa.metrics import CLASSIFICATION_METRICS, KIND_METRICS, REGRESSION_METRICS
+
+if TYPE_CHECKING:
+    from autometa.store.base import KnowledgeBase
 
 
 @click.group("benchmark")
@@ -124,7 +127,7 @@ def loo_cmd(
 
 
 def _loo_report(
-    kb: Any,
+    kb: KnowledgeBase,
     family: str,
     kinds: tuple[str, ...],
     metric: str | None,
@@ -165,7 +168,12 @@ def _loo_report(
 
 
 def _selection(
-    kb: Any, kinds: tuple[str, ...], metric: str | None, splits: int | None, seed: int, fmt: str
+    kb: KnowledgeBase,
+    kinds: tuple[str, ...],
+    metric: str | None,
+    splits: int | None,
+    seed: int,
+    fmt: str,
 ) -> None:
     """``benchmark loo --model auto``: the algorithm-selection table of each kind."""
     from autometa.benchmark.selection import benchmark_selection
@@ -214,7 +222,7 @@ def _kinds(kinds: tuple[str, ...], metric: str | None) -> tuple[str, ...]:
 
 
 def _too_few_tasks(
-    kb: Any, family: str, kind: str, metric: str | None, n_splits: int | None, seed: int
+    kb: KnowledgeBase, family: str, kind: str, metric: str | None, n_splits: int | None, seed: int
 ) -> str | None:
     """Why leave-group-out cannot run on ``kind``: too few tasks or groups for every fold to
     train on 2 tasks; None when that is not why it failed."""

@@ -64,7 +64,7 @@ FAMILY_CHOICES = (
     help="Favour the library default: raise its predicted normalised score by this much "
     "before ranking (default: the margin the meta-learner learned). Larger values serve "
     "the default more often: fewer top picks worse than it, at a higher mean regret; "
-    "0.2-0.25 is the cautious setting (the measured trade-off: docs/meta.md).",
+    "0.2 is the cautious setting (the measured trade-off: docs/meta.md).",
 )
 @click.option(
     "--race",

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from autometa.exceptions import MetaModelError
+from autometa.store.base import KnowledgeBase
 
 #: Fewest training tasks a stack is fitted on.
 MIN_TASKS = 10
@@ -42,7 +43,7 @@ class Learners:
         store: str | None = None,
         *,
         shipped: bool = True,
-        kb: Any = None,
+        kb: KnowledgeBase | None = None,
         progress: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
@@ -54,7 +55,7 @@ class Learners:
         self._lock = threading.RLock()  # the knowledge base and each learner load once
 
     @property
-    def kb(self) -> Any:
+    def kb(self) -> KnowledgeBase:
         with self._lock:
             if self._kb is None:
                 from autometa.store.knowledge import knowledge_base

@@ -10,9 +10,8 @@ preprocessing) on the landmarkers' sample of at most 2,000 rows
 :data:`REPEATS` times). Each candidate's race score is its mean over those folds, in the
 request's metric.
 
-Measured out of sample (``scripts/bench_race.py holdout``, docs/meta.md "In-task race"): the
-race of five lowers regression RMSE by 0.5-1 % against the meta-learner's top pick (two
-splits: 0.45 % and 1.02 %) and does not move classification AUC.
+What it gains out of sample is measured by ``benchmarks/bench_race.py holdout``
+(docs/meta.md, "In-task race").
 """
 
 from __future__ import annotations

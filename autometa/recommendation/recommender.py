@@ -95,9 +95,10 @@ class Recommender(Learners):
         values put the default first more often, trading expected gain for fewer
         recommendations worse than the default (docs/meta.md has the measured trade-off).
         ``race`` (0-20, default 0: off) cross-validates the first ``race`` configurations
-        and the library default on a sample of the dataset (:mod:`autometa.recommendation.race`) and
-        puts them in the order of that score: seconds more; measured out of sample, about
-        0.5-1 % lower RMSE for regression and no gain for classification (docs/recommend.md).
+        and the library default on a sample of the dataset
+        (:mod:`autometa.recommendation.race`) and puts them in the order of that score, at
+        the cost of (race + 1) x 3 fits per repeat; what it gains is measured in
+        docs/recommend.md.
         """
         from autometa.data import load_dataset
 
