@@ -194,5 +194,9 @@ def test_readme_python_snippets_run_as_written(tmp_path: Path) -> None:
     finally:
         os.chdir(cwd)
     assert isinstance(namespace["result"].best.params, dict)
-    assert len(namespace["study"].trials) == 5 + 20
+    assert namespace["model"].booster_.num_trees() > 0  # fitted on the typed table
+    study, result = namespace["study"], namespace["result"]
+    assert len(study.trials) == 20  # the first asks take the queued recommendations
+    assert [t.params for t in study.trials[:5]] == [r.config for r in result.recommendations]
+    assert all(t.value is not None for t in study.trials)
     assert isinstance(namespace["ds"].X, pd.DataFrame)

@@ -1,0 +1,89 @@
+"""The benchmark package's own pieces: the safety target line and algorithm selection
+scored leave-group-out, on a slice of the shipped knowledge base."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from autometa.benchmark.loo import TARGET_PCT_WORSE_BEYOND_NOISE, target_line
+from autometa.benchmark.selection import benchmark_selection
+from autometa.exceptions import MetaModelError
+from autometa.store import Snapshot, read_snapshot
+
+SNAPSHOT = Path(__file__).resolve().parent.parent / "metadata_store" / "snapshot"
+FAMILIES = ("lightgbm", "linear", "random_forest")
+
+
+def test_target_line_says_met_or_missed() -> None:
+    assert TARGET_PCT_WORSE_BEYOND_NOISE == 2.0
+    assert target_line(1.9).endswith("1.9 %, met.")
+    assert target_line(2.0).endswith("2.0 %, met.")
+    assert target_line(2.4).endswith("2.4 %, missed.")
+
+
+@pytest.fixture(scope="module")
+def small_kb() -> Snapshot:
+    """The shipped snapshot's first 30 real regression groups, three families."""
+    kb = read_snapshot(SNAPSHOT)
+    tasks = kb.tasks[(kb.tasks["task_type"] == "regression") & (kb.tasks["source"] != "synthetic")]
+    groups = sorted(set(tasks["group_key"]))[:30]
+    tasks = tasks[tasks["group_key"].isin(groups)]
+    configs = kb.configurations[kb.configurations["family"].isin(FAMILIES)]
+    ev = kb.evaluations
+    ev = ev[ev["task_id"].isin(tasks.index) & ev["config_id"].isin(configs.index)]
+    return Snapshot(
+        manifest={"files": {"evaluations": {"sha256": "test-selection-slice"}}},
+        tasks=tasks,
+        metafeatures=kb.metafeatures.loc[tasks.index],
+        configurations=configs,
+        evaluations=ev.reset_index(drop=True),
+    )
+
+
+def test_selection_scores_every_family_and_the_choice(small_kb: Snapshot) -> None:
+    report = benchmark_selection(small_kb, "regression", n_splits=3, seed=0)
+    r = report.results
+    assert report.families[0] == "lightgbm" and set(report.families) == set(FAMILIES)
+    assert len(r) == len(set(r["task_id"])) > 20  # every common task once
+    regrets = r[[f"regret_{f}" for f in FAMILIES]].to_numpy()
+    assert np.all((regrets >= 0) & (regrets <= 1))
+    chosen = r["chosen"].map(lambda f: f"regret_{f}")
+    picked = np.array([r.at[i, c] for i, c in chosen.items()])
+    assert np.allclose(r["regret_auto"], picked)  # auto is the chosen family's pick
+    assert np.allclose(r["regret_best_family"], regrets.min(axis=1))
+    summary = report.summary()
+    assert summary.at["lightgbm", "pct_worse_than_lightgbm"] == 0.0
+    assert summary.at["best_family", "regret_top1"] <= summary["regret_top1"].min() + 1e-12
+    assert "| auto |" in report.to_markdown()
+    assert report.to_dict()["tasks"] == len(r)
+
+
+def test_selection_needs_lightgbm_and_another_family(small_kb: Snapshot) -> None:
+    with pytest.raises(MetaModelError, match="include it"):
+        benchmark_selection(small_kb, "regression", families=["linear", "random_forest"])
+    with pytest.raises(MetaModelError, match="two families"):
+        benchmark_selection(small_kb, "regression", families=["lightgbm", "extra_trees"])
+
+
+def test_benchmark_loo_model_auto_on_the_command_line(
+    small_kb: Snapshot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import autometa.store.knowledge as knowledge
+    from autometa.cli import cli
+
+    monkeypatch.setattr(knowledge, "knowledge_base", lambda *a, **k: small_kb)
+    result = CliRunner().invoke(
+        cli,
+        ["benchmark", "loo", "--model", "auto", "--task-kind", "regression",
+         "--splits", "2", "--format", "json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (part,) = json.loads(result.stdout)["algorithm_selection"]
+    assert part["kind"] == "regression" and part["metric"] == "rmse"
+    assert set(part["summary"]) == {"auto", *FAMILIES, "best_family"}
+    assert sum(part["chosen"].values()) == part["tasks"]
