@@ -1,7 +1,7 @@
 """Leave-group-out benchmark over several draws of the seeded meta-features.
 
 The landmarkers' folds and the 2,000-row subsample of larger tables follow a seed, and one
-draw moves the benchmark's stack top-1 by about +-0.002 (docs/experiments.md, "LightGBM
+draw moves the benchmark's stack top-1 by about +-0.002 (docs/research.md, "LightGBM
 landmarkers on folds of their own"): judge small changes over several draws.
 
     python benchmarks/bench_draws.py --store sqlite:///work_store/kb.db --seeds 0,1000,2000

@@ -8,16 +8,10 @@
 
 from __future__ import annotations
 
-from autometa.data.dataset import (
-    Dataset,
-    DataWarning,
-    FeatureType,
-    TaskType,
-    fingerprint,
-    infer_task_type,
-    load_dataset,
-    read_table,
-)
+from autometa.data.columns import FeatureType
+from autometa.data.dataset import Dataset, DataWarning, fingerprint, load_dataset
+from autometa.data.io import read_table
+from autometa.data.target import TaskType, infer_task_type
 
 __all__ = [
     "DataWarning",

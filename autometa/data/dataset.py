@@ -25,10 +25,9 @@ from autometa.data.io import (
     DECLARED_TYPES_ATTR,
     check_columns,
     dataset_name,
-    read_table,
     read_table_limited,
 )
-from autometa.data.target import TaskType, infer_task_type, resolve_target
+from autometa.data.target import TaskType, resolve_target
 from autometa.exceptions import DataError
 
 MIN_ROWS = 5  #: fewest rows (with a target value) a dataset may have
@@ -364,15 +363,3 @@ def _features(
             "add informative feature columns or keep some with categorical=/numeric=."
         )
     return pd.DataFrame(columns, index=pd.RangeIndex(len(frame))), types, dropped
-
-
-__all__ = [
-    "DataWarning",
-    "Dataset",
-    "FeatureType",
-    "TaskType",
-    "fingerprint",
-    "infer_task_type",
-    "load_dataset",
-    "read_table",
-]

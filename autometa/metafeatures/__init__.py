@@ -108,7 +108,7 @@ def slow_note(n_features: int) -> str | None:
         return None
     return (
         f"computing meta-features of {n_features} features: the landmarkers' time grows "
-        "with the number of features (about 20 s for 2,000 on 2 cores)"
+        "with the number of features"
     )
 
 

@@ -22,7 +22,7 @@ LightGBM at low capacity (50 trees of 4 leaves, learning rate 0.1) and at high c
 the seeds the harvest cross-validates configurations with, so a stored task's landmarkers
 do not share split luck with its stored scores; a small sample repeats the CV (about
 3,000 rows in all, at most 5 repeats) and the scores are averaged: on a few hundred rows one
-CV's gain is mostly noise (``scripts/landmarker_noise.py``). Three stored LightGBM
+CV's gain is mostly noise (docs/research.md, landmarker_noise.py). Three stored LightGBM
 configurations, the probes (:mod:`autometa.metafeatures.probes`), are cross-validated the
 same way, each in a thread of its own, and reported as gains over ``GBMHigh``.
 """
