@@ -36,6 +36,7 @@ PUBLIC_PACKAGES = [
     "autometa.meta",
     "autometa.recommendation",
     "autometa.benchmark",
+    "autometa.benchmark.live",
 ]
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60

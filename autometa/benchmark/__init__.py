@@ -7,6 +7,10 @@
   FLAML-style nearest neighbour, each base model, the stack).
 - :mod:`~autometa.benchmark.noise`: fold noise of the stored scores (the 2-SE check and the
   in-task reference).
+- :mod:`~autometa.benchmark.selection`: algorithm selection (``--model auto``) scored the
+  same way, against always-LightGBM and each task's best family.
+- :mod:`autometa.benchmark.live`: the live check on hold-out tables outside the knowledge
+  base (defaults, FLAML, single best, autometa, TPE).
 
 >>> report = benchmark_loo(knowledge_base(), "lightgbm")  # doctest: +SKIP
 >>> print(report.table())  # doctest: +SKIP
@@ -25,11 +29,14 @@ from autometa.benchmark.loo import (
     summarise,
 )
 from autometa.benchmark.noise import in_task_reference, paired_check
+from autometa.benchmark.selection import SelectionReport, benchmark_selection
 
 __all__ = [
     "LooReport",
     "Ranker",
+    "SelectionReport",
     "benchmark_loo",
+    "benchmark_selection",
     "default_rankers",
     "in_task_reference",
     "outer_folds",
