@@ -316,3 +316,40 @@ def _fact_lines(facts: dict[str, Any]) -> list[str]:
             f"{facts['guard_served_regret']:.3f} ({facts['guard_served_pct_worse']:.1f} %)."
         )
     return lines
+
+
+def too_few_tasks(
+    kb: KnowledgeBase, family: str, kind: str, metric: str | None, n_splits: int | None, seed: int
+) -> str | None:
+    """Why leave-group-out cannot run on ``kind``: too few tasks or groups for every fold to
+    train on 2 tasks; None when that is not why it failed."""
+    try:
+        data = build_metadata(kb, family, kind, metric)
+    except MetaModelError:
+        return None
+    if _smallest_training_set(data, n_splits, seed) >= 2:
+        return None
+    return (
+        f"too few {kind} tasks for leave-group-out with {family}: {len(data.task_ids)} tasks "
+        f"in {len(set(data.groups()))} groups have {data.metric} scores, and every nested "
+        "fold must train on at least 2 tasks of other groups (with the default --splits, "
+        "4 groups of one task are enough)"
+    )
+
+
+def _smallest_training_set(data: MetaData, n_splits: int | None, seed: int) -> int:
+    """The fewest tasks a meta-model trains on in the benchmark's nested group folds: its
+    outer folds (and all tasks, for the full stack fit), each split again by the stack."""
+    from autometa.meta._level2 import group_folds
+    from autometa.meta.stack import StackedMetaLearner
+
+    if len(set(data.groups())) < 2:
+        return 0  # no fold at all
+    inner = StackedMetaLearner(seed=seed).n_splits
+    sizes = []
+    for train in [data.task_ids, *(train for train, _ in outer_folds(data, n_splits, seed))]:
+        groups = data.groups(train)
+        if len(set(groups)) < 2:
+            return 0  # the stack cannot split this training set at all
+        sizes += [len(part) for part, _ in group_folds(train, groups, inner, seed)]
+    return min(sizes)

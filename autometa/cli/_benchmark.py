@@ -139,6 +139,7 @@ def _loo_report(
     """The leave-group-out report of each kind, run one kind at a time so that a kind with
     too few tasks is named (in its ``facts``) instead of failing the others."""
     from autometa.benchmark import LooReport, benchmark_loo
+    from autometa.benchmark.loo import too_few_tasks
     from autometa.exceptions import MetaModelError
 
     report = LooReport(family=family, n_splits=splits or None)
@@ -156,7 +157,7 @@ def _loo_report(
                     progress=progress,
                 )
             except MetaModelError:
-                reason = _too_few_tasks(kb, family, kind, metric, splits, seed)
+                reason = too_few_tasks(kb, family, kind, metric, splits, seed)
                 if reason is None:
                     raise
                 report.facts[kind] = {"skipped": reason}
@@ -219,44 +220,3 @@ def _kinds(kinds: tuple[str, ...], metric: str | None) -> tuple[str, ...]:
                 + ", ".join(KIND_METRICS[kind])
             )
     return kinds
-
-
-def _too_few_tasks(
-    kb: KnowledgeBase, family: str, kind: str, metric: str | None, n_splits: int | None, seed: int
-) -> str | None:
-    """Why leave-group-out cannot run on ``kind``: too few tasks or groups for every fold to
-    train on 2 tasks; None when that is not why it failed."""
-    from autometa.exceptions import MetaModelError
-    from autometa.meta import build_metadata
-
-    try:
-        data = build_metadata(kb, family, kind, metric)
-    except MetaModelError:
-        return None
-    if _smallest_training_set(data, n_splits, seed) >= 2:
-        return None
-    return (
-        f"too few {kind} tasks for leave-group-out with {family}: {len(data.task_ids)} tasks "
-        f"in {len(set(data.groups()))} groups have {data.metric} scores, and every nested "
-        "fold must train on at least 2 tasks of other groups (with the default --splits, "
-        "4 groups of one task are enough)"
-    )
-
-
-def _smallest_training_set(data: Any, n_splits: int | None, seed: int) -> int:
-    """The fewest tasks a meta-model trains on in the benchmark's nested group folds: its
-    outer folds (and all tasks, for the full stack fit), each split again by the stack."""
-    from autometa.benchmark.loo import outer_folds
-    from autometa.meta import StackedMetaLearner
-    from autometa.meta._level2 import group_folds
-
-    if len(set(data.groups())) < 2:
-        return 0  # no fold at all
-    inner = StackedMetaLearner(seed=seed).n_splits
-    sizes = []
-    for train in [data.task_ids, *(train for train, _ in outer_folds(data, n_splits, seed))]:
-        groups = data.groups(train)
-        if len(set(groups)) < 2:
-            return 0  # the stack cannot split this training set at all
-        sizes += [len(part) for part, _ in group_folds(train, groups, inner, seed)]
-    return min(sizes)
