@@ -1,5 +1,6 @@
-"""The benchmark package's own pieces: the safety target line and algorithm selection
-scored leave-group-out, on a slice of the shipped knowledge base."""
+"""The benchmark package's own pieces: a ranker written outside the package plugs into the
+leave-group-out harness, the safety target line, and algorithm selection scored
+leave-group-out on a slice of the shipped knowledge base."""
 
 from __future__ import annotations
 
@@ -7,12 +8,16 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from autometa.benchmark import outer_folds, run_loo, score_rankings, scored_task_ids, summarise
+from autometa.benchmark.baselines import DefaultRanker
 from autometa.benchmark.loo import TARGET_PCT_WORSE_BEYOND_NOISE, target_line
 from autometa.benchmark.selection import benchmark_selection
 from autometa.exceptions import MetaModelError
+from autometa.meta.data import MetaData, build_metadata
 from autometa.store import Snapshot, read_snapshot
 
 SNAPSHOT = Path(__file__).resolve().parent.parent / "metadata_store" / "snapshot"
@@ -87,3 +92,34 @@ def test_benchmark_loo_model_auto_on_the_command_line(
     assert part["kind"] == "regression" and part["metric"] == "rmse"
     assert set(part["summary"]) == {"auto", *FAMILIES, "best_family"}
     assert sum(part["chosen"].values()) == part["tasks"]
+
+
+class _OracleOfTraining:
+    """A ranker written outside the package: the configuration with the best median
+    normalised training score first."""
+
+    name = "median_best"
+
+    def fit(self, data: MetaData, train_task_ids: np.ndarray) -> _OracleOfTraining:
+        self.score_ = np.nanmedian(data.normalised[data.rows(train_task_ids)], axis=0)
+        return self
+
+    def scores(self, metafeatures: pd.DataFrame) -> np.ndarray:
+        return np.tile(self.score_, (len(metafeatures), 1))
+
+
+def test_any_ranker_plugs_into_the_harness() -> None:
+    from tests.test_meta import _synthetic_kb
+
+    data = build_metadata(_synthetic_kb(), "lightgbm", "classification")
+    results = run_loo(data, [DefaultRanker, _OracleOfTraining], n_splits=5, seed=0)
+    summary = summarise(results)
+    assert list(summary.index) == ["default", "median_best"]
+    assert set(results["task_id"]) <= set(scored_task_ids(data, None))
+    mine = results[results["method"] == "median_best"]
+    for fold, part in mine.groupby("fold"):  # the harness's own scoring of its picks
+        train, test = outer_folds(data, 5, 0)[fold]
+        picks = _OracleOfTraining().fit(data, train).scores(data.metafeatures.loc[test])
+        expected = score_rankings(data, test, picks)
+        assert np.allclose(part["regret_top1"], expected["regret_top1"])
+    assert summary.at["default", "pct_worse_than_default"] == 0.0
