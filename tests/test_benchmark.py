@@ -33,10 +33,10 @@ def test_target_line_says_met_or_missed() -> None:
 
 @pytest.fixture(scope="module")
 def small_kb() -> Snapshot:
-    """The shipped snapshot's first 30 real regression groups, three families."""
+    """The shipped snapshot's first 20 real regression groups, three families."""
     kb = read_snapshot(SNAPSHOT)
     tasks = kb.tasks[(kb.tasks["task_type"] == "regression") & (kb.tasks["source"] != "synthetic")]
-    groups = sorted(set(tasks["group_key"]))[:30]
+    groups = sorted(set(tasks["group_key"]))[:20]
     tasks = tasks[tasks["group_key"].isin(groups)]
     configs = kb.configurations[kb.configurations["family"].isin(FAMILIES)]
     ev = kb.evaluations
@@ -51,10 +51,10 @@ def small_kb() -> Snapshot:
 
 
 def test_selection_scores_every_family_and_the_choice(small_kb: Snapshot) -> None:
-    report = benchmark_selection(small_kb, "regression", n_splits=3, seed=0)
+    report = benchmark_selection(small_kb, "regression", n_splits=2, seed=0)
     r = report.results
     assert report.families[0] == "lightgbm" and set(report.families) == set(FAMILIES)
-    assert len(r) == len(set(r["task_id"])) > 20  # every common task once
+    assert len(r) == len(set(r["task_id"])) >= 15  # every common task once
     regrets = r[[f"regret_{f}" for f in FAMILIES]].to_numpy()
     assert np.all((regrets >= 0) & (regrets <= 1))
     chosen = r["chosen"].map(lambda f: f"regret_{f}")
