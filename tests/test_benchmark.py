@@ -5,6 +5,7 @@ leave-group-out on a slice of the shipped knowledge base."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -123,3 +124,13 @@ def test_any_ranker_plugs_into_the_harness() -> None:
         expected = score_rankings(data, test, picks)
         assert np.allclose(part["regret_top1"], expected["regret_top1"])
     assert summary.at["default", "pct_worse_than_default"] == 0.0
+
+
+def test_selection_leaves_unscored_tasks_out_of_the_scores(small_kb: Snapshot) -> None:
+    name = str(small_kb.tasks["name"].iloc[0])
+    report = benchmark_selection(
+        small_kb, "regression", n_splits=2, seed=0, unscored=f"^{re.escape(name)}$"
+    )
+    assert small_kb.tasks.index[0] not in set(report.results["task_id"])
+    assert report.unscored_training_tasks == 1
+    assert "1 more tasks (names matching the unscored pattern)" in report.to_markdown()

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from autometa.benchmark.baselines import StackRanker
-from autometa.benchmark.loo import outer_folds
+from autometa.benchmark.loo import outer_folds, scored_task_ids
 from autometa.exceptions import MetaModelError
 from autometa.meta.data import MetaData, build_metadata
 from autometa.store.base import KnowledgeBase
@@ -37,6 +37,8 @@ class SelectionReport:
     metric: str
     families: tuple[str, ...]
     results: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: tasks in every family that trained the folds but matched ``unscored``
+    unscored_training_tasks: int = 0
 
     def summary(self) -> pd.DataFrame:
         """Mean regret, and % of tasks worse / better than always-LightGBM, per method."""
@@ -64,7 +66,13 @@ class SelectionReport:
             f"{len(self.results)} tasks scored in every family; regret normalised over all "
             f"families' stored configurations. auto chose "
             + ", ".join(f"{f} {n}" for f, n in chosen.items())
-            + ".",
+            + "."
+            + (
+                f" {self.unscored_training_tasks} more tasks (names matching the unscored "
+                "pattern) train every fold but are not scored."
+                if self.unscored_training_tasks
+                else ""
+            ),
             "",
             "| method | top-1 regret | % worse than lightgbm | % better than lightgbm |",
             "|---|---:|---:|---:|",
@@ -82,6 +90,7 @@ class SelectionReport:
             "metric": self.metric,
             "families": list(self.families),
             "tasks": len(self.results),
+            "unscored_training_tasks": self.unscored_training_tasks,
             "chosen": {str(k): int(v) for k, v in self.results["chosen"].value_counts().items()},
             "summary": self.summary().round(6).to_dict(orient="index"),
         }
@@ -95,12 +104,16 @@ def benchmark_selection(
     families: Sequence[str] | None = None,
     n_splits: int | None = 10,
     seed: int = 0,
+    unscored: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> SelectionReport:
-    """Score ``--model auto`` by leave-group-out on ``kind`` tasks (see the module)."""
+    """Score ``--model auto`` by leave-group-out on ``kind`` tasks (see the module).
+    ``unscored`` (a regex on task names) keeps matching tasks in training but out of the
+    scores, as in :func:`~autometa.benchmark.loo.benchmark_loo`."""
     datas = _family_data(kb, kind, metric, families)
     lightgbm = datas["lightgbm"]
-    common = _common_tasks(datas)
+    every = _common_tasks(datas)
+    common = np.intersect1d(every, scored_task_ids(lightgbm, unscored))
     results = []
     for fold, (train, test) in enumerate(outer_folds(lightgbm, n_splits, seed)):
         test = np.intersect1d(test, common)
@@ -113,7 +126,9 @@ def benchmark_selection(
         if progress is not None:
             progress(f"fold {fold}: {len(test)} held-out tasks")
     frame = pd.concat(results, ignore_index=True)
-    return SelectionReport(kind, lightgbm.metric, tuple(datas), frame)
+    report = SelectionReport(kind, lightgbm.metric, tuple(datas), frame)
+    report.unscored_training_tasks = len(every) - len(common)
+    return report
 
 
 def _family_data(

@@ -112,7 +112,7 @@ def loo_cmd(
     kinds = _kinds(kinds, metric)
     kb = knowledge_base(store_url, shipped=not no_shipped)
     if family == "auto":
-        _selection(kb, kinds, metric, splits or None, seed, fmt)
+        _selection(kb, kinds, metric, splits or None, seed, unscored, fmt)
         return
     report = _loo_report(kb, family, kinds, metric, splits or None, seed, unscored, fmt)
     skipped = {k: f["skipped"] for k, f in report.facts.items() if "skipped" in f}
@@ -174,6 +174,7 @@ def _selection(
     metric: str | None,
     splits: int | None,
     seed: int,
+    unscored: str,
     fmt: str,
 ) -> None:
     """``benchmark loo --model auto``: the algorithm-selection table of each kind."""
@@ -183,7 +184,13 @@ def _selection(
     with _fold_bar(fmt) as progress:
         for kind in kinds:
             report = benchmark_selection(
-                kb, kind, metric, n_splits=splits, seed=seed, progress=progress
+                kb,
+                kind,
+                metric,
+                n_splits=splits,
+                seed=seed,
+                unscored=unscored or None,
+                progress=progress,
             )
             reports.append(report)
     if fmt == "json":
