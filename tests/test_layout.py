@@ -23,6 +23,8 @@ LAYERS = [
     {"harvest"},
     {"meta"},
     {"recommendation"},
+    {"optuna"},  # the warm-started search (next to come)
+    {"sklearn"},  # estimators that choose their own hyperparameters (next to come)
     {"benchmark"},
     {"cli", "__main__"},
 ]
