@@ -23,7 +23,7 @@ LAYERS = [
     {"harvest"},
     {"meta"},
     {"recommendation"},
-    {"optuna"},  # the warm-started search (next to come)
+    {"optuna"},  # the warm-started search
     {"sklearn"},  # estimators that choose their own hyperparameters (next to come)
     {"benchmark"},
     {"cli", "__main__"},
@@ -37,6 +37,7 @@ PUBLIC_PACKAGES = [
     "autometa.harvest",
     "autometa.meta",
     "autometa.recommendation",
+    "autometa.optuna",
     "autometa.benchmark",
     "autometa.benchmark.live",
 ]

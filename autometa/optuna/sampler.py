@@ -1,0 +1,168 @@
+"""``MetaSampler``: an Optuna sampler that keeps using the knowledge base after the first
+trials.
+
+1. **Recommendations first.** Until ``n_startup`` trials exist, each new trial is the
+   meta-learner's next-ranked candidate not yet tried.
+2. **Adaptation.** Then every stored task is weighted by its prior (meta-feature
+   similarity) times how well its stored scores order the configurations this study has
+   observed (Kendall's tau over the observed pairs, sharpened by the number of
+   observations): ``log w_j = log_prior_j + temperature * n * tau_j``. The next trial is
+   the untried candidate with the best weighted mean of the stored normalised scores.
+3. **Hand-over.** From ``handover`` complete trials on (and whenever every candidate has
+   been tried), the ``fallback`` sampler (TPE by default) proposes, seeing every trial of
+   the study.
+
+The state is derived from the study's trials on every call, never from the sampler's own
+memory, so ``n_jobs``, RDB storage and several worker processes share one search, and a
+seeded run repeats. A trial whose parameters were not proposed by the sampler (enqueued by
+hand, or TPE's) counts as its nearest candidate in the space's encoding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.distributions import BaseDistribution
+from optuna.samplers import BaseSampler
+from optuna.study import Study, StudyDirection
+from optuna.trial import FrozenTrial, TrialState
+
+from autometa.optuna.prior import TransferPrior
+
+_ACTIVE = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING)
+
+
+class MetaSampler(BaseSampler):
+    """Warm-started, transfer-learning sampler over a family's space (see the module).
+
+    Args:
+        prior: what the knowledge base knows (:func:`~autometa.optuna.transfer_prior`).
+        n_startup: trials that follow the meta-learner's ranking before adapting.
+        handover: complete trials after which the fallback sampler takes over (None:
+            only once every candidate has been tried).
+        temperature: how fast the observations outweigh the meta-feature prior.
+        seed: seed of the fallback sampler (the sampler's own choices are deterministic).
+        fallback: the sampler for hand-over and for parameters outside the family's
+            space (default: ``TPESampler(seed=seed)``).
+    """
+
+    def __init__(
+        self,
+        prior: TransferPrior,
+        *,
+        n_startup: int = 5,
+        handover: int | None = None,
+        temperature: float = 1.0,
+        seed: int | None = None,
+        fallback: BaseSampler | None = None,
+    ) -> None:
+        if n_startup < 0 or (handover is not None and handover < 0) or temperature < 0:
+            raise ValueError("n_startup, handover and temperature must be >= 0")
+        self.prior = prior
+        self.n_startup = int(n_startup)
+        self.handover = handover
+        self.temperature = float(temperature)
+        self._fallback = fallback or optuna.samplers.TPESampler(seed=seed)
+        self._space = prior.distributions()
+
+    def reseed_rng(self) -> None:
+        self._fallback.reseed_rng()
+
+    def infer_relative_search_space(
+        self, study: Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        if self._handed_over(study, trial):
+            return self._fallback.infer_relative_search_space(study, trial)
+        return dict(self._space)
+
+    def sample_relative(
+        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        if self._handed_over(study, trial):
+            return self._fallback.sample_relative(study, trial, search_space)
+        if not search_space:
+            return {}
+        choice = self.propose(study, trial)
+        if choice is None:
+            return {}
+        config = self.prior.configs[choice]
+        return {k: v for k, v in config.items() if k in search_space}
+
+    def sample_independent(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        return self._fallback.sample_independent(study, trial, param_name, param_distribution)
+
+    def before_trial(self, study: Study, trial: FrozenTrial) -> None:
+        self._fallback.before_trial(study, trial)
+
+    def after_trial(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: Sequence[float] | None,
+    ) -> None:
+        self._fallback.after_trial(study, trial, state, values)
+
+    def propose(self, study: Study, trial: FrozenTrial) -> int | None:
+        """The candidate the next trial should try (None: every candidate is tried)."""
+        others = [
+            t for t in study.get_trials(deepcopy=False, states=_ACTIVE) if t.number != trial.number
+        ]
+        tried = {self._candidate(t) for t in others if t.params}
+        untried = [i for i in self.prior.order if i not in tried]
+        if not untried:
+            return None
+        done = [t for t in others if t.state == TrialState.COMPLETE and t.params]
+        if len(others) < self.n_startup or len(done) < 2:
+            return untried[0]
+        sign = 1.0 if study.direction == StudyDirection.MAXIMIZE else -1.0
+        observed = np.array([self._candidate(t) for t in done])
+        values = sign * np.array([float(t.value) for t in done])  # type: ignore[arg-type]
+        mean = self.predicted(observed, values)
+        pick = max(untried, key=lambda i: (np.nan_to_num(mean[i], nan=-1.0), -untried.index(i)))
+        return int(pick)
+
+    def task_weights(self, observed: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Each stored task's weight (summing to 1) after observing ``values`` (larger is
+        better) on the candidates ``observed``."""
+        scores = self.prior.scores[:, observed]  # tasks x observed
+        dv = np.sign(values[:, None] - values[None, :])  # observed pairs
+        ds = np.sign(scores[:, :, None] - scores[:, None, :])  # tasks x pairs
+        counted = (dv != 0)[None] & np.isfinite(ds)
+        agree = np.where(counted, ds * dv[None], 0.0).sum(axis=(1, 2))
+        pairs = counted.sum(axis=(1, 2))
+        tau = np.divide(agree, pairs, out=np.zeros(len(agree)), where=pairs > 0)
+        logw = self.prior.log_prior + self.temperature * len(values) * tau
+        w = np.exp(logw - logw.max())
+        return w / w.sum()
+
+    def predicted(self, observed: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Every candidate's weighted mean stored normalised score (NaN: never stored)."""
+        w = self.task_weights(observed, values)
+        scores = self.prior.scores
+        known = np.isfinite(scores)
+        total = (np.where(known, scores, 0.0) * w[:, None]).sum(axis=0)
+        mass = (known * w[:, None]).sum(axis=0)
+        return np.divide(total, mass, out=np.full(len(total), np.nan), where=mass > 0)
+
+    def _handed_over(self, study: Study, trial: FrozenTrial) -> bool:
+        if self.handover is None:
+            return False
+        done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        return sum(t.number != trial.number for t in done) >= self.handover
+
+    def _candidate(self, trial: FrozenTrial) -> int:
+        """The candidate a trial tried: its nearest in the space's encoding."""
+        params = {k: v for k, v in trial.params.items() if k in self._space}
+        if len(params) < len(self._space):
+            params = {**self.prior.configs[self.prior.order[0]], **params}
+        return self.prior.nearest(params)

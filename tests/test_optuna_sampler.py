@@ -1,0 +1,140 @@
+"""MetaSampler: recommendations first, then adaptation to the observed trials, then the
+fallback; state derived from the study's trials (ask/tell, n_jobs, RDB storage, restarts)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+import pytest
+
+from autometa.meta import StackedMetaLearner, build_metadata
+from autometa.optuna import MetaSampler, TransferPrior, suggest, transfer_prior
+from tests.test_meta import _synthetic_kb
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+@pytest.fixture(scope="module")
+def setup() -> tuple[TransferPrior, Any, int]:
+    """A prior from a stack trained on every synthetic task but one held-out group."""
+    kb = _synthetic_kb()
+    data = build_metadata(kb, "lightgbm", "classification")
+    held = data.task_ids[data.groups() == "g0"]
+    train = np.setdiff1d(data.task_ids, held)
+    stack = StackedMetaLearner(seed=0).fit(data, train)
+    task = int(held[0])
+    mf = data.metafeatures.loc[task]
+    prior = transfer_prior(stack, data, kb.configurations, mf, "binary", train_task_ids=train)
+    return prior, data, task
+
+
+def _objective(prior: TransferPrior, data: Any, task: int):
+    """The held-out task's stored normalised score of the candidate a trial names."""
+    row = data.normalised[data.rows([task])[0]]
+    dists = prior.distributions()
+
+    def objective(trial: optuna.Trial) -> float:
+        params = suggest(trial, dists)
+        return float(np.nan_to_num(row[prior.nearest(params)], nan=0.0))
+
+    return objective
+
+
+def _run(prior: TransferPrior, objective, n: int, **kw: Any) -> optuna.Study:
+    study = optuna.create_study(direction="maximize", sampler=MetaSampler(prior, **kw))
+    study.optimize(objective, n_trials=n)
+    return study
+
+
+def test_prior_follows_the_stack_and_the_nearest_tasks(setup) -> None:
+    prior, data, _ = setup
+    assert len(prior.configs) == len(data.config_ids) == len(prior.order)
+    assert prior.scores.shape == (len(prior.log_prior), len(prior.configs))
+    assert all(prior.nearest(c) == i for i, c in enumerate(prior.configs))  # exact: itself
+    assert np.all(prior.log_prior <= 0)  # minus the distance over the training spacing
+
+
+def test_first_trials_are_the_ranking_then_it_adapts(setup) -> None:
+    prior, data, task = setup
+    study = _run(prior, _objective(prior, data, task), 8, n_startup=3, seed=0)
+    tried = [prior.nearest(t.params) for t in study.trials]
+    assert tried[:3] == list(prior.order[:3])
+    assert len(set(tried)) == 8  # never the same candidate twice
+    assert all(t.params == dict(prior.configs[i]) for t, i in zip(study.trials, tried, strict=True))
+    # adaptation: each later pick is the untried candidate with the best weighted score
+    sampler = study.sampler
+    for n in range(3, 8):
+        done = study.trials[:n]
+        observed = np.array(tried[:n])
+        mean = sampler.predicted(observed, np.array([t.value for t in done]))
+        untried = [i for i in prior.order if i not in set(tried[:n])]
+        assert mean[tried[n]] == max(np.nan_to_num(mean[i], nan=-1) for i in untried)
+
+
+def test_weights_move_to_the_stored_tasks_that_order_the_trials_alike(setup) -> None:
+    prior, _, _ = setup
+    sampler = MetaSampler(prior, temperature=1.0)
+    observed = np.arange(len(prior.configs))
+    like = 5  # pretend the new task behaves exactly as stored task 5
+    values = np.nan_to_num(prior.scores[like], nan=0.0)
+    w = sampler.task_weights(observed, values)
+    assert w.sum() == pytest.approx(1.0)
+    flat = MetaSampler(prior, temperature=0.0).task_weights(observed, values)
+    assert np.allclose(flat, np.exp(prior.log_prior) / np.exp(prior.log_prior).sum())
+    gain = w / flat  # what the observations did to each task's prior weight
+    assert gain[like] == pytest.approx(gain.max())  # full agreement: the largest gain
+    assert gain[like] > 100 * np.median(gain)
+
+
+def test_seeded_runs_repeat_and_a_new_sampler_continues_the_study(setup, tmp_path: Path) -> None:
+    prior, data, task = setup
+    objective = _objective(prior, data, task)
+    n = len(prior.configs) + 3  # past the candidates: the fallback's seeded TPE
+    a = _run(prior, objective, n, seed=1)
+    b = _run(prior, objective, n, seed=1)
+    assert [t.params for t in a.trials] == [t.params for t in b.trials]
+    # two "processes" on one RDB study: the second sampler knows nothing but the trials
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    for _ in range(2):
+        study = optuna.create_study(
+            storage=url, study_name="s", direction="maximize", load_if_exists=True,
+            sampler=MetaSampler(prior, seed=1),
+        )  # fmt: skip
+        study.optimize(objective, n_trials=4)
+    stored = optuna.load_study(study_name="s", storage=url).trials
+    assert [t.params for t in stored] == [t.params for t in a.trials[:8]]
+
+
+def test_ask_tell_and_n_jobs(setup) -> None:
+    prior, data, task = setup
+    objective = _objective(prior, data, task)
+    study = optuna.create_study(direction="maximize", sampler=MetaSampler(prior, seed=0))
+    for _ in range(4):
+        trial = study.ask(prior.distributions())
+        study.tell(trial, objective(trial))
+    assert [prior.nearest(t.params) for t in study.trials][:4] == list(prior.order[:4])
+    threaded = optuna.create_study(direction="maximize", sampler=MetaSampler(prior, seed=0))
+    threaded.optimize(objective, n_trials=8, n_jobs=2)
+    assert len(threaded.trials) == 8
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in threaded.trials)
+    assert all(dict(t.params) in [dict(c) for c in prior.configs] for t in threaded.trials)
+
+
+def test_handover_gives_the_fallback_every_later_trial(setup) -> None:
+    prior, data, task = setup
+    fallback = optuna.samplers.RandomSampler(seed=0)
+    study = _run(prior, _objective(prior, data, task), 6, handover=3, fallback=fallback)
+    configs = [dict(c) for c in prior.configs]
+    assert all(t.params in configs for t in study.trials[:3])
+    assert not any(t.params in configs for t in study.trials[3:])  # random floats
+
+
+def test_bad_settings_are_refused(setup) -> None:
+    prior, _, _ = setup
+    with pytest.raises(ValueError):
+        MetaSampler(prior, n_startup=-1)
+    with pytest.raises(ValueError):
+        MetaSampler(prior, temperature=-0.5)
