@@ -16,6 +16,8 @@ from click.testing import CliRunner
 from autometa.benchmark import outer_folds, run_loo, score_rankings, scored_task_ids, summarise
 from autometa.benchmark.baselines import DefaultRanker
 from autometa.benchmark.loo import TARGET_PCT_WORSE_BEYOND_NOISE, target_line
+from autometa.benchmark.search import METHODS as SEARCH_METHODS
+from autometa.benchmark.search import benchmark_search, mean_rank, summarise_search
 from autometa.benchmark.selection import benchmark_selection
 from autometa.exceptions import MetaModelError
 from autometa.meta.data import MetaData, build_metadata
@@ -134,3 +136,23 @@ def test_selection_leaves_unscored_tasks_out_of_the_scores(small_kb: Snapshot) -
     assert small_kb.tasks.index[0] not in set(report.results["task_id"])
     assert report.unscored_training_tasks == 1
     assert "1 more tasks (names matching the unscored pattern)" in report.to_markdown()
+
+
+def test_search_benchmark_curves_on_stored_evaluations() -> None:
+    from tests.test_meta import _synthetic_kb
+
+    results = benchmark_search(
+        _synthetic_kb(), "classification", n_trials=6, seeds=(0, 1), n_splits=2, unscored=None
+    )
+    curves = results[[f"regret@{n}" for n in range(1, 7)]].to_numpy()
+    assert len(results) == 30 * 4 * 2  # every task (the tied one has no regret) x method x seed
+    assert np.all((curves >= 0) & (curves <= 1))
+    assert np.all(np.diff(curves, axis=1) <= 1e-12)  # the best so far never gets worse
+    by = results.set_index(["task_id", "seed", "method"]).sort_index()
+    meta = by.xs("meta", level="method")[[f"regret@{n}" for n in range(1, 6)]]
+    queued = by.xs("tpe_enqueued", level="method")[[f"regret@{n}" for n in range(1, 6)]]
+    assert np.allclose(meta, queued)  # both start with the stack's top five, in order
+    table = summarise_search(results, budgets=(1, 5, 6))
+    assert list(table.columns) == [1, 5, 6] and set(table.index) == set(SEARCH_METHODS)
+    ranks = mean_rank(results, budgets=(1, 6))
+    assert np.allclose(ranks.sum(), 1 + 2 + 3 + 4)  # four methods ranked per search

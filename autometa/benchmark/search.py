@@ -1,0 +1,152 @@
+"""Leave-group-out benchmark of search strategies on the stored evaluations.
+
+Each held-out task's stored evaluations are a tabular benchmark: a proposed configuration is
+mapped to the task's nearest evaluated configuration in the space's encoding (each
+dimension scaled by the evaluated configurations' spread; the stored ones map to
+themselves) and scores that configuration's normalised mean (1 = the task's best, 0 = its
+worst). The stack and the search's prior are fitted on the other groups' tasks only.
+Regret after n trials is 1 minus the best score seen in the first n.
+
+Methods: ``random`` (Optuna's RandomSampler), ``tpe`` (cold TPESampler), ``tpe_enqueued``
+(TPE with the stack's top five enqueued) and ``meta`` (:class:`~autometa.optuna.MetaSampler`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from autometa.benchmark.loo import outer_folds, scored_task_ids
+from autometa.meta.data import MetaData, build_metadata
+from autometa.metrics import TASK_KINDS
+from autometa.optuna.prior import TransferPrior, nearest_row, transfer_prior
+from autometa.store.base import KnowledgeBase
+
+METHODS = ("random", "tpe", "tpe_enqueued", "meta")
+BUDGETS = (1, 3, 5, 10, 20, 50)
+#: How many of the stack's first configurations ``tpe_enqueued`` queues.
+ENQUEUED = 5
+
+
+def benchmark_search(
+    kb: KnowledgeBase,
+    kind: str,
+    metric: str | None = None,
+    *,
+    family: str = "lightgbm",
+    methods: Sequence[str] = METHODS,
+    n_trials: int = 50,
+    seeds: Sequence[int] = (0, 1, 2, 3, 4),
+    n_splits: int | None = 10,
+    seed: int = 0,
+    unscored: str | None = "^synthetic/",
+    sampler_options: Mapping[str, Any] | None = None,
+    n_jobs: int = 1,
+    progress: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """Regret curves: one row per (task, method, seed), columns ``regret@n`` for n in
+    1..``n_trials`` (see the module). ``sampler_options`` go to MetaSampler."""
+    from joblib import Parallel, delayed
+
+    from autometa.meta.stack import StackedMetaLearner
+
+    data = build_metadata(kb, family, kind, metric)
+    scored = set(scored_task_ids(data, unscored).tolist())
+    task_type = TASK_KINDS[kind][0]
+    rows = []
+    for fold, (train, test) in enumerate(outer_folds(data, n_splits, seed)):
+        stack = StackedMetaLearner(seed=seed).fit(data, train)
+        jobs = []
+        for task_id in (t for t in test if int(t) in scored):
+            mf = data.metafeatures.loc[task_id]
+            prior = transfer_prior(
+                stack, data, kb.configurations, mf, task_type, train_task_ids=train
+            )
+            table = _table(data, int(task_id), prior)
+            jobs += [(int(task_id), m, s, prior, table) for m in methods for s in seeds]
+        options = dict(sampler_options or {})
+        curves = Parallel(n_jobs=n_jobs)(
+            delayed(_curve)(m, s, prior, table, n_trials, options) for _, m, s, prior, table in jobs
+        )
+        for (task_id, m, s, _, _), curve in zip(jobs, curves, strict=True):
+            rows.append({"task_id": task_id, "method": m, "seed": s, "fold": fold, **curve})
+        if progress is not None:
+            progress(f"fold {fold}: {len(jobs)} searches")
+    return pd.DataFrame(rows)
+
+
+def summarise_search(results: pd.DataFrame, budgets: Sequence[int] = BUDGETS) -> pd.DataFrame:
+    """Mean regret per method at each budget (rows: methods; columns: budgets), the seeds
+    averaged within a task first."""
+    columns = [f"regret@{n}" for n in budgets if f"regret@{n}" in results]
+    per_task = results.groupby(["method", "task_id"], sort=False)[columns].mean()
+    table = per_task.groupby("method", sort=False).mean()
+    table.columns = [int(c.split("@")[1]) for c in columns]
+    return table
+
+
+def mean_rank(results: pd.DataFrame, budgets: Sequence[int] = BUDGETS) -> pd.DataFrame:
+    """Mean rank of each method per budget (1 = best; ties share), over tasks and seeds."""
+    columns = [f"regret@{n}" for n in budgets if f"regret@{n}" in results]
+    out = {}
+    for c in columns:
+        wide = results.pivot_table(index=["task_id", "seed"], columns="method", values=c)
+        out[int(c.split("@")[1])] = wide.rank(axis=1, method="average").mean()
+    return pd.DataFrame(out)
+
+
+def _table(data: MetaData, task_id: int, prior: TransferPrior) -> tuple[np.ndarray, np.ndarray]:
+    """The held-out task's evaluated candidates: their encodings and normalised scores."""
+    values = data.normalised[data.rows([task_id])[0]]
+    ok = np.isfinite(values)
+    return prior.encodings[ok], values[ok]
+
+
+def _curve(
+    method: str,
+    seed: int,
+    prior: TransferPrior,
+    table: tuple[np.ndarray, np.ndarray],
+    n_trials: int,
+    options: Mapping[str, Any],
+) -> dict[str, float]:
+    """One search's regret after each trial: ``{"regret@1": ..., "regret@n_trials": ...}``."""
+    import optuna
+
+    from autometa.optuna import suggest
+    from autometa.spaces import get_space
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    encodings, values = table
+    space, dists = get_space(prior.family), prior.distributions()
+
+    def objective(trial: optuna.Trial) -> float:
+        code = space.encode(suggest(trial, dists), prior.task_type)
+        return float(values[nearest_row(encodings, code)])
+
+    study = optuna.create_study(
+        direction="maximize", sampler=_sampler(method, seed, prior, options)
+    )
+    if method == "tpe_enqueued":
+        for i in prior.order[:ENQUEUED]:
+            study.enqueue_trial(dict(prior.configs[i]))
+    study.optimize(objective, n_trials=n_trials)
+    best = np.maximum.accumulate([t.value for t in study.trials])
+    return {f"regret@{n}": float(1.0 - b) for n, b in enumerate(best, start=1)}
+
+
+def _sampler(method: str, seed: int, prior: TransferPrior, options: Mapping[str, Any]) -> Any:
+    import optuna
+
+    from autometa.optuna import MetaSampler
+
+    if method == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if method in ("tpe", "tpe_enqueued"):
+        return optuna.samplers.TPESampler(seed=seed)
+    if method == "meta":
+        return MetaSampler(prior, seed=seed, **options)
+    raise ValueError(f"unknown search method {method!r}; valid: {', '.join(METHODS)}")

@@ -1,0 +1,86 @@
+"""Leave-group-out benchmark of search strategies on the stored evaluations
+(``autometa.benchmark.search``): mean normalised regret and mean rank after 1, 3, 5, 10, 20
+and 50 trials for random search, cold TPE, TPE with the stack's top five enqueued, and
+MetaSampler.
+
+    python benchmarks/bench_search.py [--kinds classification regression] [--seeds 0,1,2,3,4]
+        [--trials 50] [--jobs 2] [--json search.json] [--meta KEY=VALUE ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+import pandas as pd
+
+from autometa.benchmark.search import (
+    BUDGETS,
+    METHODS,
+    benchmark_search,
+    mean_rank,
+    summarise_search,
+)
+from autometa.exceptions import AutometaError
+from autometa.store.knowledge import knowledge_base
+
+
+def _options(pairs: list[str]) -> dict[str, float | int | None]:
+    out: dict[str, float | int | None] = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        out[key] = None if value == "None" else (int(value) if value.isdigit() else float(value))
+    return out
+
+
+def _markdown(table: pd.DataFrame, digits: int) -> str:
+    head = "| method | " + " | ".join(f"{c} trials" for c in table.columns) + " |"
+    rule = "|---|" + "---:|" * len(table.columns)
+    rows = [
+        f"| {name} | " + " | ".join(f"{v:.{digits}f}" for v in row) + " |"
+        for name, row in table.iterrows()
+    ]
+    return "\n".join([head, rule, *rows])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--kinds", nargs="+", default=["classification", "regression"])
+    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--seeds", default="0,1,2,3,4")
+    parser.add_argument("--trials", type=int, default=50)
+    parser.add_argument("--splits", type=int, default=10)
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--store", default=None, help="a store URL beside the snapshot")
+    parser.add_argument("--json", help="write the per-search regret curves here")
+    parser.add_argument("--meta", nargs="*", default=[], help="MetaSampler KEY=VALUE options")
+    args = parser.parse_args()
+    kb = knowledge_base(args.store)
+    out = {}
+    for kind in args.kinds:
+        start = time.perf_counter()
+        try:
+            results = benchmark_search(
+                kb, kind, methods=args.methods.split(","),
+                seeds=[int(s) for s in args.seeds.split(",")], n_trials=args.trials,
+                n_splits=args.splits or None, n_jobs=args.jobs,
+                sampler_options=_options(args.meta),
+                progress=lambda line: print(line, file=sys.stderr, flush=True),
+            )  # fmt: skip
+        except (AutometaError, ValueError) as exc:
+            sys.exit(f"bench_search: {exc}")
+        budgets = [b for b in BUDGETS if b <= args.trials]
+        print(f"### {kind}: mean regret ({time.perf_counter() - start:.0f} s)\n")
+        print(_markdown(summarise_search(results, budgets), 4) + "\n")
+        print(f"### {kind}: mean rank\n")
+        print(_markdown(mean_rank(results, budgets), 2) + "\n")
+        out[kind] = results.to_dict(orient="records")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(out, fh)
+
+
+if __name__ == "__main__":
+    main()
