@@ -67,6 +67,7 @@ class MetaSampler(BaseSampler):
         self.temperature = float(temperature)
         self._fallback = fallback or optuna.samplers.TPESampler(seed=seed)
         self._space = prior.distributions()
+        self._nearest: dict[tuple[tuple[str, Any], ...], int] = {}  # memo of a pure function
 
     def reseed_rng(self) -> None:
         self._fallback.reseed_rng()
@@ -165,4 +166,7 @@ class MetaSampler(BaseSampler):
         params = {k: v for k, v in trial.params.items() if k in self._space}
         if len(params) < len(self._space):
             params = {**self.prior.configs[self.prior.order[0]], **params}
-        return self.prior.nearest(params)
+        key = tuple(sorted(params.items()))
+        if key not in self._nearest:
+            self._nearest[key] = self.prior.nearest(params)
+        return self._nearest[key]
