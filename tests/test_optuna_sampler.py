@@ -138,3 +138,19 @@ def test_bad_settings_are_refused(setup) -> None:
         MetaSampler(prior, n_startup=-1)
     with pytest.raises(ValueError):
         MetaSampler(prior, temperature=-0.5)
+
+
+def test_meta_sampler_for_a_dataset_starts_with_its_recommendations() -> None:
+    from sklearn.datasets import load_breast_cancer
+
+    from autometa.optuna import meta_sampler
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    sampler, result = meta_sampler(X.iloc[:, :10], y, k=3, seed=0)
+    study = optuna.create_study(direction=result.direction, sampler=sampler)
+    for _ in range(5):
+        trial = study.ask(result.distributions())
+        study.tell(trial, 0.5)
+    assert [t.params for t in study.trials[:3]] == [r.config for r in result.recommendations]
+    assert sampler.n_startup == 3
+    assert len({sampler.prior.nearest(t.params) for t in study.trials}) == 5

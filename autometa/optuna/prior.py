@@ -62,11 +62,20 @@ class TransferPrior:
         return get_space(self.family).distributions(self.task_type)
 
     def nearest(self, params: Mapping[str, Any]) -> int:
-        """The candidate nearest to ``params`` in the space's encoding (exact match: 0)."""
+        """The candidate nearest to ``params`` in the space's encoding, each dimension
+        scaled by the candidates' spread (an exact match is its own candidate)."""
         from autometa.spaces import get_space
 
         code = get_space(self.family).encode(params, self.task_type)
-        return int(np.argmin(((self.encodings - code) ** 2).sum(axis=1)))
+        return nearest_row(self.encodings, code)
+
+
+def nearest_row(encodings: np.ndarray, code: np.ndarray) -> int:
+    """The row of ``encodings`` nearest to ``code``, each dimension scaled by the rows'
+    standard deviation (constant dimensions unscaled)."""
+    scale = encodings.std(axis=0)
+    scale[scale == 0] = 1.0
+    return int(np.argmin((((encodings - code) / scale) ** 2).sum(axis=1)))
 
 
 def transfer_prior(

@@ -1,0 +1,61 @@
+"""``meta_sampler``: a :class:`~autometa.optuna.MetaSampler` for a dataset in one call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from autometa.metrics import task_kind
+from autometa.optuna.prior import transfer_prior
+from autometa.optuna.sampler import MetaSampler
+
+
+def meta_sampler(
+    data: Any,
+    y: Any = None,
+    *,
+    model: str = "lightgbm",
+    metric: str | None = None,
+    k: int = 5,
+    target: str | None = None,
+    recommender: Any = None,
+    **options: Any,
+) -> tuple[MetaSampler, Any]:
+    """A MetaSampler for a dataset (a Dataset, DataFrame, arrays or a path) and the
+    recommendation it starts from.
+
+    Its first trials are the recommender's top ``k`` as served (safety steps included),
+    then the stack's ranking; ``options`` go to :class:`MetaSampler` (``n_startup``,
+    ``handover``, ``temperature``, ``seed``, ``fallback``). Create the study with
+    ``direction=result.direction`` and suggest ``result.distributions()``.
+    """
+    from autometa.data import Dataset, load_dataset
+    from autometa.recommendation.recommender import Recommender, _quiet_metafeatures, as_frame
+    from autometa.recommendation.results import TaskSummary
+
+    rec = recommender or Recommender()
+    dataset = data if isinstance(data, Dataset) and y is None else None
+    if dataset is None:
+        dataset = load_dataset(data, y, target=target)
+    metafeatures = as_frame(_quiet_metafeatures(dataset))
+    result = rec.recommend_summary(
+        TaskSummary.of(dataset), dict(metafeatures), model=model, metric=metric, k=k
+    )
+    stack, meta = rec.learner(result.model, task_kind(dataset.task_type), result.metric)
+    configs = rec.kb.configurations
+    served = [_config_id(configs, result.model, r.config) for r in result.recommendations]
+    rest = [int(c) for c in stack.rank(metafeatures)["config_id"] if int(c) not in served]
+    ranking = pd.DataFrame({"config_id": served + rest})
+    prior = transfer_prior(stack, meta, configs, metafeatures, dataset.task_type, ranking=ranking)
+    options.setdefault("n_startup", k)
+    return MetaSampler(prior, **options), result
+
+
+def _config_id(configs: pd.DataFrame, family: str, config: dict[str, Any]) -> int:
+    """The stored id of a recommended configuration (matched by its hash)."""
+    from autometa.spaces import get_space
+
+    space = get_space(family)
+    same = configs.index[configs["config_hash"] == space.config_hash(config)]
+    return int(same[0])
