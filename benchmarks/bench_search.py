@@ -4,7 +4,8 @@ and 50 trials for random search, cold TPE, TPE with the stack's top five enqueue
 MetaSampler.
 
     python benchmarks/bench_search.py [--kinds classification regression] [--seeds 0,1,2,3,4]
-        [--trials 50] [--jobs 2] [--json search.json] [--meta KEY=VALUE ...]
+        [--trials 50] [--jobs 2] [--json search.json] [--checkpoint search.jsonl]
+        [--meta KEY=VALUE ...]
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--store", default=None, help="a store URL beside the snapshot")
     parser.add_argument("--json", help="write the per-search regret curves here")
+    parser.add_argument(
+        "--checkpoint", help="JSON-lines file of finished folds: a rerun resumes from it"
+    )
     parser.add_argument("--meta", nargs="*", default=[], help="MetaSampler KEY=VALUE options")
     args = parser.parse_args()
     kb = knowledge_base(args.store)
@@ -66,7 +70,7 @@ def main() -> None:
                 kb, kind, methods=args.methods.split(","),
                 seeds=[int(s) for s in args.seeds.split(",")], n_trials=args.trials,
                 n_splits=args.splits or None, n_jobs=args.jobs,
-                sampler_options=_options(args.meta),
+                sampler_options=_options(args.meta), checkpoint=args.checkpoint,
                 progress=lambda line: print(line, file=sys.stderr, flush=True),
             )  # fmt: skip
         except (AutometaError, ValueError) as exc:

@@ -156,3 +156,17 @@ def test_search_benchmark_curves_on_stored_evaluations() -> None:
     assert list(table.columns) == [1, 5, 6] and set(table.index) == set(SEARCH_METHODS)
     ranks = mean_rank(results, budgets=(1, 6))
     assert np.allclose(ranks.sum(), 1 + 2 + 3 + 4)  # four methods ranked per search
+
+
+def test_search_benchmark_resumes_from_its_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import autometa.benchmark.search as search
+    from tests.test_meta import _synthetic_kb
+
+    kb, path = _synthetic_kb(), tmp_path / "search.jsonl"
+    options = dict(n_trials=3, seeds=(0,), n_splits=2, unscored=None, checkpoint=path)
+    first = benchmark_search(kb, "classification", methods=("random", "meta"), **options)
+    monkeypatch.setattr(search, "_fold_rows", lambda *a, **k: pytest.fail("recomputed"))
+    again = benchmark_search(kb, "classification", methods=("random", "meta"), **options)
+    assert again.equals(first) and len(path.read_text().splitlines()) == len(first)

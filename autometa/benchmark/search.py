@@ -13,7 +13,10 @@ Methods: ``random`` (Optuna's RandomSampler), ``tpe`` (cold TPESampler), ``tpe_e
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -45,37 +48,86 @@ def benchmark_search(
     unscored: str | None = "^synthetic/",
     sampler_options: Mapping[str, Any] | None = None,
     n_jobs: int = 1,
+    checkpoint: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """Regret curves: one row per (task, method, seed), columns ``regret@n`` for n in
-    1..``n_trials`` (see the module). ``sampler_options`` go to MetaSampler."""
-    from joblib import Parallel, delayed
-
+    1..``n_trials`` (see the module). ``sampler_options`` go to MetaSampler. With a
+    ``checkpoint`` file (JSON lines), each finished fold is appended to it and a rerun
+    skips the folds it holds. MetaSampler's searches do not depend on the seed while they
+    stay within its candidates (no fallback): it runs once and its curve stands for every
+    seed."""
     from autometa.meta.stack import StackedMetaLearner
 
     data = build_metadata(kb, family, kind, metric)
     scored = set(scored_task_ids(data, unscored).tolist())
-    task_type = TASK_KINDS[kind][0]
-    rows = []
+    done = _load_checkpoint(checkpoint, kind)
+    rows = list(done)
     for fold, (train, test) in enumerate(outer_folds(data, n_splits, seed)):
+        if any(r["fold"] == fold for r in done):
+            continue
         stack = StackedMetaLearner(seed=seed).fit(data, train)
-        jobs = []
-        for task_id in (t for t in test if int(t) in scored):
-            mf = data.metafeatures.loc[task_id]
-            prior = transfer_prior(
-                stack, data, kb.configurations, mf, task_type, train_task_ids=train
-            )
-            table = _table(data, int(task_id), prior)
-            jobs += [(int(task_id), m, s, prior, table) for m in methods for s in seeds]
-        options = dict(sampler_options or {})
-        curves = Parallel(n_jobs=n_jobs)(
-            delayed(_curve)(m, s, prior, table, n_trials, options) for _, m, s, prior, table in jobs
-        )
-        for (task_id, m, s, _, _), curve in zip(jobs, curves, strict=True):
-            rows.append({"task_id": task_id, "method": m, "seed": s, "fold": fold, **curve})
+        tasks = [int(t) for t in test if int(t) in scored]
+        part = _fold_rows(kb, data, stack, train, tasks, methods, seeds, n_trials,
+                          dict(sampler_options or {}), n_jobs)  # fmt: skip
+        part = [{**r, "fold": fold, "kind": kind} for r in part]
+        _append_checkpoint(checkpoint, part)
+        rows += part
         if progress is not None:
-            progress(f"fold {fold}: {len(jobs)} searches")
+            progress(f"{kind} fold {fold}: {len(part)} searches")
     return pd.DataFrame(rows)
+
+
+def _fold_rows(
+    kb: KnowledgeBase,
+    data: MetaData,
+    stack: Any,
+    train: np.ndarray,
+    tasks: list[int],
+    methods: Sequence[str],
+    seeds: Sequence[int],
+    n_trials: int,
+    options: dict[str, Any],
+    n_jobs: int,
+) -> list[dict[str, Any]]:
+    """Every search of one outer fold's held-out tasks."""
+    from joblib import Parallel, delayed
+
+    task_type = TASK_KINDS[data.task_kind][0]
+    once = "meta" in methods and n_trials <= len(data.config_ids) and not options.get("handover")
+    jobs = []
+    for task_id in tasks:
+        mf = data.metafeatures.loc[task_id]
+        prior = transfer_prior(stack, data, kb.configurations, mf, task_type, train_task_ids=train)
+        table = _table(data, task_id, prior)
+        for m in methods:
+            for s in seeds[:1] if (m == "meta" and once) else seeds:
+                jobs.append((task_id, m, s, prior, table))
+    curves = Parallel(n_jobs=n_jobs)(
+        delayed(_curve)(m, s, prior, table, n_trials, options) for _, m, s, prior, table in jobs
+    )
+    rows = []
+    for (task_id, m, s, _, _), curve in zip(jobs, curves, strict=True):
+        for each in seeds if (m == "meta" and once) else [s]:
+            rows.append({"task_id": task_id, "method": m, "seed": each, **curve})
+    return rows
+
+
+def _load_checkpoint(path: str | Path | None, kind: str) -> list[dict[str, Any]]:
+    if path is None or not Path(path).exists():
+        return []
+    with open(path, encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh if line.strip()]
+    return [r for r in rows if r.get("kind") == kind]
+
+
+def _append_checkpoint(path: str | Path | None, rows: list[dict[str, Any]]) -> None:
+    if path is None:
+        return
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write("".join(json.dumps(r) + "\n" for r in rows))
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def summarise_search(results: pd.DataFrame, budgets: Sequence[int] = BUDGETS) -> pd.DataFrame:
