@@ -193,14 +193,23 @@ def test_readme_python_snippets_run_as_written(tmp_path: Path) -> None:
     cwd = os.getcwd()
     os.chdir(tmp_path)
     try:
+        results = []  # the `result` each snippet leaves
         for snippet in snippets:
             exec(compile(snippet, "README.md", "exec"), namespace)
+            results.append(namespace.get("result"))
     finally:
         os.chdir(cwd)
     assert isinstance(namespace["result"].best.params, dict)
     assert namespace["model"].booster_.num_trees() > 0  # fitted on the typed table
-    study, result = namespace["study"], namespace["result"]
+    queued = next(i for i, text in enumerate(snippets) if "result.enqueue(study)" in text)
+    study, result = namespace["study"], results[queued]
     assert len(study.trials) == 20  # the first asks take the queued recommendations
     assert [t.params for t in study.trials[:5]] == [r.config for r in result.recommendations]
     assert all(t.value is not None for t in study.trials)
+    meta = namespace["meta_study"]  # MetaSampler: the recommendations, then adaptation
+    started = next(i for i, text in enumerate(snippets) if "meta_sampler(" in text)
+    assert [t.params for t in meta.trials[:5]] == [
+        r.config for r in results[started].recommendations
+    ]
+    assert len({tuple(sorted(t.params.items())) for t in meta.trials}) == 10
     assert isinstance(namespace["ds"].X, pd.DataFrame)
