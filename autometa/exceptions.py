@@ -31,12 +31,17 @@ class MetaModelError(AutometaError):
     """A meta-model cannot be trained or used (e.g. the store holds too little data)."""
 
 
+class SearchError(AutometaError, ValueError):
+    """A search cannot start or continue (e.g. a stored study of another dataset)."""
+
+
 __all__ = [
     "AutometaError",
     "DataError",
     "HarvestError",
     "MetaModelError",
     "SchemaVersionError",
+    "SearchError",
     "SpaceError",
     "StoreError",
 ]

@@ -15,6 +15,7 @@ from autometa.cli._harvest import harvest_group
 from autometa.cli._metafeatures import metafeatures_cmd
 from autometa.cli._recommend import recommend_cmd
 from autometa.cli._store import store_group
+from autometa.cli._tune import tune_cmd
 
 
 class _OneLineErrors(click.Group):
@@ -62,6 +63,7 @@ def cli() -> None:
 FAST_EXIT = frozenset({"recommend", "metafeatures"})
 
 cli.add_command(recommend_cmd)
+cli.add_command(tune_cmd)
 cli.add_command(metafeatures_cmd)
 cli.add_command(store_group)
 cli.add_command(harvest_group)

@@ -1,0 +1,76 @@
+"""`autometa tune` and autometa.optuna.tune: warm-started CV search on the same folds,
+resumable in RDB storage, refusing a study of other data or options."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import lightgbm
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from sklearn.datasets import load_diabetes
+
+from autometa.cli import cli
+from autometa.data import load_dataset
+from autometa.exceptions import SearchError
+from autometa.harvest.evaluate import evaluate_config, fold_indices
+from autometa.optuna.tune import tune
+from autometa.recommendation.recommender import Recommender
+
+
+@pytest.fixture(scope="module")
+def diabetes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("tune") / "diabetes.csv"
+    load_diabetes(as_frame=True).frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def recommender() -> Recommender:
+    return Recommender()
+
+
+def test_tune_starts_with_the_recommendations_on_fixed_folds(diabetes, recommender) -> None:
+    result = tune(diabetes, n_trials=6, cv=3, warm_start=3, recommender=recommender)
+    assert result.metric == "rmse" and result.direction == "minimize" and len(result.trials) == 6
+    values = [t["value"] for t in result.trials]
+    assert result.best_value == min(values)
+    answer = recommender.recommend(diabetes, k=3)
+    ds = load_dataset(diabetes)
+    folds = fold_indices(ds.y, ds.task_type, 3, 0)
+    for trial, rec in zip(result.trials[:3], answer.recommendations, strict=True):
+        scores = evaluate_config(ds.X, ds.y, ds.task_type, "lightgbm", rec.config, folds=folds)
+        assert trial["value"] == pytest.approx(np.mean([r.scores["rmse"] for r in scores]))
+    model = lightgbm.LGBMRegressor(**result.best_params).fit(ds.X, ds.y)
+    assert model.booster_.num_trees() > 0
+
+
+def test_a_stored_study_continues_and_refuses_other_options(
+    diabetes, recommender, tmp_path: Path
+) -> None:
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    first = tune(diabetes, n_trials=3, cv=3, storage=storage, study_name="d",
+                 sampler="tpe", recommender=recommender)  # fmt: skip
+    again = tune(diabetes, n_trials=5, cv=3, storage=storage, study_name="d",
+                 sampler="tpe", recommender=recommender)  # fmt: skip
+    assert len(again.trials) == 5 and again.trials[:3] == first.trials
+    with pytest.raises(SearchError, match="another folds"):
+        tune(diabetes, n_trials=6, cv=4, storage=storage, study_name="d", recommender=recommender)
+    with pytest.raises(SearchError, match="unknown sampler"):
+        tune(diabetes, sampler="grid", recommender=recommender)
+
+
+def test_cli_tune_json_and_one_line_errors(diabetes, tmp_path: Path) -> None:
+    runner = CliRunner()
+    args = ["--trials", "4", "--cv", "3", "--sampler", "random", "--warm-start", "2"]
+    out = runner.invoke(cli, ["tune", str(diabetes), *args, "--format", "json"])
+    assert out.exit_code == 0, out.output
+    answer = json.loads(out.stdout)
+    assert answer["model"] == "lightgbm" and len(answer["trials"]) == 4
+    assert answer["best_value"] == min(t["value"] for t in answer["trials"])
+    bad = runner.invoke(cli, ["tune", str(diabetes), "--metric", "roc_auc", "--trials", "2"])
+    assert bad.exit_code == 2 and len(bad.output.strip().splitlines()) == 1
+    bad = runner.invoke(cli, ["tune", str(tmp_path / "missing.csv")])
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
