@@ -74,3 +74,29 @@ def test_cli_tune_json_and_one_line_errors(diabetes, tmp_path: Path) -> None:
     assert bad.exit_code == 2 and len(bad.output.strip().splitlines()) == 1
     bad = runner.invoke(cli, ["tune", str(tmp_path / "missing.csv")])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
+def test_two_processes_share_one_postgresql_study(diabetes, postgres_server) -> None:
+    """Two `autometa tune` processes on one study of a real PostgreSQL server: every trial
+    is kept once and the two stop near --trials in all (unshared, they would run 16)."""
+    import os
+    import subprocess
+    import sys
+
+    import optuna
+
+    url = postgres_server.create_database()
+    args = [sys.executable, "-m", "autometa", "tune", str(diabetes), "--trials", "8", "--cv",
+            "3", "--storage", url, "--study-name", "shared", "--format", "json"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    procs = [subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for _ in range(2)]  # fmt: skip
+    outputs = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [o[1].decode()[-500:] for o in outputs]
+    study = optuna.load_study(study_name="shared", storage=url)
+    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert 8 <= len(done) <= 9  # each process stops once 8 are finished; one may be running
+    assert len({t.number for t in done}) == len(done)  # none duplicated
+    answers = [json.loads(o[0]) for o in outputs]
+    assert all(len(a["trials"]) >= 8 for a in answers)  # each sees the other's trials
+    assert min(t.value for t in done) == min(a["best_value"] for a in answers)

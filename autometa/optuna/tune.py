@@ -3,8 +3,9 @@
 Every trial is scored on the same folds (seeded; their fingerprint is kept in the study's
 user attributes), each configuration fitted exactly as the knowledge base's evaluations fit
 it (:func:`autometa.harvest.evaluate.evaluate_config`). A study in RDB storage is resumed by
-rerunning the same call: ``n_trials`` counts every finished trial of the study, and a study
-of another dataset, metric, family or folds is refused.
+rerunning the same call: ``n_trials`` counts every finished trial of the study (also when
+several processes share it), and a study of another dataset, metric, family or folds is
+refused.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from optuna.trial import TrialState
 
 from autometa.exceptions import SearchError
 
 SAMPLERS = ("meta", "tpe", "random")
+_FINISHED = (TrialState.COMPLETE, TrialState.FAIL)
 _ATTR = "autometa"
 
 
@@ -94,10 +97,10 @@ def tune(
         result.enqueue(study)  # the recommendations first (none with warm_start=0)
     remaining = n_trials - len(_finished(study))
     if remaining > 0:
-        objective = _objective(dataset, result, folds, seed)
+        stop = optuna.study.MaxTrialsCallback(n_trials, states=_FINISHED)  # across processes
         study.optimize(
-            objective, n_trials=remaining, timeout=timeout, n_jobs=n_jobs,
-            callbacks=callbacks, catch=(ValueError,),
+            _objective(dataset, result, folds, seed), n_trials=remaining, timeout=timeout,
+            n_jobs=n_jobs, callbacks=[stop, *(callbacks or [])], catch=(ValueError,),
         )  # fmt: skip
     return _result(study, dataset, result, cv)
 
@@ -189,9 +192,7 @@ def _folds_hash(folds: list[tuple[np.ndarray, np.ndarray]]) -> str:
 
 
 def _finished(study: Any) -> list[Any]:
-    from optuna.trial import TrialState
-
-    return study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.FAIL))
+    return study.get_trials(deepcopy=False, states=_FINISHED)
 
 
 def _result(study: Any, dataset: Any, result: Any, cv: int) -> TuneResult:
