@@ -65,8 +65,10 @@ def test_a_stored_study_continues_and_refuses_other_options(
 def test_cli_tune_json_and_one_line_errors(diabetes, tmp_path: Path) -> None:
     runner = CliRunner()
     args = ["--trials", "4", "--cv", "3", "--sampler", "random", "--warm-start", "2"]
-    out = runner.invoke(cli, ["tune", str(diabetes), *args, "--format", "json"])
+    png = tmp_path / "curve.png"
+    out = runner.invoke(cli, ["tune", str(diabetes), *args, "--format", "json", "--plot", str(png)])
     assert out.exit_code == 0, out.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
     answer = json.loads(out.stdout)
     assert answer["model"] == "lightgbm" and len(answer["trials"]) == 4
     assert answer["best_value"] == min(t["value"] for t in answer["trials"])

@@ -42,6 +42,8 @@ from autometa.cli._recommend import FAMILY_CHOICES
 @click.option("--n-jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Trials run at once in threads.")  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of folds and sampler.")
+@click.option("--plot", type=click.Path(dir_okay=False),
+              help="Write the best-so-far curve to this PNG (needs matplotlib).")  # fmt: skip
 @format_option
 @handle_errors
 def tune_cmd(data: str, target: str | None, task: str | None, encoding: str,
@@ -57,9 +59,16 @@ def tune_cmd(data: str, target: str | None, task: str | None, encoding: str,
     """
     from autometa.optuna.tune import tune
 
+    plot = options.pop("plot")
+    if plot is not None:
+        _check_plotting()
     dataset = load_user_dataset(data, target, task, encoding, categorical, numeric)
     with _trial_bar(options["n_trials"], fmt) as callback:
         result = tune(dataset, callbacks=[callback], **options)
+    if plot is not None:
+        from autometa.optuna.plot import plot_best_so_far
+
+        plot_best_so_far(result, plot)
     if fmt == "json":
         echo_json(result.to_dict())
         return
@@ -69,6 +78,16 @@ def tune_cmd(data: str, target: str | None, task: str | None, encoding: str,
         f"{result.n_folds}-fold CV; best of {done} trials: {result.best_value:.6g}"
     )
     echo_table([(k, json.dumps(v)) for k, v in result.best_params.items()], ("param", "value"))
+
+
+def _check_plotting() -> None:
+    """Refuse --plot before any work when matplotlib is missing."""
+    import importlib.util
+
+    from autometa.cli._common import UserError
+
+    if importlib.util.find_spec("matplotlib") is None:
+        raise UserError("--plot needs matplotlib: pip install 'autometa[plot]'")
 
 
 class _trial_bar:
