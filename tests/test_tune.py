@@ -102,3 +102,15 @@ def test_two_processes_share_one_postgresql_study(diabetes, postgres_server) -> 
     answers = [json.loads(o[0]) for o in outputs]
     assert all(len(a["trials"]) >= 8 for a in answers)  # each sees the other's trials
     assert min(t.value for t in done) == min(a["best_value"] for a in answers)
+
+
+def test_ws_cmaes_starts_from_the_recommendations_then_searches(diabetes, recommender) -> None:
+    result = tune(diabetes, n_trials=6, cv=3, sampler="ws-cmaes", warm_start=2,
+                  recommender=recommender)  # fmt: skip
+    answer = recommender.recommend(diabetes, k=2)
+    ds = load_dataset(diabetes)
+    folds = fold_indices(ds.y, ds.task_type, 3, 0)
+    scores = evaluate_config(ds.X, ds.y, ds.task_type, "lightgbm",
+                             answer.recommendations[0].config, folds=folds)  # fmt: skip
+    assert result.trials[0]["value"] == pytest.approx(np.mean([r.scores["rmse"] for r in scores]))
+    assert len(result.trials) == 6 and all(t["state"] == "complete" for t in result.trials)

@@ -8,7 +8,9 @@ worst). The stack and the search's prior are fitted on the other groups' tasks o
 Regret after n trials is 1 minus the best score seen in the first n.
 
 Methods: ``random`` (Optuna's RandomSampler), ``tpe`` (cold TPESampler), ``tpe_enqueued``
-(TPE with the stack's top five enqueued) and ``meta`` (:class:`~autometa.optuna.MetaSampler`).
+(TPE with the stack's top five enqueued), ``ws_cmaes`` (CMA-ES warm-started from the five
+nearest training tasks' evaluations, :mod:`autometa.optuna.wscmaes`) and ``meta``
+(:class:`~autometa.optuna.MetaSampler`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from autometa.metrics import TASK_KINDS
 from autometa.optuna.prior import TransferPrior, nearest_row, transfer_prior
 from autometa.store.base import KnowledgeBase
 
-METHODS = ("random", "tpe", "tpe_enqueued", "meta")
+METHODS = ("random", "tpe", "tpe_enqueued", "ws_cmaes", "meta")
 BUDGETS = (1, 3, 5, 10, 20, 50)
 #: How many of the stack's first configurations ``tpe_enqueued`` queues.
 ENQUEUED = 5
@@ -201,4 +203,8 @@ def _sampler(method: str, seed: int, prior: TransferPrior, options: Mapping[str,
         return optuna.samplers.TPESampler(seed=seed)
     if method == "meta":
         return MetaSampler(prior, seed=seed, **options)
+    if method == "ws_cmaes":
+        from autometa.optuna.wscmaes import ws_cmaes_sampler
+
+        return ws_cmaes_sampler(prior, "maximize", seed=seed)
     raise ValueError(f"unknown search method {method!r}; valid: {', '.join(METHODS)}")

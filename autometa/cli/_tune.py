@@ -30,10 +30,11 @@ from autometa.cli._recommend import FAMILY_CHOICES
               help="Stop starting trials after this many seconds.")  # fmt: skip
 @click.option("--cv", type=click.IntRange(min=2), default=5, show_default=True,
               help="Cross-validation folds, the same for every trial.")  # fmt: skip
-@click.option("--sampler", type=click.Choice(["meta", "tpe", "random"]), default="meta",
-              show_default=True,
-              help="meta: the recommendations, then adapts to the trials (MetaSampler); tpe or "
-              "random: Optuna's, after the --warm-start recommendations.")  # fmt: skip
+@click.option("--sampler", type=click.Choice(["meta", "tpe", "random", "ws-cmaes"]),
+              default="meta", show_default=True,
+              help="meta: the recommendations, then adapts to the trials (MetaSampler); tpe, "
+              "random or ws-cmaes (CMA-ES warm-started from the nearest stored tasks): "
+              "Optuna's, after the --warm-start recommendations.")  # fmt: skip
 @click.option("--warm-start", type=click.IntRange(min=0), default=5, show_default=True,
               help="How many recommendations are tried first (0: none).")  # fmt: skip
 @click.option("--storage", help="Optuna RDB URL (sqlite:///study.db, postgresql://...): "

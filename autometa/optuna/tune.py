@@ -20,7 +20,7 @@ from optuna.trial import TrialState
 
 from autometa.exceptions import SearchError
 
-SAMPLERS = ("meta", "tpe", "random")
+SAMPLERS = ("meta", "tpe", "random", "ws-cmaes")
 _FINISHED = (TrialState.COMPLETE, TrialState.FAIL)
 _ATTR = "autometa"
 
@@ -67,8 +67,9 @@ def tune(
     """Search ``n_trials`` configurations of ``model`` on ``data`` by ``cv``-fold CV.
 
     ``sampler``: ``meta`` (:class:`~autometa.optuna.MetaSampler`, its first ``warm_start``
-    trials the recommendations), ``tpe`` or ``random`` (Optuna's, with the top
-    ``warm_start`` recommendations enqueued first). ``storage``/``study_name``: an Optuna
+    trials the recommendations), ``tpe``, ``random`` or ``ws-cmaes`` (CMA-ES warm-started
+    from the nearest stored tasks), each with the top ``warm_start`` recommendations
+    enqueued first. ``storage``/``study_name``: an Optuna
     RDB study to create or continue.
     """
     import optuna
@@ -131,8 +132,15 @@ def _sampler(
 
     rec = recommender or Recommender()
     k = max(warm_start, 1)
-    if sampler == "meta":
-        return meta_sampler(dataset, model=model, metric=metric, k=k, recommender=rec, seed=seed)
+    if sampler in ("meta", "ws-cmaes"):
+        chosen, result = meta_sampler(
+            dataset, model=model, metric=metric, k=k, recommender=rec, seed=seed
+        )
+        if sampler == "meta":
+            return chosen, result
+        from autometa.optuna.wscmaes import ws_cmaes_sampler
+
+        return ws_cmaes_sampler(chosen.prior, result.direction, seed=seed), result
     result = rec.recommend(dataset, model=model, metric=metric, k=k)
     if warm_start == 0:
         result.recommendations.clear()
