@@ -6,6 +6,7 @@ MetaSampler.
     python benchmarks/bench_search.py [--kinds classification regression] [--seeds 0,1,2,3,4]
         [--trials 50] [--jobs 2] [--json search.json] [--checkpoint search.jsonl]
         [--meta KEY=VALUE ...]
+    python benchmarks/bench_search.py --report search.jsonl [more.jsonl ...]   # tables only
 """
 
 from __future__ import annotations
@@ -46,6 +47,26 @@ def _markdown(table: pd.DataFrame, digits: int) -> str:
     return "\n".join([head, rule, *rows])
 
 
+def _print_tables(kind: str, results: pd.DataFrame, trials: int, note: str = "") -> None:
+    budgets = [b for b in BUDGETS if b <= trials]
+    tasks = results["task_id"].nunique()
+    print(f"### {kind}: mean regret ({tasks} tasks{note})\n")
+    print(_markdown(summarise_search(results, budgets), 4) + "\n")
+    print(f"### {kind}: mean rank\n")
+    print(_markdown(mean_rank(results, budgets), 2) + "\n")
+
+
+def _report(paths: list[str], kinds: list[str], trials: int) -> None:
+    """The tables of finished searches in checkpoint files (e.g. separate method runs)."""
+    rows = []
+    for path in paths:
+        with open(path, encoding="utf-8") as fh:
+            rows += [json.loads(line) for line in fh if line.strip()]
+    frame = pd.DataFrame(rows)
+    for kind in kinds:
+        _print_tables(kind, frame[frame["kind"] == kind], trials)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kinds", nargs="+", default=["classification", "regression"])
@@ -60,7 +81,13 @@ def main() -> None:
         "--checkpoint", help="JSON-lines file of finished folds: a rerun resumes from it"
     )
     parser.add_argument("--meta", nargs="*", default=[], help="MetaSampler KEY=VALUE options")
+    parser.add_argument(
+        "--report", nargs="+", help="only print the tables of these checkpoint files (merged)"
+    )
     args = parser.parse_args()
+    if args.report:
+        _report(args.report, args.kinds, args.trials)
+        return
     kb = knowledge_base(args.store)
     out = {}
     for kind in args.kinds:
@@ -75,11 +102,7 @@ def main() -> None:
             )  # fmt: skip
         except (AutometaError, ValueError) as exc:
             sys.exit(f"bench_search: {exc}")
-        budgets = [b for b in BUDGETS if b <= args.trials]
-        print(f"### {kind}: mean regret ({time.perf_counter() - start:.0f} s)\n")
-        print(_markdown(summarise_search(results, budgets), 4) + "\n")
-        print(f"### {kind}: mean rank\n")
-        print(_markdown(mean_rank(results, budgets), 2) + "\n")
+        _print_tables(kind, results, args.trials, f", {time.perf_counter() - start:.0f} s")
         out[kind] = results.to_dict(orient="records")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
