@@ -56,7 +56,7 @@ def _print_tables(kind: str, results: pd.DataFrame, trials: int, note: str = "")
     print(_markdown(mean_rank(results, budgets), 2) + "\n")
 
 
-def _report(paths: list[str], kinds: list[str], trials: int) -> None:
+def _report(paths: list[str], kinds: list[str], trials: int, plot: str | None) -> None:
     """The tables of finished searches in checkpoint files (e.g. separate method runs)."""
     rows = []
     for path in paths:
@@ -65,6 +65,27 @@ def _report(paths: list[str], kinds: list[str], trials: int) -> None:
     frame = pd.DataFrame(rows)
     for kind in kinds:
         _print_tables(kind, frame[frame["kind"] == kind], trials)
+    if plot:
+        _plot(frame, kinds, trials, plot)
+
+
+def _plot(frame: pd.DataFrame, kinds: list[str], trials: int, path: str) -> None:
+    """Mean regret after each trial, one panel per task kind (log scale)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(kinds), figsize=(5 * len(kinds), 3.6), squeeze=False)
+    for ax, kind in zip(axes[0], kinds, strict=True):
+        part = frame[frame["kind"] == kind]
+        curves = summarise_search(part, range(1, trials + 1))
+        for method, curve in curves.iterrows():
+            ax.plot(curve.index, curve.to_numpy() + 1e-4, label=method)
+        ax.set(title=kind, xlabel="trials", ylabel="mean regret (+1e-4)", yscale="log")
+    axes[0][0].legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
 
 
 def main() -> None:
@@ -84,9 +105,10 @@ def main() -> None:
     parser.add_argument(
         "--report", nargs="+", help="only print the tables of these checkpoint files (merged)"
     )
+    parser.add_argument("--plot", help="with --report: write the regret curves to this PNG")
     args = parser.parse_args()
     if args.report:
-        _report(args.report, args.kinds, args.trials)
+        _report(args.report, args.kinds, args.trials, args.plot)
         return
     kb = knowledge_base(args.store)
     out = {}
