@@ -76,6 +76,10 @@ def test_cli_tune_json_and_one_line_errors(diabetes, tmp_path: Path) -> None:
     assert bad.exit_code == 2 and len(bad.output.strip().splitlines()) == 1
     bad = runner.invoke(cli, ["tune", str(tmp_path / "missing.csv")])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
+    unusable = f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}"
+    bad = runner.invoke(cli, ["tune", str(diabetes), "--storage", unusable])
+    assert bad.exit_code == 2 and "cannot open the study storage" in bad.output
+    assert len(bad.output.strip().splitlines()) == 1
 
 
 def test_two_processes_share_one_postgresql_study(diabetes, postgres_server) -> None:

@@ -11,6 +11,7 @@ refused.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,6 +81,7 @@ def tune(
     _check(n_trials, cv, sampler, warm_start, n_jobs)
     given = isinstance(data, Dataset) and y is None and target is None
     dataset = data if given else load_dataset(data, y, target=target)
+    rdb = _open_storage(storage)  # before the recommendation's work
     chosen, result = _sampler(dataset, model, metric, sampler, warm_start, seed, recommender)
     folds = fold_indices(dataset.y, dataset.task_type, cv, seed)
     attrs = {
@@ -90,7 +92,7 @@ def tune(
     }
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
-        storage=storage, study_name=study_name, direction=result.direction,
+        storage=rdb, study_name=study_name, direction=result.direction,
         sampler=chosen, load_if_exists=True,
     )  # fmt: skip
     _claim(study, attrs, result.direction)
@@ -170,6 +172,25 @@ def _objective(
         return float(np.mean(values))
 
     return objective
+
+
+def _open_storage(url: str | None) -> Any:
+    """Optuna's RDB storage at ``url`` (None: in memory). Two processes opening a new
+    database at once race to create its tables: the loser retries."""
+    import optuna
+    import sqlalchemy.exc
+
+    if url is None:
+        return None
+    for attempt in range(5):
+        try:
+            return optuna.storages.RDBStorage(url)
+        except sqlalchemy.exc.SQLAlchemyError as exc:
+            if attempt == 4:
+                first = str(exc).splitlines()[0]
+                raise SearchError(f"cannot open the study storage {url!r}: {first}") from exc
+            time.sleep(0.2 * (attempt + 1))
+    return None  # never reached
 
 
 def _claim(study: Any, attrs: dict[str, Any], direction: str) -> None:
