@@ -325,3 +325,22 @@ def test_live_check_names_bad_arguments(tmp_path: Path) -> None:
         live_check(index, ["default", "grid"], datasets=["sk/diabetes"])
     with pytest.raises(AutometaError, match="cautious_margin"):
         LiveSettings(cautious_margin=1.5)
+
+
+def test_a_search_run_takes_another_sampler_and_queued_configurations(
+    tasks: list[Task],
+) -> None:
+    import optuna
+
+    from autometa.benchmark.live.folds import make_folds
+    from autometa.benchmark.live.tpe import run_tpe
+    from autometa.spaces import get_space
+
+    task = tasks[0]
+    folds = make_folds(task, 3, 0)
+    default = get_space("lightgbm").default(task.task_type)
+    seen: list[dict[str, Any]] = []
+    result = run_tpe(task, folds, 3, seed=0, n_jobs=1, on_trial=seen.append,
+                     sampler=optuna.samplers.RandomSampler(seed=1), enqueue=[default])  # fmt: skip
+    assert seen[0]["params"] == default  # the queued configuration is the first trial
+    assert len(seen) == 3 and result["score"] in [s["score"] for s in seen]

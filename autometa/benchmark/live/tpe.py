@@ -23,13 +23,16 @@ def run_tpe(
     fit_timeout: float | None = None,
     done: Sequence[Mapping[str, Any]] = (),
     on_trial: Callable[[dict[str, Any]], None] | None = None,
+    sampler: Any = None,
+    enqueue: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """The best of ``n_trials`` TPE trials: its score, trial number and parameters.
 
     ``done`` holds the trials of an interrupted run (params, score); they are replayed into
     the study and only the missing trials are evaluated. ``on_trial`` sees each new trial's
     record. A failing or timed-out configuration fails its trial only; RuntimeError if
-    every trial failed.
+    every trial failed. ``sampler`` replaces TPE (e.g. a MetaSampler) and ``enqueue``
+    queues configurations as the first trials.
     """
     import optuna
     from optuna.trial import TrialState
@@ -40,9 +43,11 @@ def run_tpe(
     dists = get_space(FAMILY).distributions(task.task_type)
     study = optuna.create_study(
         direction=direction(DEFAULT_METRICS[task.kind]),
-        sampler=optuna.samplers.TPESampler(seed=seed),
+        sampler=sampler or optuna.samplers.TPESampler(seed=seed),
     )
     _replay(study, dists, done)
+    for config in enqueue if not done else ():
+        study.enqueue_trial(dict(config))
     while len(study.trials) < n_trials:
         trial = study.ask(dists)
         record = _evaluate(study, trial, task, folds, seed, n_jobs, fit_timeout)
