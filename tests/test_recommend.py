@@ -398,7 +398,7 @@ def test_far_dataset_leans_towards_the_default_and_the_portfolio(
 ) -> None:
     from autometa.data import load_dataset
     from autometa.meta._fallback import GUARD_MARGIN, guard_margin, soft_fallback
-    from autometa.recommendation.recommender import _quiet_metafeatures, as_frame
+    from autometa.recommendation.recommender import as_frame, quiet_metafeatures
 
     rng = np.random.default_rng(0)
     X = pd.DataFrame(rng.lognormal(0, 4, size=(60, 400)), columns=[f"c{i}" for i in range(400)])
@@ -407,7 +407,7 @@ def test_far_dataset_leans_towards_the_default_and_the_portfolio(
     assert result.fallback and "far from the knowledge base" in result.warnings[-1]
     assert f"favouring the library default (margin {GUARD_MARGIN:g})" in result.warnings[-1]
     stack, meta = recommender.learner("lightgbm", "classification", "roc_auc")
-    mf = as_frame(_quiet_metafeatures(load_dataset(X, y)))
+    mf = as_frame(quiet_metafeatures(load_dataset(X, y)))
     ranking = stack.rank(mf, default_margin=guard_margin(stack.default_margin_))
     configs = recommender.kb.configurations
     ids = [c for c in ranking["config_id"] if feasible("lightgbm", configs.loc[c, "params"], 60)]

@@ -31,14 +31,14 @@ def meta_sampler(
     ``direction=result.direction`` and suggest ``result.distributions()``.
     """
     from autometa.data import Dataset, load_dataset
-    from autometa.recommendation.recommender import Recommender, _quiet_metafeatures, as_frame
+    from autometa.recommendation.recommender import Recommender, as_frame, quiet_metafeatures
     from autometa.recommendation.results import TaskSummary
 
     rec = recommender or Recommender()
     dataset = data if isinstance(data, Dataset) and y is None else None
     if dataset is None:
         dataset = load_dataset(data, y, target=target)
-    metafeatures = as_frame(_quiet_metafeatures(dataset))
+    metafeatures = as_frame(quiet_metafeatures(dataset))
     result = rec.recommend_summary(
         TaskSummary.of(dataset), dict(metafeatures), model=model, metric=metric, k=k
     )

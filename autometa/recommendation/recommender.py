@@ -49,7 +49,8 @@ def _warning_filters_kept() -> Iterator[None]:
                 mutated()
 
 
-def _quiet_metafeatures(dataset: Any) -> dict[str, float | None]:
+def quiet_metafeatures(dataset: Any) -> dict[str, float | None]:
+    """A dataset's meta-features (as the recommender computes them), warnings silenced."""
     import_stack()
     from autometa.metafeatures import compute_metafeatures
 
@@ -59,6 +60,7 @@ def _quiet_metafeatures(dataset: Any) -> dict[str, float | None]:
 
 
 def as_frame(values: Mapping[str, float | None]) -> pd.Series:
+    """Meta-features as a float Series (None becomes NaN)."""
     return pd.Series({k: (np.nan if v is None else float(v)) for k, v in values.items()})
 
 
@@ -107,7 +109,7 @@ class Recommender(Learners):
             dataset = load_dataset(data, y, target=target, task=task)
         return self._answer(
             TaskSummary.of(dataset),
-            lambda: _quiet_metafeatures(dataset),
+            lambda: quiet_metafeatures(dataset),
             model=model,
             metric=metric,
             k=k,
