@@ -75,12 +75,11 @@ def tune(
     """
     import optuna
 
-    from autometa.data import Dataset, load_dataset
     from autometa.harvest.evaluate import fold_indices
+    from autometa.recommendation.recommender import dataset_of
 
     _check(n_trials, cv, sampler, warm_start, n_jobs)
-    given = isinstance(data, Dataset) and y is None and target is None
-    dataset = data if given else load_dataset(data, y, target=target)
+    dataset = dataset_of(data, y, target=target)
     rdb = _open_storage(storage)  # before the recommendation's work
     chosen, result = _sampler(dataset, model, metric, sampler, warm_start, seed, recommender)
     folds = fold_indices(dataset.y, dataset.task_type, cv, seed)

@@ -30,14 +30,16 @@ def meta_sampler(
     ``handover``, ``temperature``, ``seed``, ``fallback``). Create the study with
     ``direction=result.direction`` and suggest ``result.distributions()``.
     """
-    from autometa.data import Dataset, load_dataset
-    from autometa.recommendation.recommender import Recommender, as_frame, quiet_metafeatures
+    from autometa.recommendation.recommender import (
+        Recommender,
+        as_frame,
+        dataset_of,
+        quiet_metafeatures,
+    )
     from autometa.recommendation.results import TaskSummary
 
     rec = recommender or Recommender()
-    dataset = data if isinstance(data, Dataset) and y is None else None
-    if dataset is None:
-        dataset = load_dataset(data, y, target=target)
+    dataset = dataset_of(data, y, target=target)
     metafeatures = as_frame(quiet_metafeatures(dataset))
     result = rec.recommend_summary(
         TaskSummary.of(dataset), dict(metafeatures), model=model, metric=metric, k=k

@@ -102,11 +102,7 @@ class Recommender(Learners):
         the cost of (race + 1) x 3 fits per repeat; what it gains is measured in
         docs/recommend.md.
         """
-        from autometa.data import load_dataset
-
-        dataset = data if y is None and target is None and _is_dataset(data) else None
-        if dataset is None:
-            dataset = load_dataset(data, y, target=target, task=task)
+        dataset = dataset_of(data, y, target=target, task=task)
         return self._answer(
             TaskSummary.of(dataset),
             lambda: quiet_metafeatures(dataset),
@@ -219,7 +215,7 @@ class Recommender(Learners):
         picks = ranking.head(request.k)
         if len(picks) < request.k:
             notes.append(_notes.fewer_than_asked(len(picks), request.family, request.k))
-        recs = self._explain(summary, metafeatures, request, picks, diag, safe, raced)
+        recs = self._explain(summary, metafeatures, request, meta, picks, diag, safe, raced)
         return RecommendationResult(
             task=summary.task(),
             model=request.family,
@@ -251,6 +247,7 @@ class Recommender(Learners):
         summary: TaskSummary,
         metafeatures: pd.Series,
         request: Request,
+        meta: Any,
         picks: pd.DataFrame,
         diag: Any,
         safe: set[int],
@@ -261,7 +258,6 @@ class Recommender(Learners):
         from autometa.spaces import get_space
 
         family, kind, metric = request.family, request.kind, request.metric
-        _, meta = self.learner(family, kind, metric, request.excluded)
         lightgbm_meta = lambda: self.metadata("lightgbm", kind, metric)  # noqa: E731
         mae_per_rmse = lambda: default_ratio(  # noqa: E731
             default_scores(self.metadata("lightgbm", kind, "mae")),
@@ -311,10 +307,16 @@ class Recommender(Learners):
         )
 
 
-def _is_dataset(value: Any) -> bool:
-    from autometa.data import Dataset
+def dataset_of(
+    data: Any, y: Any = None, *, target: str | None = None, task: str | None = None
+) -> Any:
+    """``data`` itself when it is a loaded Dataset (and nothing else is asked), else
+    :func:`~autometa.data.load_dataset` of the arguments."""
+    from autometa.data import Dataset, load_dataset
 
-    return isinstance(value, Dataset)
+    if isinstance(data, Dataset) and y is None and target is None and task is None:
+        return data
+    return load_dataset(data, y, target=target, task=task)
 
 
 def _race_sample(dataset: Any) -> tuple[pd.DataFrame, pd.Series]:
