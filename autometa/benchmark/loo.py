@@ -224,9 +224,8 @@ def benchmark_loo(
         check = paired_check(kb, data, results, "stack")
         report.facts[kind] |= {f"stack_vs_default_{k}": round(v, 4) for k, v in check.items()}
         if "pct_worse_beyond_noise" in check:  # none without fold scores
-            report.facts[kind]["stack_vs_default_target_met"] = bool(
-                check["pct_worse_beyond_noise"] <= TARGET_PCT_WORSE_BEYOND_NOISE
-            )
+            met = target_met(check["pct_worse_beyond_noise"])
+            report.facts[kind]["stack_vs_default_target_met"] = met
         report.facts[kind] |= {f"guard_{k}": v for k, v in guard_effect(results).items()}
         report.results[kind] = results
         report.summaries[kind] = summarise(results)
@@ -263,9 +262,14 @@ def scored_task_ids(data: MetaData, unscored: str | None) -> np.ndarray:
     return data.task_ids[~names.str.contains(pattern).to_numpy()]
 
 
+def target_met(pct_beyond_noise: float) -> bool:
+    """Whether a share of tasks worse than the default beyond noise meets the target."""
+    return bool(pct_beyond_noise <= TARGET_PCT_WORSE_BEYOND_NOISE)
+
+
 def target_line(pct_beyond_noise: float) -> str:
     """The safety target's line: met or missed, with the measured share."""
-    met = pct_beyond_noise <= TARGET_PCT_WORSE_BEYOND_NOISE
+    met = target_met(pct_beyond_noise)
     return (
         f"Target: top pick worse than the default by more than 2 standard errors on at most "
         f"{TARGET_PCT_WORSE_BEYOND_NOISE:g} % of tasks: {pct_beyond_noise:.1f} %, "

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from autometa.benchmark.baselines import StackRanker
-from autometa.benchmark.loo import outer_folds, scored_task_ids
+from autometa.benchmark.loo import outer_folds, score_rankings, scored_task_ids
 from autometa.exceptions import MetaModelError
 from autometa.meta.data import MetaData, build_metadata
 from autometa.store.base import KnowledgeBase
@@ -162,10 +162,8 @@ def _served_top1(
     tasks it has, per held-out task, and the stack's nearest training tasks of a task."""
     ranker = StackRanker(seed=seed).fit(data, np.intersect1d(train, data.task_ids))
     scores = ranker.scores(data.metafeatures.reindex(test))["stack_guarded"]
-    scores = np.where(np.isfinite(data.normalised[data.rows(test)]), scores, -np.inf)
-    top = {
-        int(t): int(data.config_ids[np.argmax(row)]) for t, row in zip(test, scores, strict=True)
-    }
+    picks = score_rankings(data, test, scores)  # evaluated configurations only, NaN last
+    top = dict(zip(picks["task_id"].tolist(), picks["top1_config_id"].tolist(), strict=True))
     novelty = ranker.model_.novelty_model_
 
     def neighbours(task_id: int) -> pd.DataFrame:
