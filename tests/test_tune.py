@@ -16,6 +16,7 @@ from autometa.cli import cli
 from autometa.data import load_dataset
 from autometa.exceptions import SearchError
 from autometa.harvest.evaluate import evaluate_config, fold_indices
+from autometa.optuna.rounds import early_stopped_fit
 from autometa.optuna.tune import tune
 from autometa.recommendation.recommender import Recommender
 
@@ -32,8 +33,12 @@ def recommender() -> Recommender:
     return Recommender()
 
 
-def test_tune_starts_with_the_recommendations_on_fixed_folds(diabetes, recommender) -> None:
-    result = tune(diabetes, n_trials=6, cv=3, warm_start=3, recommender=recommender)
+@pytest.mark.parametrize("early_stopping", [True, False])
+def test_tune_starts_with_the_recommendations_on_fixed_folds(
+    diabetes, recommender, early_stopping
+) -> None:
+    result = tune(diabetes, n_trials=6, cv=3, warm_start=3, recommender=recommender,
+                  early_stopping=early_stopping)  # fmt: skip
     assert result.metric == "rmse" and result.direction == "minimize" and len(result.trials) == 6
     values = [t["value"] for t in result.trials]
     assert result.best_value == min(values)
@@ -41,10 +46,29 @@ def test_tune_starts_with_the_recommendations_on_fixed_folds(diabetes, recommend
     ds = load_dataset(diabetes)
     folds = fold_indices(ds.y, ds.task_type, 3, 0)
     for trial, rec in zip(result.trials[:3], answer.recommendations, strict=True):
-        scores = evaluate_config(ds.X, ds.y, ds.task_type, "lightgbm", rec.config, folds=folds)
+        fit, rounds = early_stopped_fit(ds.task_type) if early_stopping else (None, [])
+        scores = evaluate_config(
+            ds.X, ds.y, ds.task_type, "lightgbm", rec.config, folds=folds, fit=fit
+        )
         assert trial["value"] == pytest.approx(np.mean([r.scores["rmse"] for r in scores]))
+        trees = trial["params"]["n_estimators"]
+        assert trees == (int(np.median(rounds)) if early_stopping else rec.config["n_estimators"])
+    best = next(t for t in result.trials if t["value"] == result.best_value)
+    assert result.best_params["n_estimators"] == best["params"]["n_estimators"]
     model = lightgbm.LGBMRegressor(**result.best_params).fit(ds.X, ds.y)
-    assert model.booster_.num_trees() > 0
+    assert model.booster_.num_trees() == result.best_params["n_estimators"]
+
+
+def test_tune_takes_explicit_folds_and_refuses_bad_ones(diabetes, recommender) -> None:
+    ds = load_dataset(diabetes)
+    folds = fold_indices(ds.y, ds.task_type, 3, 7)
+    given = tune(ds, n_trials=2, cv=folds, seed=7, sampler="random", recommender=recommender)
+    seeded = tune(ds, n_trials=2, cv=3, seed=7, sampler="random", recommender=recommender)
+    assert given.trials[0]["value"] == pytest.approx(seeded.trials[0]["value"])
+    with pytest.raises(SearchError, match="row positions"):
+        tune(ds, cv=[(np.arange(10), np.arange(10, 10_000))] * 2, recommender=recommender)
+    with pytest.raises(SearchError, match="at least 2 folds"):
+        tune(ds, cv=1, recommender=recommender)
 
 
 def test_a_stored_study_continues_and_refuses_other_options(
@@ -115,6 +139,7 @@ def test_ws_cmaes_starts_from_the_recommendations_then_searches(diabetes, recomm
     ds = load_dataset(diabetes)
     folds = fold_indices(ds.y, ds.task_type, 3, 0)
     scores = evaluate_config(ds.X, ds.y, ds.task_type, "lightgbm",
-                             answer.recommendations[0].config, folds=folds)  # fmt: skip
+                             answer.recommendations[0].config, folds=folds,
+                             fit=early_stopped_fit(ds.task_type)[0])  # fmt: skip
     assert result.trials[0]["value"] == pytest.approx(np.mean([r.scores["rmse"] for r in scores]))
     assert len(result.trials) == 6 and all(t["state"] == "complete" for t in result.trials)

@@ -6,7 +6,7 @@ import math
 import signal
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -130,8 +130,13 @@ def evaluate_config(
     seed: int = 0,
     timeout: float | None = None,
     folds: list[tuple[np.ndarray, np.ndarray]] | None = None,
+    fit: Callable[[Any, pd.DataFrame, np.ndarray], Any] | None = None,
 ) -> list[FoldResult]:
-    """Cross-validate one configuration; failures become error/timeout results, never raise."""
+    """Cross-validate one configuration; failures become error/timeout results, never raise.
+
+    ``fit(estimator, X_train, y_train)`` fits on a training fold (default:
+    ``estimator.fit``), e.g. with early stopping (:mod:`autometa.optuna.rounds`).
+    """
     from autometa.spaces import get_space
 
     space = get_space(family)
@@ -151,7 +156,10 @@ def evaluate_config(
                 params, task_type, categorical_columns=categorical, random_state=seed, n_jobs=1
             )
             with time_limit(timeout):
-                estimator.fit(X.iloc[train], target[train])
+                if fit is None:
+                    estimator.fit(X.iloc[train], target[train])
+                else:
+                    fit(estimator, X.iloc[train], target[train])
                 prediction = _predict(estimator, X.iloc[test], task_type, n_classes)
             elapsed = time.perf_counter() - start
             if timeout is not None and elapsed > timeout:

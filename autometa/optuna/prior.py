@@ -63,19 +63,26 @@ class TransferPrior:
 
     def nearest(self, params: Mapping[str, Any]) -> int:
         """The candidate nearest to ``params`` in the space's encoding, each dimension
-        scaled by the candidates' spread (an exact match is its own candidate)."""
+        scaled by the candidates' spread, over the parameters ``params`` has (an exact
+        match is its own candidate)."""
         from autometa.spaces import get_space
 
-        code = get_space(self.family).encode(params, self.task_type)
-        return nearest_row(self.encodings, code)
+        space = get_space(self.family)
+        code = space.encode(params, self.task_type)  # missing ones: the default, unused
+        names = space.encoding_names(self.task_type)
+        dims = np.array([name in params for name in names])
+        return nearest_row(self.encodings, code, dims)
 
 
-def nearest_row(encodings: np.ndarray, code: np.ndarray) -> int:
+def nearest_row(encodings: np.ndarray, code: np.ndarray, dims: np.ndarray | None = None) -> int:
     """The row of ``encodings`` nearest to ``code``, each dimension scaled by the rows'
-    standard deviation (constant dimensions unscaled)."""
+    standard deviation (constant dimensions unscaled); only ``dims`` (a mask) count."""
     scale = encodings.std(axis=0)
     scale[scale == 0] = 1.0
-    return int(np.argmin((((encodings - code) / scale) ** 2).sum(axis=1)))
+    squared = ((encodings - code) / scale) ** 2
+    if dims is not None:
+        squared = squared[:, dims]
+    return int(np.argmin(squared.sum(axis=1)))
 
 
 def transfer_prior(
@@ -93,8 +100,8 @@ def transfer_prior(
     ``metafeatures`` (or ``ranking``, e.g. the recommender's served one)."""
     from autometa.spaces import get_space
 
-    ids = data.task_ids if train_task_ids is None else np.asarray(train_task_ids)
     novelty = stack.novelty_model_
+    ids = np.asarray(novelty.train_task_ids_ if train_task_ids is None else train_task_ids)
     neighbours = novelty.neighbours(metafeatures, len(novelty.train_task_ids_))
     distance = neighbours.set_index("task_id")["distance"].reindex(ids)
     scale = max(float(np.median(novelty.reference_)), 1e-12)

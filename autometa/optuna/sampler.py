@@ -162,10 +162,9 @@ class MetaSampler(BaseSampler):
         return sum(t.number != trial.number for t in done) >= self.handover
 
     def _candidate(self, trial: FrozenTrial) -> int:
-        """The candidate a trial tried: its nearest in the space's encoding."""
+        """The candidate a trial tried: its nearest in the space's encoding, over the
+        parameters the trial has (``tune`` leaves the number of trees to early stopping)."""
         params = {k: v for k, v in trial.params.items() if k in self._space}
-        if len(params) < len(self._space):
-            params = {**self.prior.configs[self.prior.order[0]], **params}
         key = tuple(sorted(params.items()))
         if key not in self._nearest:
             self._nearest[key] = self.prior.nearest(params)

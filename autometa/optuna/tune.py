@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,7 @@ import numpy as np
 from optuna.trial import TrialState
 
 from autometa.exceptions import SearchError
+from autometa.optuna.rounds import ROUNDS_PARAM
 
 SAMPLERS = ("meta", "tpe", "random", "ws-cmaes")
 _FINISHED = (TrialState.COMPLETE, TrialState.FAIL)
@@ -55,7 +56,7 @@ def tune(
     metric: str | None = None,
     n_trials: int = 20,
     timeout: float | None = None,
-    cv: int = 5,
+    cv: int | Sequence[tuple[Any, Any]] = 5,
     sampler: str = "meta",
     warm_start: int = 5,
     storage: str | None = None,
@@ -64,56 +65,93 @@ def tune(
     seed: int = 0,
     recommender: Any = None,
     callbacks: list[Callable[..., None]] | None = None,
+    early_stopping: bool = True,
+    exclude_self: bool = False,
+    handover: int | None = None,
 ) -> TuneResult:
     """Search ``n_trials`` configurations of ``model`` on ``data`` by ``cv``-fold CV.
 
     ``sampler``: ``meta`` (:class:`~autometa.optuna.MetaSampler`, its first ``warm_start``
     trials the recommendations), ``tpe``, ``random`` or ``ws-cmaes`` (CMA-ES warm-started
     from the nearest stored tasks), each with the top ``warm_start`` recommendations
-    enqueued first. ``storage``/``study_name``: an Optuna
-    RDB study to create or continue.
+    enqueued first. ``cv``: a number of seeded folds, or the (train, test) index pairs
+    themselves. ``storage``/``study_name``: an Optuna RDB study to create or continue.
+    ``early_stopping`` (LightGBM): the number of trees is not searched but set by early
+    stopping on each training fold, up to 4,096 (:mod:`autometa.optuna.rounds`); the best
+    params carry the median over the folds. ``exclude_self``: leave the dataset's own
+    task group out of the knowledge base (for benchmarks on stored datasets). ``handover``:
+    MetaSampler's (complete trials after which TPE, seeded with them, proposes).
     """
     import optuna
 
     from autometa.harvest.evaluate import fold_indices
     from autometa.recommendation.recommender import dataset_of
 
-    _check(n_trials, cv, sampler, warm_start, n_jobs)
+    _check(n_trials, sampler, warm_start, n_jobs)
     dataset = dataset_of(data, y, target=target)
+    folds = _folds(cv, dataset, seed, fold_indices)
     rdb = _open_storage(storage)  # before the recommendation's work
-    chosen, result = _sampler(dataset, model, metric, sampler, warm_start, seed, recommender)
-    folds = fold_indices(dataset.y, dataset.task_type, cv, seed)
-    attrs = {
-        "fingerprint": dataset.fingerprint,
-        "model": result.model,
-        "metric": result.metric,
-        "folds": _folds_hash(folds),
-    }
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(
-        storage=rdb, study_name=study_name, direction=result.direction,
-        sampler=chosen, load_if_exists=True,
+    chosen, result = _sampler(
+        dataset, model, metric, sampler, warm_start, seed, recommender, early_stopping,
+        exclude_self, handover,
     )  # fmt: skip
-    _claim(study, attrs, result.direction)
+    rounds = ROUNDS_PARAM.get(result.model) if early_stopping else None
+    study = _study(rdb, study_name, chosen, result)
+    _claim(study, _attrs(dataset, result, folds, rounds), result.direction)
     if sampler != "meta" and not study.trials:
         result.enqueue(study)  # the recommendations first (none with warm_start=0)
     remaining = n_trials - len(_finished(study))
     if remaining > 0:
         stop = optuna.study.MaxTrialsCallback(n_trials, states=_FINISHED)  # across processes
         study.optimize(
-            _objective(dataset, result, folds, seed), n_trials=remaining, timeout=timeout,
+            _objective(dataset, result, folds, seed, rounds), n_trials=remaining, timeout=timeout,
             n_jobs=n_jobs, callbacks=[stop, *(callbacks or [])], catch=(ValueError,),
         )  # fmt: skip
-    return _result(study, dataset, result, cv)
+    return _result(study, dataset, result, len(folds), rounds)
 
 
-def _check(n_trials: int, cv: int, sampler: str, warm_start: int, n_jobs: int) -> None:
+def _study(rdb: Any, name: str | None, sampler: Any, result: Any) -> Any:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna.create_study(
+        storage=rdb, study_name=name, direction=result.direction, sampler=sampler,
+        load_if_exists=True,
+    )  # fmt: skip
+
+
+def _attrs(dataset: Any, result: Any, folds: list[Any], rounds: str | None) -> dict[str, Any]:
+    """What a stored study must match to be continued by this search."""
+    return {
+        "fingerprint": dataset.fingerprint,
+        "model": result.model,
+        "metric": result.metric,
+        "folds": _folds_hash(folds),
+        "early_stopping": rounds is not None,
+    }
+
+
+def _check(n_trials: int, sampler: str, warm_start: int, n_jobs: int) -> None:
     if sampler not in SAMPLERS:
         raise SearchError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
     if n_trials < 1 or warm_start < 0 or n_jobs < 1:
         raise SearchError("n_trials and n_jobs must be >= 1 and warm_start >= 0")
-    if cv < 2:
-        raise SearchError(f"cv must be at least 2 folds, got {cv}")
+
+
+def _folds(
+    cv: int | Sequence[tuple[Any, Any]], dataset: Any, seed: int, fold_indices: Callable[..., Any]
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``cv`` seeded folds of the dataset, or the given (train, test) pairs checked."""
+    if isinstance(cv, int | np.integer):
+        if cv < 2:
+            raise SearchError(f"cv must be at least 2 folds, got {cv}")
+        return fold_indices(dataset.y, dataset.task_type, int(cv), seed)
+    folds = [(np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)) for a, b in cv]
+    n = len(dataset.y)
+    bad = any(len(a) == 0 or len(b) == 0 or min(a.min(), b.min()) < 0 for a, b in folds)
+    if len(folds) < 2 or bad or max(max(a.max(), b.max()) for a, b in folds) >= n:
+        raise SearchError(f"cv: give at least 2 (train, test) pairs of row positions < {n}")
+    return folds
 
 
 def _sampler(
@@ -124,6 +162,9 @@ def _sampler(
     warm_start: int,
     seed: int,
     recommender: Any,
+    early_stopping: bool,
+    exclude_self: bool = False,
+    handover: int | None = None,
 ) -> tuple[Any, Any]:
     """The Optuna sampler and the recommendation the search starts from."""
     import optuna
@@ -135,14 +176,17 @@ def _sampler(
     k = max(warm_start, 1)
     if sampler in ("meta", "ws-cmaes"):
         chosen, result = meta_sampler(
-            dataset, model=model, metric=metric, k=k, recommender=rec, seed=seed
-        )
+            dataset, model=model, metric=metric, k=k, recommender=rec, seed=seed,
+            exclude_self=exclude_self, handover=handover,
+        )  # fmt: skip
         if sampler == "meta":
             return chosen, result
         from autometa.optuna.wscmaes import ws_cmaes_sampler
 
-        return ws_cmaes_sampler(chosen.prior, result.direction, seed=seed), result
-    result = rec.recommend(dataset, model=model, metric=metric, k=k)
+        rounds = ROUNDS_PARAM.get(result.model) if early_stopping else None
+        unsearched = frozenset({rounds} if rounds else ())
+        return ws_cmaes_sampler(chosen.prior, result.direction, seed, exclude=unsearched), result
+    result = rec.recommend(dataset, model=model, metric=metric, k=k, exclude_self=exclude_self)
     if warm_start == 0:
         result.recommendations.clear()
     if sampler == "tpe":
@@ -151,23 +195,34 @@ def _sampler(
 
 
 def _objective(
-    dataset: Any, result: Any, folds: list[tuple[np.ndarray, np.ndarray]], seed: int
+    dataset: Any,
+    result: Any,
+    folds: list[tuple[np.ndarray, np.ndarray]],
+    seed: int,
+    rounds: str | None,
 ) -> Callable[[Any], float]:
+    """The trial's mean CV score; with ``rounds`` (the family's number-of-trees parameter)
+    that parameter is set by early stopping and its median kept as a user attribute."""
     from autometa.harvest.evaluate import evaluate_config
+    from autometa.optuna.rounds import early_stopped_fit
     from autometa.optuna.space import suggest
 
     distributions = result.distributions()
+    distributions.pop(rounds, None)
 
     def objective(trial: Any) -> float:
         config = suggest(trial, distributions)
+        fit, fitted = early_stopped_fit(dataset.task_type, seed) if rounds else (None, [])
         scores = evaluate_config(
             dataset.X, dataset.y, dataset.task_type, result.model, config, seed=seed,
-            folds=folds,
+            folds=folds, fit=fit,
         )  # fmt: skip
         values = [r.scores.get(result.metric) for r in scores if r.status == "ok"]
         if len(values) < len(folds) or any(v is None or not np.isfinite(v) for v in values):
             failed = next((r.message for r in scores if r.status != "ok"), "no score")
             raise ValueError(f"configuration failed on a fold: {failed}")
+        if rounds:
+            trial.set_user_attr(rounds, int(np.median(fitted)))
         return float(np.mean(values))
 
     return objective
@@ -223,7 +278,7 @@ def _finished(study: Any) -> list[Any]:
     return study.get_trials(deepcopy=False, states=_FINISHED)
 
 
-def _result(study: Any, dataset: Any, result: Any, cv: int) -> TuneResult:
+def _result(study: Any, dataset: Any, result: Any, cv: int, rounds: str | None) -> TuneResult:
     from optuna.trial import TrialState
 
     from autometa.spaces import get_space
@@ -233,17 +288,24 @@ def _result(study: Any, dataset: Any, result: Any, cv: int) -> TuneResult:
         raise SearchError("no trial finished: every configuration failed or the time ran out")
     best = study.best_trial
     space = get_space(result.model)
+    params = space.estimator_params(best.params, dataset.task_type, random_state=0)
+    if rounds and rounds in best.user_attrs:
+        params[rounds] = int(best.user_attrs[rounds])
     return TuneResult(
         model=result.model,
         metric=result.metric,
         direction=result.direction,
         task=result.task,
-        best_params=space.estimator_params(best.params, dataset.task_type, random_state=0),
+        best_params=params,
         best_config=dict(best.params),
         best_value=float(best.value),
         n_folds=cv,
         trials=[
-            {"number": t.number, "value": t.value, "state": t.state.name.lower()}
+            {
+                "number": t.number, "value": t.value, "state": t.state.name.lower(),
+                "params": {**t.params, **({rounds: t.user_attrs[rounds]}
+                                          if rounds in t.user_attrs else {})},
+            }  # fmt: skip
             for t in _finished(study)
         ],
     )

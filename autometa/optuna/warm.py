@@ -20,13 +20,15 @@ def meta_sampler(
     k: int = 5,
     target: str | None = None,
     recommender: Any = None,
+    exclude_self: bool = False,
     **options: Any,
 ) -> tuple[MetaSampler, Any]:
     """A MetaSampler for a dataset (a Dataset, DataFrame, arrays or a path) and the
     recommendation it starts from.
 
     Its first trials are the recommender's top ``k`` as served (safety steps included),
-    then the stack's ranking; ``options`` go to :class:`MetaSampler` (``n_startup``,
+    then the stack's ranking (``exclude_self``: both without the dataset's own stored task
+    group, as ``recommend(exclude_self=True)``); ``options`` go to :class:`MetaSampler` (``n_startup``,
     ``handover``, ``temperature``, ``seed``, ``fallback``). Create the study with
     ``direction=result.direction`` and suggest ``result.distributions()``.
     """
@@ -41,10 +43,13 @@ def meta_sampler(
     rec = recommender or Recommender()
     dataset = dataset_of(data, y, target=target)
     metafeatures = as_frame(quiet_metafeatures(dataset))
+    summary = TaskSummary.of(dataset)
     result = rec.recommend_summary(
-        TaskSummary.of(dataset), dict(metafeatures), model=model, metric=metric, k=k
+        summary, dict(metafeatures), model=model, metric=metric, k=k, exclude_self=exclude_self
     )
-    stack, meta = rec.learner(result.model, task_kind(dataset.task_type), result.metric)
+    excluded = rec.groups_of(summary.fingerprint) if exclude_self else frozenset()
+    kind = task_kind(dataset.task_type)
+    stack, meta = rec.learner(result.model, kind, result.metric, excluded)
     configs = rec.kb.configurations
     served = [_config_id(configs, result.model, r.config) for r in result.recommendations]
     rest = [int(c) for c in stack.rank(metafeatures)["config_id"] if int(c) not in served]

@@ -17,11 +17,16 @@ SOURCE_TASKS = 5
 
 
 def ws_cmaes_sampler(
-    prior: TransferPrior, direction: str, seed: int | None = None, n_tasks: int = SOURCE_TASKS
+    prior: TransferPrior,
+    direction: str,
+    seed: int | None = None,
+    n_tasks: int = SOURCE_TASKS,
+    exclude: frozenset[str] = frozenset(),
 ) -> Any:
     """A CMA-ES sampler whose initial distribution is fitted to the best stored
     configurations of the ``n_tasks`` stored tasks nearest the new one (highest prior).
-    CMA-ES searches the continuous and integer parameters; categorical ones are sampled
+    CMA-ES searches the continuous and integer parameters but those in ``exclude`` (not
+    searched, e.g. the number of trees under early stopping); categorical ones are sampled
     independently (random search)."""
     import optuna
 
@@ -30,7 +35,9 @@ def ws_cmaes_sampler(
     except ImportError as exc:
         raise SearchError("WS-CMA-ES needs the cmaes package: pip install cmaes") from exc
     numeric = {
-        k: d for k, d in prior.distributions().items() if not isinstance(d, CategoricalDistribution)
+        k: d
+        for k, d in prior.distributions().items()
+        if not isinstance(d, CategoricalDistribution) and k not in exclude
     }
     sign = 1.0 if direction == "maximize" else -1.0
     source = []

@@ -145,7 +145,8 @@ class Learners:
         self._learners[key] = (stack, data)
         return self._learners[key]
 
-    def _groups_of(self, fingerprint: str) -> frozenset[str]:
+    def groups_of(self, fingerprint: str) -> frozenset[str]:
+        """The stored task groups of the dataset with this fingerprint (none if new)."""
         tasks = self.kb.tasks
         same = tasks[tasks["fingerprint"] == fingerprint]
         return frozenset(same["group_key"].astype(str))

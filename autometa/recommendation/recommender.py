@@ -163,7 +163,7 @@ class Recommender(Learners):
     ) -> RecommendationResult:
         request = make_request(summary.task_type, model, metric, k, default_margin, race)
         if exclude_self:
-            request = replace(request, excluded=self._groups_of(summary.fingerprint))
+            request = replace(request, excluded=self.groups_of(summary.fingerprint))
         from autometa.metafeatures import slow_note
 
         note = slow_note(summary.n_features)
