@@ -1,12 +1,17 @@
-"""The warm-started search on the live check's hold-out tables: MetaSampler with 10 trials and
-TPE with autometa's top five enqueued (10 trials), each trial scored by the live check's
-shared 5-fold CV, against the defaults and cold TPE's first 10 and all 50 trials read from
-a live-check run on the same tables and folds.
+"""``tune`` on the live check's hold-out tables (never harvested), every method on the live
+check's shared 5-fold CV: ``tune --trials 10`` (MetaSampler) and ``tune --sampler tpe`` (the
+top five enqueued, 10 trials) against cold TPE with 10 and 50 trials over a broad LightGBM
+space written as a user would (:mod:`autometa.benchmark.live.user_space`). The defaults'
+scores and cold TPE over autometa's own space come from a live-check run on the same
+tables and folds. ``--nested`` instead holds out a fifth of each table's rows, searches the
+rest, and scores each method's winner on the held-out rows (the winner's curse).
 
     python benchmarks/live_check.py --index corpus/holdout_index.csv --json live.json \
         --cache live_cache.json
     python benchmarks/bench_tune_live.py --index corpus/holdout_index.csv --live live.json \
-        --cache live_cache.json
+        --cache live_cache.json --state tune_live.json [--nested]
+
+``--state`` keeps every finished cell and each cold-TPE trial: a rerun resumes.
 """
 
 from __future__ import annotations
@@ -15,50 +20,144 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
+
+import numpy as np
 
 from autometa.benchmark.live.folds import folds_id, make_folds
-from autometa.benchmark.live.tasks import load_tasks
+from autometa.benchmark.live.tasks import Task, load_tasks, make_task
 from autometa.benchmark.live.tpe import run_tpe
 from autometa.metrics import METRIC_DIRECTION
 
+RECOMMENDER: list = []  # one knowledge base for every search
 
-def _row(task, live_row: dict, tpe_trials: list[dict], n_trials: int, seed: int) -> dict:
-    import optuna
 
-    from autometa.optuna import meta_sampler
+class State:
+    """Finished cells and cold-TPE trials, written after each."""
 
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.cells = json.loads(path.read_text()) if path.exists() else {}
+
+    def cell(self, key: str, compute) -> dict:
+        if key not in self.cells or "done" not in self.cells[key]:
+            self.cells[key] = {**compute(self.cells.get(key, {})), "done": True}
+            self.save()
+        return self.cells[key]
+
+    def save(self) -> None:
+        self.path.write_text(json.dumps(self.cells))
+
+
+def user_tpe(state: State, key: str, task: Task, folds, n_trials: int, seed: int) -> list:
+    """Cold TPE's trials over the user's space, resumed trial by trial."""
+
+    def compute(partial: dict) -> dict:
+        trials = partial.setdefault("trials", [])
+        state.cells[key] = partial
+
+        def keep(record: dict) -> None:
+            trials.append(record)
+            state.save()
+
+        run_tpe(task, folds, n_trials, seed=seed, n_jobs=1, done=list(trials), on_trial=keep,
+                space="user")  # fmt: skip
+        return {"trials": trials}
+
+    return state.cell(key, compute)["trials"]
+
+
+def tuned(task: Task, folds, sampler: str, n_trials: int, seed: int) -> dict:
+    from autometa.optuna.tune import tune
+    from autometa.recommendation.recommender import Recommender
+
+    if not RECOMMENDER:
+        RECOMMENDER.append(Recommender())
+    start = time.perf_counter()
+    result = tune(task.X, task.y, cv=folds, n_trials=n_trials, sampler=sampler, seed=seed,
+                  recommender=RECOMMENDER[0])  # fmt: skip
+    return {"score": result.best_value, "params": result.best_params,
+            "seconds": time.perf_counter() - start}  # fmt: skip
+
+
+def best(trials: list, sign: float, n: int) -> dict:
+    done = [t for t in trials[:n] if t.get("score") is not None]
+    return max(done, key=lambda t: sign * t["score"])
+
+
+def cv_row(state: State, task: Task, live_row: dict, cells: dict, seed: int) -> dict:
     folds = make_folds(task, 5, seed)
     if folds_id(folds) != live_row["folds_id"]:
         sys.exit(f"bench_tune_live: {task.name}: not the live run's folds")
-    sampler, result = meta_sampler(task.X, task.y, k=5, seed=seed)
-    queued = [r.config for r in result.recommendations]
-    start = time.perf_counter()
-    meta = run_tpe(task, folds, n_trials, seed=seed, n_jobs=1, sampler=sampler)
-    meta_s = time.perf_counter() - start
-    tpe_enq = run_tpe(task, folds, n_trials, seed=seed, n_jobs=1, enqueue=queued,
-                      sampler=optuna.samplers.TPESampler(seed=seed))  # fmt: skip
     sign = METRIC_DIRECTION[live_row["metric"]]
-    first = [t["score"] for t in tpe_trials[:n_trials] if t.get("score") is not None]
+    user = user_tpe(state, f"{task.name}|user_tpe", task, folds, 50, seed)
+    own = cells[f"{task.name}|tpe"]["trials"]
+    meta = state.cell(f"{task.name}|meta_10", lambda _: tuned(task, folds, "meta", 10, seed))
+    top5 = state.cell(f"{task.name}|tpe_top5_10", lambda _: tuned(task, folds, "tpe", 10, seed))
     return {
         "table": task.name, "metric": live_row["metric"], "sign": sign,
-        "default": live_row["scores"]["default"], "tpe_10": sign * max(sign * v for v in first),
-        "tpe_50": live_row["scores"]["tpe"], "tpe_enqueued_10": tpe_enq["score"],
-        "meta_10": meta["score"], "meta_seconds": meta_s,
+        "default": live_row["scores"]["default"],
+        "tpe_10": best(user, sign, 10)["score"], "tpe_50": best(user, sign, 50)["score"],
+        "tpe_top5_10": top5["score"], "meta_10": meta["score"],
+        "own_tpe_50": best(own, sign, 50)["score"],
+        "meta_trees": meta["params"].get("n_estimators"),
+        "tpe_50_trees": best(user, sign, 50)["params"].get("n_estimators"),
+        "meta_seconds": meta["seconds"],
     }  # fmt: skip
 
 
-def _summary(rows: list[dict]) -> list[str]:
-    wins = sum(r["sign"] * (r["meta_10"] - r["tpe_50"]) >= 0 for r in rows)
-    gains = [
-        (r["meta_10"] - r["default"]) / (r["tpe_50"] - r["default"])
-        for r in rows
-        if r["sign"] * (r["tpe_50"] - r["default"]) > 0
-    ]
-    return [
-        f"MetaSampler at 10 trials >= cold TPE at 50 on {wins}/{len(rows)} tables",
-        f"mean gain captured of TPE-50's gain over the defaults: "
-        f"{sum(gains) / len(gains):.2f} ({len(gains)} tables where TPE-50 beat the defaults)",
-    ]
+def nested_row(state: State, task: Task, live_row: dict, seed: int) -> dict:
+    """Search on four fifths of the rows; refit each winner there, score the rest."""
+    from sklearn.model_selection import train_test_split
+
+    from autometa.benchmark.live.folds import fold_score, predict
+    from autometa.benchmark.live.user_space import user_factory
+    from autometa.spaces import get_space
+
+    stratify = None if task.kind == "regression" else task.target
+    inner, outer = train_test_split(np.arange(len(task.y)), test_size=0.2, random_state=seed,
+                                    stratify=stratify)  # fmt: skip
+    part = make_task(task.name, task.X.iloc[inner], task.y.iloc[inner], task.task_type)
+    folds = make_folds(part, 5, seed)
+    sign = METRIC_DIRECTION[live_row["metric"]]
+    user = user_tpe(state, f"{task.name}|nested_user_tpe", part, folds, 50, seed)
+    meta = state.cell(f"{task.name}|nested_meta_10",
+                      lambda _: tuned(part, folds, "meta", 10, seed))  # fmt: skip
+    space = get_space("lightgbm")
+    winners = {
+        "meta_10": (meta["score"], space.estimator_class(task.task_type)(**meta["params"])),
+        "tpe_50": (best(user, sign, 50)["score"],
+                   user_factory(best(user, sign, 50)["params"], task, seed, 1)(None, None)),
+        "tpe_10": (best(user, sign, 10)["score"],
+                   user_factory(best(user, sign, 10)["params"], task, seed, 1)(None, None)),
+    }  # fmt: skip
+    row = {"table": task.name, "metric": live_row["metric"], "sign": sign}
+    for name, (cv_score, model) in winners.items():
+        model.fit(part.X, part.target)
+        held = fold_score(task, task.target[outer], predict(model, task.X.iloc[outer], task))
+        row[f"{name}_cv"], row[f"{name}_held_out"] = cv_score, float(held)
+    return row
+
+
+def summary(rows: list[dict]) -> list[str]:
+    lines = []
+    for ref in ("tpe_50", "own_tpe_50"):
+        wins = sum(r["sign"] * (r["meta_10"] - r[ref]) >= 0 for r in rows)
+        gains = [(r["meta_10"] - r["default"]) / (r[ref] - r["default"])
+                 for r in rows if r["sign"] * (r[ref] - r["default"]) > 0]  # fmt: skip
+        lines.append(
+            f"tune at 10 trials >= {ref} on {wins}/{len(rows)} tables; mean gain captured of "
+            f"its gain over the defaults: {np.mean(gains):.2f} ({len(gains)} tables)"
+        )
+    return lines
+
+
+def table(rows: list[dict], cols: list[str]) -> None:
+    print("| table | metric | " + " | ".join(cols) + " |")
+    print("|---|---|" + "---:|" * len(cols))
+    for r in rows:
+        cells = " | ".join(f"{r[c]:.5g}" if isinstance(r[c], float) else str(r[c]) for c in cols)
+        print(f"| {r['table']} | {r['metric']} | {cells} |")
 
 
 def main() -> None:
@@ -66,31 +165,29 @@ def main() -> None:
     parser.add_argument("--index", required=True, help="corpus/holdout_index.csv")
     parser.add_argument("--live", required=True, help="a live check's --json output")
     parser.add_argument("--cache", required=True, help="that run's --cache (TPE's trials)")
-    parser.add_argument("--trials", type=int, default=10)
-    parser.add_argument("--json", help="write the rows here")
+    parser.add_argument("--state", required=True, type=Path, help="resumable results")
+    parser.add_argument("--nested", action="store_true", help="the winner's-curse check")
     args = parser.parse_args()
-    with open(args.live, encoding="utf-8") as fh:
-        live = json.load(fh)
-    with open(args.cache, encoding="utf-8") as fh:
-        cells = json.load(fh)["cells"]
+    live = json.loads(Path(args.live).read_text())
+    cells = json.loads(Path(args.cache).read_text())["cells"]
     seed = int(live["settings"].get("seed", 0))
     rows_live = {r["dataset"]: r for r in live["rows"]}
     tasks = load_tasks(args.index, list(rows_live), max_rows=live["settings"].get("max_rows"),
                        seed=seed)  # fmt: skip
-    rows = []
+    state, rows = State(args.state), []
     for task in tasks:
-        trials = cells[f"{task.name}|tpe"]["trials"]
-        rows.append(_row(task, rows_live[task.name], trials, args.trials, seed))
+        if args.nested:
+            rows.append(nested_row(state, task, rows_live[task.name], seed))
+        else:
+            rows.append(cv_row(state, task, rows_live[task.name], cells, seed))
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
-    cols = ["default", "tpe_10", "tpe_enqueued_10", "meta_10", "tpe_50"]
-    print("| table | metric | " + " | ".join(cols) + " |")
-    print("|---|---|" + "---:|" * len(cols))
-    for r in rows:
-        print(f"| {r['table']} | {r['metric']} | " + " | ".join(f"{r[c]:.5g}" for c in cols) + " |")
-    print("\n" + "\n".join(_summary(rows)))
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump(rows, fh)
+    if args.nested:
+        table(rows, [f"{m}_{s}" for m in ("meta_10", "tpe_10", "tpe_50")
+                     for s in ("cv", "held_out")])  # fmt: skip
+        return
+    table(rows, ["default", "tpe_10", "tpe_top5_10", "meta_10", "tpe_50", "own_tpe_50",
+                 "meta_trees", "tpe_50_trees"])  # fmt: skip
+    print("\n" + "\n".join(summary(rows)))
 
 
 if __name__ == "__main__":

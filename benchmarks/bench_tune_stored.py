@@ -41,10 +41,10 @@ def sample(index: Path, per_kind: int, seed: int) -> list[dict]:
     frame = pd.read_csv(index)
     regression = frame["task_type"] == "regression"
     picked = [
-        part.sample(min(per_kind, len(part)), random_state=seed)
+        part.sample(min(per_kind, len(part)), random_state=seed).to_dict("records")
         for part in (frame[~regression], frame[regression])
     ]
-    return pd.concat(picked).to_dict("records")
+    return [row for pair in zip(*picked, strict=False) for row in pair]  # alternating
 
 
 def run(row: dict, variant: str, args: argparse.Namespace, recommender) -> dict:
@@ -118,7 +118,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, default=Path("corpus/index.csv"))
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--per-kind", type=int, default=12)
+    parser.add_argument("--per-kind", type=int, default=10)
     parser.add_argument("--variants", default="meta_es,meta_fixed")
     parser.add_argument("--trials", type=int, default=10)
     parser.add_argument("--cv", type=int, default=5)

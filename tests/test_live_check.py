@@ -344,3 +344,19 @@ def test_a_search_run_takes_another_sampler_and_queued_configurations(
                      sampler=optuna.samplers.RandomSampler(seed=1), enqueue=[default])  # fmt: skip
     assert seen[0]["params"] == default  # the queued configuration is the first trial
     assert len(seen) == 3 and result["score"] in [s["score"] for s in seen]
+
+
+def test_a_search_run_in_the_users_broad_space(tasks: list[Task]) -> None:
+    from autometa.benchmark.live.folds import cross_validate, make_folds
+    from autometa.benchmark.live.tpe import run_tpe
+    from autometa.benchmark.live.user_space import user_distributions, user_factory
+
+    task = tasks[0]
+    folds = make_folds(task, 3, 0)
+    seen: list[dict[str, Any]] = []
+    result = run_tpe(task, folds, 3, seed=0, n_jobs=1, on_trial=seen.append, space="user")
+    assert all(set(s["params"]) == set(user_distributions()) for s in seen)
+    assert user_distributions()["n_estimators"].high == 2000  # beyond the space's 1,024
+    again = cross_validate(user_factory(seen[0]["params"], task, 0, 1), task, folds)
+    assert again["score"] == pytest.approx(seen[0]["score"])
+    assert result["score"] == max(s["score"] for s in seen)  # an AUC: larger is better

@@ -8,8 +8,13 @@ import numpy as np
 import pandas as pd
 from sklearn.datasets import make_regression
 
-from autometa.optuna.rounds import MAX_ROUNDS, MIN_ROWS, SMALL_ROUNDS, early_stopped_fit
-from autometa.optuna.rounds import validation_split
+from autometa.optuna.rounds import (
+    MAX_ROUNDS,
+    MIN_ROWS,
+    SMALL_ROUNDS,
+    early_stopped_fit,
+    validation_split,
+)
 
 
 def test_validation_split_is_a_seeded_stratified_tenth() -> None:

@@ -44,8 +44,9 @@ from autometa.cli._recommend import FAMILY_CHOICES
               help="Trials run at once in threads.")  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of folds and sampler.")
 @click.option("--early-stopping/--no-early-stopping", default=True, show_default=True,
-              help="LightGBM: set the number of trees by early stopping on each training "
-              "fold (up to 4,096; a tenth of the fold held out) instead of searching it.")  # fmt: skip
+              help="LightGBM: set the number of trees by early stopping on each "
+              "training fold (up to 4,096; a tenth of the fold held out) instead of "
+              "searching it.")  # fmt: skip
 @click.option("--plot", type=click.Path(dir_okay=False),
               help="Write the best-so-far curve to this PNG (needs matplotlib).")  # fmt: skip
 @format_option

@@ -84,12 +84,11 @@ def tune(
     """
     import optuna
 
-    from autometa.harvest.evaluate import fold_indices
     from autometa.recommendation.recommender import dataset_of
 
     _check(n_trials, sampler, warm_start, n_jobs)
     dataset = dataset_of(data, y, target=target)
-    folds = _folds(cv, dataset, seed, fold_indices)
+    folds = _folds(cv, dataset, seed)
     rdb = _open_storage(storage)  # before the recommendation's work
     chosen, result = _sampler(
         dataset, model, metric, sampler, warm_start, seed, recommender, early_stopping,
@@ -139,9 +138,11 @@ def _check(n_trials: int, sampler: str, warm_start: int, n_jobs: int) -> None:
 
 
 def _folds(
-    cv: int | Sequence[tuple[Any, Any]], dataset: Any, seed: int, fold_indices: Callable[..., Any]
+    cv: int | Sequence[tuple[Any, Any]], dataset: Any, seed: int
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """``cv`` seeded folds of the dataset, or the given (train, test) pairs checked."""
+    from autometa.harvest.evaluate import fold_indices
+
     if isinstance(cv, int | np.integer):
         if cv < 2:
             raise SearchError(f"cv must be at least 2 folds, got {cv}")
@@ -300,12 +301,18 @@ def _result(study: Any, dataset: Any, result: Any, cv: int, rounds: str | None) 
         best_config=dict(best.params),
         best_value=float(best.value),
         n_folds=cv,
-        trials=[
-            {
-                "number": t.number, "value": t.value, "state": t.state.name.lower(),
-                "params": {**t.params, **({rounds: t.user_attrs[rounds]}
-                                          if rounds in t.user_attrs else {})},
-            }  # fmt: skip
-            for t in _finished(study)
-        ],
+        trials=[_trial(t, rounds) for t in _finished(study)],
     )
+
+
+def _trial(trial: Any, rounds: str | None) -> dict[str, Any]:
+    """A finished trial's number, value, state and params (with early-stopped trees)."""
+    params = dict(trial.params)
+    if rounds and rounds in trial.user_attrs:
+        params[rounds] = trial.user_attrs[rounds]
+    return {
+        "number": trial.number,
+        "value": trial.value,
+        "state": trial.state.name.lower(),
+        "params": params,
+    }

@@ -27,10 +27,11 @@ def meta_sampler(
     recommendation it starts from.
 
     Its first trials are the recommender's top ``k`` as served (safety steps included),
-    then the stack's ranking (``exclude_self``: both without the dataset's own stored task
-    group, as ``recommend(exclude_self=True)``); ``options`` go to :class:`MetaSampler` (``n_startup``,
-    ``handover``, ``temperature``, ``seed``, ``fallback``). Create the study with
-    ``direction=result.direction`` and suggest ``result.distributions()``.
+    then the stack's ranking (``exclude_self``: both without the dataset's own stored
+    task group, as ``recommend(exclude_self=True)``); ``options`` go to
+    :class:`MetaSampler` (``n_startup``, ``handover``, ``temperature``, ``seed``,
+    ``fallback``). Create the study with ``direction=result.direction`` and suggest
+    ``result.distributions()``.
     """
     from autometa.recommendation.recommender import (
         Recommender,

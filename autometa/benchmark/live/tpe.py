@@ -25,6 +25,7 @@ def run_tpe(
     on_trial: Callable[[dict[str, Any]], None] | None = None,
     sampler: Any = None,
     enqueue: Sequence[Mapping[str, Any]] = (),
+    space: str = FAMILY,
 ) -> dict[str, Any]:
     """The best of ``n_trials`` TPE trials: its score, trial number and parameters.
 
@@ -32,15 +33,21 @@ def run_tpe(
     the study and only the missing trials are evaluated. ``on_trial`` sees each new trial's
     record. A failing or timed-out configuration fails its trial only; RuntimeError if
     every trial failed. ``sampler`` replaces TPE (e.g. a MetaSampler) and ``enqueue``
-    queues configurations as the first trials.
+    queues configurations as the first trials. ``space``: the lightgbm space, or
+    ``"user"``, a broad space written as a user would
+    (:mod:`autometa.benchmark.live.user_space`).
     """
     import optuna
     from optuna.trial import TrialState
 
+    from autometa.benchmark.live.user_space import user_distributions, user_factory
     from autometa.spaces import get_space
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    dists = get_space(FAMILY).distributions(task.task_type)
+    if space == "user":
+        dists, factory = user_distributions(), user_factory
+    else:
+        dists, factory = get_space(FAMILY).distributions(task.task_type), params_factory
     study = optuna.create_study(
         direction=direction(DEFAULT_METRICS[task.kind]),
         sampler=sampler or optuna.samplers.TPESampler(seed=seed),
@@ -50,7 +57,7 @@ def run_tpe(
         study.enqueue_trial(dict(config))
     while len(study.trials) < n_trials:
         trial = study.ask(dists)
-        record = _evaluate(study, trial, task, folds, seed, n_jobs, fit_timeout)
+        record = _evaluate(study, trial, task, folds, seed, n_jobs, fit_timeout, factory)
         if on_trial is not None:
             on_trial(record)
     completed = [t for t in study.trials if t.state == TrialState.COMPLETE]
@@ -84,13 +91,14 @@ def _evaluate(
     seed: int,
     n_jobs: int,
     fit_timeout: float | None,
+    make: Callable[..., Any] = params_factory,
 ) -> dict[str, Any]:
     """Cross-validate one asked trial, tell the study, and return the trial's record."""
     from optuna.trial import TrialState
 
     record: dict[str, Any] = {"number": trial.number, "params": dict(trial.params)}
     try:
-        factory = params_factory(trial.params, task, seed, n_jobs)
+        factory = make(trial.params, task, seed, n_jobs)
         result = cross_validate(factory, task, folds, fit_timeout=fit_timeout)
     except Exception as exc:  # a timeout or a failing configuration fails the trial only
         study.tell(trial, state=TrialState.FAIL)
