@@ -92,8 +92,16 @@ def gains(records: list[dict], budget: int) -> pd.DataFrame:
 
 
 def report(records: list[dict]) -> None:
+    variants = {r["variant"] for r in records}
+    per_table: dict[str, set[str]] = {}
+    for r in records:
+        per_table.setdefault(r["table"], set()).add(r["variant"])
+    complete = {t for t, v in per_table.items() if v == variants}  # every variant ran
     for regression in (False, True):
-        part = [r for r in records if (r["task_type"] == "regression") == regression]
+        part = [
+            r for r in records
+            if (r["task_type"] == "regression") == regression and r["table"] in complete
+        ]  # fmt: skip
         if not part:
             continue
         tables = {r["table"] for r in part}

@@ -43,10 +43,12 @@ from autometa.cli._recommend import FAMILY_CHOICES
 @click.option("--n-jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Trials run at once in threads.")  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of folds and sampler.")
-@click.option("--early-stopping/--no-early-stopping", default=True, show_default=True,
-              help="LightGBM: set the number of trees by early stopping on each "
-              "training fold (up to 4,096; a tenth of the fold held out) instead of "
-              "searching it.")  # fmt: skip
+@click.option("--early-stopping", type=click.Choice(["off", "holdout", "refit"]), default="off",
+              show_default=True,
+              help="LightGBM: off searches the number of trees (up to 1,024); holdout sets "
+              "it by early stopping on a tenth of each training fold (up to 4,096) and "
+              "predicts with that model; refit then refits on the whole fold with those "
+              "trees.")  # fmt: skip
 @click.option("--plot", type=click.Path(dir_okay=False),
               help="Write the best-so-far curve to this PNG (needs matplotlib).")  # fmt: skip
 @format_option

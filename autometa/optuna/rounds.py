@@ -4,8 +4,9 @@ What LightGBM users do instead of searching ``n_estimators``: each training fold
 :data:`VALID_FRACTION` of its rows aside (seeded; stratified for classes), the model grows up
 to :data:`MAX_ROUNDS` trees until its validation loss (LightGBM's default metric for the
 objective) has not improved for :data:`PATIENCE` rounds, and the test fold is predicted with
-the best iteration. ``tune`` does this for LightGBM by default, so a search is not capped
-by the space's 1,024 trees where small learning rates need more.
+the best iteration (``holdout``), or by a refit on the whole training fold with that many
+trees (``refit``). ``tune --early-stopping`` does this for LightGBM, so a search is not
+capped by the space's 1,024 trees where small learning rates need more.
 """
 
 from __future__ import annotations
@@ -30,12 +31,18 @@ SMALL_ROUNDS = 100
 ROUNDS_PARAM = {"lightgbm": "n_estimators"}
 
 
+#: ``tune``'s early-stopping modes: none (the trees are searched), the early-stopped model
+#: itself, or a refit on the whole training fold with the rounds it found.
+MODES = ("off", "holdout", "refit")
+
+
 def early_stopped_fit(
-    task_type: str, seed: int = 0, patience: int = PATIENCE
+    task_type: str, seed: int = 0, patience: int = PATIENCE, refit: bool = False
 ) -> tuple[Callable[[Any, pd.DataFrame, np.ndarray], None], list[int]]:
     """A ``fit`` for :func:`~autometa.harvest.evaluate.evaluate_config` that early-stops a
     LightGBM estimator (whatever its ``n_estimators``, it may grow :data:`MAX_ROUNDS`),
-    and the list it appends each fitted fold's number of rounds to."""
+    and the list it appends each fitted fold's number of rounds to. ``refit``: then fit
+    again on all the fold's rows with that many rounds."""
     import lightgbm
 
     rounds: list[int] = []
@@ -54,6 +61,9 @@ def early_stopped_fit(
             **_eval_kwargs(estimator, X.iloc[valid], y[valid]),
         )  # fmt: skip
         rounds.append(int(estimator.best_iteration_ or estimator.n_estimators))
+        if refit:
+            estimator.set_params(n_estimators=rounds[-1])
+            estimator.fit(X, y)
 
     return fit, rounds
 

@@ -20,7 +20,7 @@ import numpy as np
 from optuna.trial import TrialState
 
 from autometa.exceptions import SearchError
-from autometa.optuna.rounds import ROUNDS_PARAM
+from autometa.optuna.rounds import MODES, ROUNDS_PARAM
 
 SAMPLERS = ("meta", "tpe", "random", "ws-cmaes")
 _FINISHED = (TrialState.COMPLETE, TrialState.FAIL)
@@ -65,7 +65,7 @@ def tune(
     seed: int = 0,
     recommender: Any = None,
     callbacks: list[Callable[..., None]] | None = None,
-    early_stopping: bool = True,
+    early_stopping: str = "off",
     exclude_self: bool = False,
     handover: int | None = None,
 ) -> TuneResult:
@@ -76,17 +76,16 @@ def tune(
     from the nearest stored tasks), each with the top ``warm_start`` recommendations
     enqueued first. ``cv``: a number of seeded folds, or the (train, test) index pairs
     themselves. ``storage``/``study_name``: an Optuna RDB study to create or continue.
-    ``early_stopping`` (LightGBM): the number of trees is not searched but set by early
-    stopping on each training fold, up to 4,096 (:mod:`autometa.optuna.rounds`); the best
-    params carry the median over the folds. ``exclude_self``: leave the dataset's own
-    task group out of the knowledge base (for benchmarks on stored datasets). ``handover``:
-    MetaSampler's (complete trials after which TPE, seeded with them, proposes).
+    ``early_stopping`` (LightGBM: ``holdout`` or ``refit``; default ``off``): the trees
+    are set by early stopping on each training fold, up to 4,096, instead of searched
+    (:mod:`autometa.optuna.rounds`). ``exclude_self``: leave the dataset's own task group
+    out of the knowledge base (benchmarks on stored datasets). ``handover``: MetaSampler's.
     """
     import optuna
 
     from autometa.recommendation.recommender import dataset_of
 
-    _check(n_trials, sampler, warm_start, n_jobs)
+    _check(n_trials, sampler, warm_start, n_jobs, early_stopping)
     dataset = dataset_of(data, y, target=target)
     folds = _folds(cv, dataset, seed)
     rdb = _open_storage(storage)  # before the recommendation's work
@@ -94,16 +93,17 @@ def tune(
         dataset, model, metric, sampler, warm_start, seed, recommender, early_stopping,
         exclude_self, handover,
     )  # fmt: skip
-    rounds = ROUNDS_PARAM.get(result.model) if early_stopping else None
+    rounds = ROUNDS_PARAM.get(result.model) if early_stopping != "off" else None
     study = _study(rdb, study_name, chosen, result)
-    _claim(study, _attrs(dataset, result, folds, rounds), result.direction)
+    _claim(study, _attrs(dataset, result, folds, rounds and early_stopping), result.direction)
     if sampler != "meta" and not study.trials:
         result.enqueue(study)  # the recommendations first (none with warm_start=0)
     remaining = n_trials - len(_finished(study))
     if remaining > 0:
         stop = optuna.study.MaxTrialsCallback(n_trials, states=_FINISHED)  # across processes
         study.optimize(
-            _objective(dataset, result, folds, seed, rounds), n_trials=remaining, timeout=timeout,
+            _objective(dataset, result, folds, seed, rounds, early_stopping == "refit"),
+            n_trials=remaining, timeout=timeout,
             n_jobs=n_jobs, callbacks=[stop, *(callbacks or [])], catch=(ValueError,),
         )  # fmt: skip
     return _result(study, dataset, result, len(folds), rounds)
@@ -119,22 +119,24 @@ def _study(rdb: Any, name: str | None, sampler: Any, result: Any) -> Any:
     )  # fmt: skip
 
 
-def _attrs(dataset: Any, result: Any, folds: list[Any], rounds: str | None) -> dict[str, Any]:
+def _attrs(dataset: Any, result: Any, folds: list[Any], stopping: str | None) -> dict[str, Any]:
     """What a stored study must match to be continued by this search."""
     return {
         "fingerprint": dataset.fingerprint,
         "model": result.model,
         "metric": result.metric,
         "folds": _folds_hash(folds),
-        "early_stopping": rounds is not None,
+        "early_stopping": stopping or "off",
     }
 
 
-def _check(n_trials: int, sampler: str, warm_start: int, n_jobs: int) -> None:
+def _check(n_trials: int, sampler: str, warm_start: int, n_jobs: int, early_stopping: str) -> None:
     if sampler not in SAMPLERS:
         raise SearchError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
     if n_trials < 1 or warm_start < 0 or n_jobs < 1:
         raise SearchError("n_trials and n_jobs must be >= 1 and warm_start >= 0")
+    if early_stopping not in MODES:
+        raise SearchError(f"early_stopping must be one of {', '.join(MODES)}")
 
 
 def _folds(
@@ -163,7 +165,7 @@ def _sampler(
     warm_start: int,
     seed: int,
     recommender: Any,
-    early_stopping: bool,
+    early_stopping: str,
     exclude_self: bool = False,
     handover: int | None = None,
 ) -> tuple[Any, Any]:
@@ -184,7 +186,7 @@ def _sampler(
             return chosen, result
         from autometa.optuna.wscmaes import ws_cmaes_sampler
 
-        rounds = ROUNDS_PARAM.get(result.model) if early_stopping else None
+        rounds = ROUNDS_PARAM.get(result.model) if early_stopping != "off" else None
         unsearched = frozenset({rounds} if rounds else ())
         return ws_cmaes_sampler(chosen.prior, result.direction, seed, exclude=unsearched), result
     result = rec.recommend(dataset, model=model, metric=metric, k=k, exclude_self=exclude_self)
@@ -201,6 +203,7 @@ def _objective(
     folds: list[tuple[np.ndarray, np.ndarray]],
     seed: int,
     rounds: str | None,
+    refit: bool = False,
 ) -> Callable[[Any], float]:
     """The trial's mean CV score; with ``rounds`` (the family's number-of-trees parameter)
     that parameter is set by early stopping and its median kept as a user attribute."""
@@ -213,7 +216,9 @@ def _objective(
 
     def objective(trial: Any) -> float:
         config = suggest(trial, distributions)
-        fit, fitted = early_stopped_fit(dataset.task_type, seed) if rounds else (None, [])
+        fit, fitted = (None, [])
+        if rounds:
+            fit, fitted = early_stopped_fit(dataset.task_type, seed, refit=refit)
         scores = evaluate_config(
             dataset.X, dataset.y, dataset.task_type, result.model, config, seed=seed,
             folds=folds, fit=fit,
