@@ -33,7 +33,7 @@ def recommender() -> Recommender:
     return Recommender()
 
 
-@pytest.mark.parametrize("early_stopping", [True, False])
+@pytest.mark.parametrize("early_stopping", ["off", "holdout", "refit"])
 def test_tune_starts_with_the_recommendations_on_fixed_folds(
     diabetes, recommender, early_stopping
 ) -> None:
@@ -46,13 +46,16 @@ def test_tune_starts_with_the_recommendations_on_fixed_folds(
     ds = load_dataset(diabetes)
     folds = fold_indices(ds.y, ds.task_type, 3, 0)
     for trial, rec in zip(result.trials[:3], answer.recommendations, strict=True):
-        fit, rounds = early_stopped_fit(ds.task_type) if early_stopping else (None, [])
+        fit, rounds = (None, [])
+        if early_stopping != "off":
+            fit, rounds = early_stopped_fit(ds.task_type, refit=early_stopping == "refit")
         scores = evaluate_config(
             ds.X, ds.y, ds.task_type, "lightgbm", rec.config, folds=folds, fit=fit
         )
         assert trial["value"] == pytest.approx(np.mean([r.scores["rmse"] for r in scores]))
         trees = trial["params"]["n_estimators"]
-        assert trees == (int(np.median(rounds)) if early_stopping else rec.config["n_estimators"])
+        stopped = early_stopping != "off"
+        assert trees == (int(np.median(rounds)) if stopped else rec.config["n_estimators"])
     best = next(t for t in result.trials if t["value"] == result.best_value)
     assert result.best_params["n_estimators"] == best["params"]["n_estimators"]
     model = lightgbm.LGBMRegressor(**result.best_params).fit(ds.X, ds.y)
@@ -84,11 +87,17 @@ def test_a_stored_study_continues_and_refuses_other_options(
         tune(diabetes, n_trials=6, cv=4, storage=storage, study_name="d", recommender=recommender)
     with pytest.raises(SearchError, match="unknown sampler"):
         tune(diabetes, sampler="grid", recommender=recommender)
+    with pytest.raises(SearchError, match="early_stopping must be one of off, holdout, refit"):
+        tune(diabetes, early_stopping="yes", recommender=recommender)
+    with pytest.raises(SearchError, match="another early_stopping"):
+        tune(diabetes, n_trials=6, cv=3, storage=storage, study_name="d", sampler="tpe",
+             early_stopping="refit", recommender=recommender)  # fmt: skip
 
 
 def test_cli_tune_json_and_one_line_errors(diabetes, tmp_path: Path) -> None:
     runner = CliRunner()
-    args = ["--trials", "4", "--cv", "3", "--sampler", "random", "--warm-start", "2"]
+    args = ["--trials", "4", "--cv", "3", "--sampler", "random", "--warm-start", "2",
+            "--early-stopping", "refit"]  # fmt: skip
     png = tmp_path / "curve.png"
     out = runner.invoke(cli, ["tune", str(diabetes), *args, "--format", "json", "--plot", str(png)])
     assert out.exit_code == 0, out.output
@@ -96,6 +105,9 @@ def test_cli_tune_json_and_one_line_errors(diabetes, tmp_path: Path) -> None:
     answer = json.loads(out.stdout)
     assert answer["model"] == "lightgbm" and len(answer["trials"]) == 4
     assert answer["best_value"] == min(t["value"] for t in answer["trials"])
+    best = min(answer["trials"], key=lambda t: t["value"])
+    assert answer["best_params"]["n_estimators"] == best["params"]["n_estimators"]
+    assert "n_estimators" not in answer["best_config"]  # set by early stopping, not searched
     bad = runner.invoke(cli, ["tune", str(diabetes), "--metric", "roc_auc", "--trials", "2"])
     assert bad.exit_code == 2 and len(bad.output.strip().splitlines()) == 1
     bad = runner.invoke(cli, ["tune", str(tmp_path / "missing.csv")])
@@ -139,7 +151,6 @@ def test_ws_cmaes_starts_from_the_recommendations_then_searches(diabetes, recomm
     ds = load_dataset(diabetes)
     folds = fold_indices(ds.y, ds.task_type, 3, 0)
     scores = evaluate_config(ds.X, ds.y, ds.task_type, "lightgbm",
-                             answer.recommendations[0].config, folds=folds,
-                             fit=early_stopped_fit(ds.task_type)[0])  # fmt: skip
+                             answer.recommendations[0].config, folds=folds)  # fmt: skip
     assert result.trials[0]["value"] == pytest.approx(np.mean([r.scores["rmse"] for r in scores]))
     assert len(result.trials) == 6 and all(t["state"] == "complete" for t in result.trials)
