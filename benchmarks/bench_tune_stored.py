@@ -6,6 +6,7 @@ A seeded sample of the corpus' harvested tables (``--per-kind`` classification a
 regression), each searched by every ``--variants`` entry on the same folds:
 
 - ``meta_es``: ``tune`` (MetaSampler) with the number of trees set by early stopping;
+- ``meta_refit``: the same, then refitted on the whole training fold with those trees;
 - ``meta_fixed``: the same with the number of trees searched (the space's, up to 1,024);
 - ``meta_es_h10``: ``meta_es`` handing over to TPE (seeded with every trial) after 10;
 - ``tpe_es``: cold TPE with early stopping (no recommendation enqueued).
@@ -14,6 +15,8 @@ One JSON line per (table, variant) in ``--out``; a rerun skips what is there.
 
     python benchmarks/bench_tune_stored.py --out tune_stored.jsonl --per-kind 16 \
         --trials 20 --variants meta_es,meta_fixed,meta_es_h10
+    python benchmarks/bench_tune_stored.py --out tune_stored.jsonl --per-kind 10 \
+        --trials 10 --variants meta_refit
     python benchmarks/bench_tune_stored.py --out tune_stored.jsonl --report
 """
 
@@ -28,10 +31,11 @@ import numpy as np
 import pandas as pd
 
 VARIANTS = {
-    "meta_es": {"sampler": "meta", "early_stopping": True},
-    "meta_fixed": {"sampler": "meta", "early_stopping": False},
-    "meta_es_h10": {"sampler": "meta", "early_stopping": True, "handover": 10},
-    "tpe_es": {"sampler": "tpe", "early_stopping": True, "warm_start": 0},
+    "meta_es": {"sampler": "meta", "early_stopping": "holdout"},
+    "meta_fixed": {"sampler": "meta", "early_stopping": "off"},
+    "meta_es_h10": {"sampler": "meta", "early_stopping": "holdout", "handover": 10},
+    "meta_refit": {"sampler": "meta", "early_stopping": "refit"},
+    "tpe_es": {"sampler": "tpe", "early_stopping": "holdout", "warm_start": 0},
 }
 BUDGETS = (1, 3, 5, 10, 20, 50)
 
@@ -114,7 +118,9 @@ def report(records: list[dict]) -> None:
         for v in variants:
             cells = " | ".join(f"{by_budget[b][v].mean():.4f}" for b in by_budget)
             print(f"| {v} | {cells} |")
-        for a, b, budget in (("meta_es", "meta_fixed", 10), ("meta_es_h10", "meta_es", 20)):
+        pairs = (("meta_es", "meta_fixed", 10), ("meta_es_h10", "meta_es", 20),
+                 ("meta_refit", "meta_fixed", 10))  # fmt: skip
+        for a, b, budget in pairs:
             table = by_budget[budget]
             if {a, b} <= set(table):
                 both = table[[a, b]].dropna()
