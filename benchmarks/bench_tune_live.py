@@ -20,12 +20,13 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from autometa.benchmark.live.folds import folds_id, make_folds
-from autometa.benchmark.live.tasks import Task, load_tasks, make_task
+from autometa.benchmark.live.tasks import Task, load_tasks
 from autometa.benchmark.live.tpe import run_tpe
 from autometa.metrics import METRIC_DIRECTION
 
@@ -67,7 +68,7 @@ def user_tpe(state: State, key: str, task: Task, folds, n_trials: int, seed: int
     return state.cell(key, compute)["trials"]
 
 
-def tuned(task: Task, folds, sampler: str, n_trials: int, seed: int) -> dict:
+def tuned(task: Task, folds, sampler: str, n_trials: int, seed: int, **options) -> dict:
     from autometa.optuna.tune import tune
     from autometa.recommendation.recommender import Recommender
 
@@ -75,7 +76,7 @@ def tuned(task: Task, folds, sampler: str, n_trials: int, seed: int) -> dict:
         RECOMMENDER.append(Recommender())
     start = time.perf_counter()
     result = tune(task.X, task.y, cv=folds, n_trials=n_trials, sampler=sampler, seed=seed,
-                  recommender=RECOMMENDER[0])  # fmt: skip
+                  recommender=RECOMMENDER[0], **options)  # fmt: skip
     return {"score": result.best_value, "params": result.best_params,
             "seconds": time.perf_counter() - start}  # fmt: skip
 
@@ -94,6 +95,10 @@ def cv_row(state: State, task: Task, live_row: dict, cells: dict, seed: int) -> 
     own = cells[f"{task.name}|tpe"]["trials"]
     meta = state.cell(f"{task.name}|meta_10", lambda _: tuned(task, folds, "meta", 10, seed))
     top5 = state.cell(f"{task.name}|tpe_top5_10", lambda _: tuned(task, folds, "tpe", 10, seed))
+    stopped = state.cell(
+        f"{task.name}|meta_10_holdout",
+        lambda _: tuned(task, folds, "meta", 10, seed, early_stopping="holdout"),
+    )
     return {
         "table": task.name, "metric": live_row["metric"], "sign": sign,
         "default": live_row["scores"]["default"],
@@ -101,6 +106,7 @@ def cv_row(state: State, task: Task, live_row: dict, cells: dict, seed: int) -> 
         "tpe_top5_10": top5["score"], "meta_10": meta["score"],
         "own_tpe_50": best(own, sign, 50)["score"],
         "meta_trees": meta["params"].get("n_estimators"),
+        "meta_es_10": stopped["score"], "meta_es_trees": stopped["params"].get("n_estimators"),
         "tpe_50_trees": best(user, sign, 50)["params"].get("n_estimators"),
         "meta_seconds": meta["seconds"],
     }  # fmt: skip
@@ -117,7 +123,11 @@ def nested_row(state: State, task: Task, live_row: dict, seed: int) -> dict:
     stratify = None if task.kind == "regression" else task.target
     inner, outer = train_test_split(np.arange(len(task.y)), test_size=0.2, random_state=seed,
                                     stratify=stratify)  # fmt: skip
-    part = make_task(task.name, task.X.iloc[inner], task.y.iloc[inner], task.task_type)
+    part = replace(
+        task,
+        X=task.X.iloc[inner].reset_index(drop=True),
+        y=task.y.iloc[inner].reset_index(drop=True),
+    )  # typed as the whole table
     folds = make_folds(part, 5, seed)
     sign = METRIC_DIRECTION[live_row["metric"]]
     user = user_tpe(state, f"{task.name}|nested_user_tpe", part, folds, 50, seed)
@@ -141,14 +151,16 @@ def nested_row(state: State, task: Task, live_row: dict, seed: int) -> dict:
 
 def summary(rows: list[dict]) -> list[str]:
     lines = []
-    for ref in ("tpe_50", "own_tpe_50"):
-        wins = sum(r["sign"] * (r["meta_10"] - r[ref]) >= 0 for r in rows)
-        gains = [(r["meta_10"] - r["default"]) / (r[ref] - r["default"])
-                 for r in rows if r["sign"] * (r[ref] - r["default"]) > 0]  # fmt: skip
-        lines.append(
-            f"tune at 10 trials >= {ref} on {wins}/{len(rows)} tables; mean gain captured of "
-            f"its gain over the defaults: {np.mean(gains):.2f} ({len(gains)} tables)"
-        )
+    for method in ("meta_10", "meta_es_10", "tpe_top5_10"):
+        for ref in ("tpe_50", "own_tpe_50"):
+            wins = sum(r["sign"] * (r[method] - r[ref]) >= 0 for r in rows)
+            gains = [(r[method] - r["default"]) / (r[ref] - r["default"])
+                     for r in rows if r["sign"] * (r[ref] - r["default"]) > 0]  # fmt: skip
+            lines.append(
+                f"{method} >= {ref} on {wins}/{len(rows)} tables; gain captured of its gain "
+                f"over the defaults: mean {np.mean(gains):.2f}, median {np.median(gains):.2f} "
+                f"({len(gains)} tables)"
+            )
     return lines
 
 
@@ -186,7 +198,7 @@ def main() -> None:
                      for s in ("cv", "held_out")])  # fmt: skip
         return
     table(rows, ["default", "tpe_10", "tpe_top5_10", "meta_10", "tpe_50", "own_tpe_50",
-                 "meta_trees", "tpe_50_trees"])  # fmt: skip
+                 "meta_es_10", "meta_trees", "meta_es_trees", "tpe_50_trees"])  # fmt: skip
     print("\n" + "\n".join(summary(rows)))
 
 
