@@ -164,6 +164,20 @@ def summary(rows: list[dict]) -> list[str]:
     return lines
 
 
+def nested_summary(rows: list[dict]) -> list[str]:
+    """How much each winner's CV score flatters it on held-out rows, and who wins there."""
+    lines = []
+    for m in ("meta_10", "tpe_10", "tpe_50"):
+        optimism = [r["sign"] * (r[f"{m}_cv"] - r[f"{m}_held_out"]) / abs(r[f"{m}_held_out"])
+                    for r in rows]  # fmt: skip
+        lines.append(f"{m}: CV score better than held-out by a mean {np.mean(optimism):+.2%} "
+                     f"(median {np.median(optimism):+.2%})")  # fmt: skip
+    for where in ("cv", "held_out"):
+        wins = sum(r["sign"] * (r[f"meta_10_{where}"] - r[f"tpe_50_{where}"]) >= 0 for r in rows)
+        lines.append(f"{where}: meta_10 >= tpe_50 on {wins}/{len(rows)} tables")
+    return lines
+
+
 def table(rows: list[dict], cols: list[str]) -> None:
     print("| table | metric | " + " | ".join(cols) + " |")
     print("|---|---|" + "---:|" * len(cols))
@@ -196,6 +210,7 @@ def main() -> None:
     if args.nested:
         table(rows, [f"{m}_{s}" for m in ("meta_10", "tpe_10", "tpe_50")
                      for s in ("cv", "held_out")])  # fmt: skip
+        print("\n" + "\n".join(nested_summary(rows)))
         return
     table(rows, ["default", "tpe_10", "tpe_top5_10", "meta_10", "tpe_50", "own_tpe_50",
                  "meta_es_10", "meta_trees", "meta_es_trees", "tpe_50_trees"])  # fmt: skip
