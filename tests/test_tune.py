@@ -154,3 +154,19 @@ def test_ws_cmaes_starts_from_the_recommendations_then_searches(diabetes, recomm
                              answer.recommendations[0].config, folds=folds)  # fmt: skip
     assert result.trials[0]["value"] == pytest.approx(np.mean([r.scores["rmse"] for r in scores]))
     assert len(result.trials) == 6 and all(t["state"] == "complete" for t in result.trials)
+
+
+def test_the_race_is_the_first_trials_of_the_search(diabetes, recommender) -> None:
+    from autometa.metafeatures import landmarking_sample
+    from autometa.recommendation.race import race_folds
+
+    ds = load_dataset(diabetes)
+    plain = recommender.recommend(ds, k=3)
+    raced = recommender.recommend(ds, k=4, race=3)  # the top 3 and the default raced
+    race_score = {json.dumps(r.config, sort_keys=True): r.race_score for r in raced.recommendations}
+    X, y = landmarking_sample(ds.X, ds.y, ds.task_type)
+    search = tune(X, y, n_trials=3, cv=race_folds(y, ds.task_type), warm_start=3,
+                  recommender=recommender)  # fmt: skip
+    for trial, rec in zip(search.trials, plain.recommendations, strict=True):
+        assert trial["params"] == rec.config  # the same candidates, in the same order
+        assert trial["value"] == pytest.approx(race_score[json.dumps(rec.config, sort_keys=True)])

@@ -207,9 +207,9 @@ def _objective(
 ) -> Callable[[Any], float]:
     """The trial's mean CV score; with ``rounds`` (the family's number-of-trees parameter)
     that parameter is set by early stopping and its median kept as a user attribute."""
-    from autometa.harvest.evaluate import evaluate_config
     from autometa.optuna.rounds import early_stopped_fit
     from autometa.optuna.space import suggest
+    from autometa.recommendation.race import fold_scores
 
     distributions = result.distributions()
     distributions.pop(rounds, None)
@@ -219,13 +219,13 @@ def _objective(
         fit, fitted = (None, [])
         if rounds:
             fit, fitted = early_stopped_fit(dataset.task_type, seed, refit=refit)
-        scores = evaluate_config(
-            dataset.X, dataset.y, dataset.task_type, result.model, config, seed=seed,
-            folds=folds, fit=fit,
-        )  # fmt: skip
-        values = [r.scores.get(result.metric) for r in scores if r.status == "ok"]
-        if len(values) < len(folds) or any(v is None or not np.isfinite(v) for v in values):
-            failed = next((r.message for r in scores if r.status != "ok"), "no score")
+        errors: list[str] = []
+        (values,) = fold_scores(
+            (dataset.X, dataset.y), dataset.task_type, result.model, {0: config},
+            result.metric, seed=seed, n_jobs=1, folds=folds, fit=fit, errors=errors,
+        ).values()  # fmt: skip
+        if any(v is None for v in values):
+            failed = errors[0] if errors else f"no {result.metric} on a fold"
             raise ValueError(f"configuration failed on a fold: {failed}")
         if rounds:
             trial.set_user_attr(rounds, int(np.median(fitted)))

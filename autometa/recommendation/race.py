@@ -56,24 +56,32 @@ def fold_scores(
     repeats: int | None = REPEATS,
     n_jobs: int | None = None,
     on_fit: Callable[[int, int], None] | None = None,
+    folds: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
+    fit: Callable[..., Any] | None = None,
+    errors: list[str] | None = None,
 ) -> dict[int, list[float | None]]:
     """Each configuration's ``metric`` on each of the race's folds of ``sample`` (a
     :func:`~autometa.metafeatures.landmarking_sample`: nominal columns and a class target
     as categoricals); None where the fit failed or the metric is undefined. Fits run in
     ``n_jobs`` threads (default: one per CPU), one thread each; ``on_fit(done, total)`` is
-    called (in this thread) before the first fit and as each fit ends."""
+    called (in this thread) before the first fit and as each fit ends.
+
+    ``tune`` scores each of its trials with this same function (its ``folds``, its ``fit``,
+    e.g. early stopping); ``errors`` collects why fits failed."""
     from autometa.harvest.evaluate import evaluate_config
 
     X, y = sample
-    folds = race_folds(y, task_type, seed, repeats)
-    jobs = [(cid, i) for cid in configs for i in range(len(folds))]
+    splits = list(folds) if folds is not None else race_folds(y, task_type, seed, repeats)
+    jobs = [(cid, i) for cid in configs for i in range(len(splits))]
 
-    def fit(job: tuple[int, int]) -> float | None:
+    def run(job: tuple[int, int]) -> float | None:
         cid, i = job
         (result,) = evaluate_config(
-            X, y, task_type, family, configs[cid], seed=seed, folds=[folds[i]]
+            X, y, task_type, family, configs[cid], seed=seed, folds=[splits[i]], fit=fit
         )
         value = result.scores.get(metric) if result.status == "ok" else None
+        if result.status != "ok" and errors is not None:
+            errors.append(result.message or result.status)
         return None if value is None or not np.isfinite(value) else float(value)
 
     workers = max(1, min(n_jobs or os.cpu_count() or 1, len(jobs)))
@@ -81,7 +89,7 @@ def fold_scores(
         on_fit(0, len(jobs))
     with warnings.catch_warnings(), ThreadPoolExecutor(workers) as pool:
         warnings.simplefilter("ignore")  # e.g. scikit-learn's metrics on a tiny fold
-        futures = [pool.submit(fit, job) for job in jobs]
+        futures = [pool.submit(run, job) for job in jobs]
         for done, _ in enumerate(as_completed(futures), 1):
             if on_fit is not None:
                 on_fit(done, len(jobs))
