@@ -29,11 +29,14 @@ MIN_ROWS = 50
 SMALL_ROUNDS = 100
 #: The families whose number of rounds early stopping sets, and that parameter's name.
 ROUNDS_PARAM = {"lightgbm": "n_estimators"}
-
-
 #: ``tune``'s early-stopping modes: none (the trees are searched), the early-stopped model
 #: itself, or a refit on the whole training fold with the rounds it found.
 MODES = ("off", "holdout", "refit")
+
+
+def stopped_param(family: str, mode: str) -> str | None:
+    """The parameter early stopping sets for ``family`` in ``mode`` (None: none)."""
+    return None if mode == "off" else ROUNDS_PARAM.get(family)
 
 
 def early_stopped_fit(

@@ -20,7 +20,7 @@ import numpy as np
 from optuna.trial import TrialState
 
 from autometa.exceptions import SearchError
-from autometa.optuna.rounds import MODES, ROUNDS_PARAM
+from autometa.optuna.rounds import MODES, stopped_param
 
 SAMPLERS = ("meta", "tpe", "random", "ws-cmaes")
 _FINISHED = (TrialState.COMPLETE, TrialState.FAIL)
@@ -93,7 +93,7 @@ def tune(
         dataset, model, metric, sampler, warm_start, seed, recommender, early_stopping,
         exclude_self, handover,
     )  # fmt: skip
-    rounds = ROUNDS_PARAM.get(result.model) if early_stopping != "off" else None
+    rounds = stopped_param(result.model, early_stopping)
     study = _study(rdb, study_name, chosen, result)
     _claim(study, _attrs(dataset, result, folds, rounds and early_stopping), result.direction)
     if sampler != "meta" and not study.trials:
@@ -186,7 +186,7 @@ def _sampler(
             return chosen, result
         from autometa.optuna.wscmaes import ws_cmaes_sampler
 
-        rounds = ROUNDS_PARAM.get(result.model) if early_stopping != "off" else None
+        rounds = stopped_param(result.model, early_stopping)
         unsearched = frozenset({rounds} if rounds else ())
         return ws_cmaes_sampler(chosen.prior, result.direction, seed, exclude=unsearched), result
     result = rec.recommend(dataset, model=model, metric=metric, k=k, exclude_self=exclude_self)
