@@ -382,7 +382,7 @@ def test_fingerprint_is_permutation_invariant(rows: list[tuple], rnd: object) ->
 def test_dataset_summary_properties_and_frozen() -> None:
     df = _frame()
     df.insert(0, "id", np.arange(len(df)))
-    ds = _load(df, name="demo")
+    ds = _load(df, name="demo", target="y")
     assert ds.summary() == {
         "name": "demo",
         "rows": 40,

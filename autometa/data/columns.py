@@ -247,6 +247,16 @@ def _from_datetime(
 
 def _parse_dates(labels: np.ndarray, counts: np.ndarray) -> np.ndarray | None:
     """Days since 1970 per label under the best guessed format, or None if not dates."""
+    return _best_dates(labels, counts)[0]
+
+
+def date_format(labels: np.ndarray, counts: np.ndarray) -> str | None:
+    """The guessed format that parses the most of ``labels`` (weighted by ``counts``) when
+    it parses at least :data:`DATETIME_MIN_SHARE` of them, else None."""
+    return _best_dates(labels, counts)[1]
+
+
+def _best_dates(labels: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray | None, str | None]:
     formats: list[str] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pandas warns about day-first guesses
@@ -256,6 +266,7 @@ def _parse_dates(labels: np.ndarray, counts: np.ndarray) -> np.ndarray | None:
                 if fmt and ("%Y" in fmt or "%y" in fmt) and fmt not in formats:
                     formats.append(fmt)
     best: np.ndarray | None = None
+    best_format: str | None = None
     best_share = 0.0
     for fmt in formats:
         parsed = pd.to_datetime(
@@ -265,8 +276,10 @@ def _parse_dates(labels: np.ndarray, counts: np.ndarray) -> np.ndarray | None:
         days = ((parsed - _EPOCH) / _DAY).to_numpy(np.float64, na_value=np.nan)
         share = counts[~np.isnan(days)].sum() / counts.sum()
         if share > best_share:
-            best, best_share = days, share
-    return best if best_share >= DATETIME_MIN_SHARE else None
+            best, best_format, best_share = days, fmt, share
+    if best_share < DATETIME_MIN_SHARE:
+        return None, None
+    return best, best_format
 
 
 def _take(per_label: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -283,7 +296,7 @@ def _cat_dtype(labels: np.ndarray) -> pd.CategoricalDtype:
     return pd.CategoricalDtype(pd.Index(labels, dtype="str"))
 
 
-def _number_label(value: float) -> str:
+def number_label(value: float) -> str:
     """String form of a number used as a category: "3" for 3.0, repr otherwise."""
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
@@ -293,7 +306,7 @@ def number_codes_labels(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     present = ~np.isnan(values)
     uniques = np.sort(pd.unique(values[present]))
     codes = np.where(present, np.searchsorted(uniques, np.where(present, values, 0.0)), -1)
-    return codes, np.array([_number_label(v) for v in uniques], dtype=object)
+    return codes, np.array([number_label(v) for v in uniques], dtype=object)
 
 
 def text_codes_labels(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -123,9 +123,16 @@ def load_dataset(
                 "A Dataset is already loaded; pass its source file or DataFrame instead."
             )
         return source
+    guessed = target is None and y is None and isinstance(source, pd.DataFrame)
     frame, target, name, declared = _frame_of(source, y, target, name, encoding, max_columns)
     overrides = _overrides(frame, target, categorical, numeric)
     messages: list[str] = []
+    if guessed:
+        messages.append(
+            f"No target given: the last column {target!r} is taken as the target. Pass "
+            "target= or y=; to type rows for prediction (no target), use "
+            "autometa.data.TableTyper."
+        )
     frame, numbers, codes = _with_target(frame, target, messages)
     y_raw = frame[target]
     if len(frame) < MIN_ROWS:
