@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +68,7 @@ def tune(
     early_stopping: str = "off",
     exclude_self: bool = False,
     handover: int | None = None,
+    fixed: Mapping[str, Any] | None = None,
 ) -> TuneResult:
     """Search ``n_trials`` configurations of ``model`` on ``data`` by ``cv``-fold CV.
 
@@ -80,9 +81,8 @@ def tune(
     are set by early stopping on each training fold, up to 4,096, instead of searched
     (:mod:`autometa.optuna.rounds`). ``exclude_self``: leave the dataset's own task group
     out of the knowledge base (benchmarks on stored datasets). ``handover``: MetaSampler's.
+    ``fixed``: parameters of the family's space pinned by hand, not searched.
     """
-    import optuna
-
     from autometa.recommendation.recommender import dataset_of
 
     _check(n_trials, sampler, warm_start, n_jobs, early_stopping)
@@ -98,15 +98,29 @@ def tune(
     _claim(study, _attrs(dataset, result, folds, rounds and early_stopping), result.direction)
     if sampler != "meta" and not study.trials:
         result.enqueue(study)  # the recommendations first (none with warm_start=0)
+    objective = _objective(dataset, result, folds, seed, rounds, early_stopping == "refit", fixed)
+    _optimize(study, objective, n_trials, timeout, n_jobs, callbacks or [])
+    return _result(study, dataset, result, len(folds), rounds, fixed)
+
+
+def _optimize(
+    study: Any,
+    objective: Callable[[Any], float],
+    n_trials: int,
+    timeout: float | None,
+    n_jobs: int,
+    callbacks: list[Callable[..., None]],
+) -> None:
+    """Run the trials the study still lacks (counted across processes sharing it)."""
+    import optuna
+
     remaining = n_trials - len(_finished(study))
     if remaining > 0:
-        stop = optuna.study.MaxTrialsCallback(n_trials, states=_FINISHED)  # across processes
+        stop = optuna.study.MaxTrialsCallback(n_trials, states=_FINISHED)
         study.optimize(
-            _objective(dataset, result, folds, seed, rounds, early_stopping == "refit"),
-            n_trials=remaining, timeout=timeout,
-            n_jobs=n_jobs, callbacks=[stop, *(callbacks or [])], catch=(ValueError,),
+            objective, n_trials=remaining, timeout=timeout, n_jobs=n_jobs,
+            callbacks=[stop, *callbacks], catch=(ValueError,),
         )  # fmt: skip
-    return _result(study, dataset, result, len(folds), rounds)
 
 
 def _study(rdb: Any, name: str | None, sampler: Any, result: Any) -> Any:
@@ -204,6 +218,7 @@ def _objective(
     seed: int,
     rounds: str | None,
     refit: bool = False,
+    fixed: Mapping[str, Any] | None = None,
 ) -> Callable[[Any], float]:
     """The trial's mean CV score; with ``rounds`` (the family's number-of-trees parameter)
     that parameter is set by early stopping and its median kept as a user attribute."""
@@ -212,10 +227,11 @@ def _objective(
     from autometa.recommendation.race import fold_scores
 
     distributions = result.distributions()
-    distributions.pop(rounds, None)
+    for name in [rounds, *(fixed or {})]:
+        distributions.pop(name, None)
 
     def objective(trial: Any) -> float:
-        config = suggest(trial, distributions)
+        config = {**suggest(trial, distributions), **(fixed or {})}
         fit, fitted = (None, [])
         if rounds:
             fit, fitted = early_stopped_fit(dataset.task_type, seed, refit=refit)
@@ -284,7 +300,14 @@ def _finished(study: Any) -> list[Any]:
     return study.get_trials(deepcopy=False, states=_FINISHED)
 
 
-def _result(study: Any, dataset: Any, result: Any, cv: int, rounds: str | None) -> TuneResult:
+def _result(
+    study: Any,
+    dataset: Any,
+    result: Any,
+    cv: int,
+    rounds: str | None,
+    fixed: Mapping[str, Any] | None = None,
+) -> TuneResult:
     from optuna.trial import TrialState
 
     from autometa.spaces import get_space
@@ -294,7 +317,8 @@ def _result(study: Any, dataset: Any, result: Any, cv: int, rounds: str | None) 
         raise SearchError("no trial finished: every configuration failed or the time ran out")
     best = study.best_trial
     space = get_space(result.model)
-    params = space.estimator_params(best.params, dataset.task_type, random_state=0)
+    config = {**best.params, **(fixed or {})}
+    params = space.estimator_params(config, dataset.task_type, random_state=0)
     if rounds and rounds in best.user_attrs:
         params[rounds] = int(best.user_attrs[rounds])
     return TuneResult(
@@ -303,7 +327,7 @@ def _result(study: Any, dataset: Any, result: Any, cv: int, rounds: str | None) 
         direction=result.direction,
         task=result.task,
         best_params=params,
-        best_config=dict(best.params),
+        best_config=config,
         best_value=float(best.value),
         n_folds=cv,
         trials=[_trial(t, rounds) for t in _finished(study)],

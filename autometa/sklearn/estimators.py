@@ -1,0 +1,238 @@
+"""Estimators that choose their own hyperparameters in ``fit``.
+
+``MetaClassifier(family=...)`` / ``MetaRegressor(family=...)``, and their LightGBM forms
+``MetaLGBMClassifier`` / ``MetaLGBMRegressor``: ``fit`` types the raw table as autometa does
+(a fitted :class:`~autometa.data.TableTyper`), asks the recommender for the family's best
+configuration (with ``n_trials > 0``, runs :func:`~autometa.optuna.tune.tune` from it with
+``cv``-fold CV instead), then fits that estimator. ``predict`` takes raw rows, one included.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_is_fitted
+
+_RECOMMENDERS: dict[str | None, Any] = {}  # one knowledge base per store, shared by fits
+
+
+def recommender_for(store: str | None) -> Any:
+    """The process's :class:`~autometa.recommendation.recommender.Recommender` for
+    ``store`` (None: the shipped knowledge base), loaded once."""
+    from autometa.recommendation.recommender import Recommender
+
+    if store not in _RECOMMENDERS:
+        _RECOMMENDERS[store] = Recommender(store)
+    return _RECOMMENDERS[store]
+
+
+def _keep(estimator: Any, arguments: dict[str, Any]) -> None:
+    """Store an ``__init__``'s arguments as they are (scikit-learn's convention)."""
+    for name, value in arguments.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
+
+
+class _MetaBase(BaseEstimator):
+    """What the classifier and the regressor share: typing, choosing, fitting."""
+
+    family: str
+    metric: str | None
+    n_trials: int
+    cv: int
+    params: Mapping[str, Any] | None
+    store: str | None
+    random_state: int
+    n_jobs: int
+
+    def _fit(self, X: Any, y: np.ndarray, target: pd.Series, task_type: str) -> None:
+        from autometa.data import Dataset, DataWarning, TableTyper
+        from autometa.spaces import get_space
+
+        if len(y) != len(X):
+            raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
+        if isinstance(X, pd.DataFrame):
+            self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataWarning)  # typing notes: see typer_.dropped_
+            self.typer_ = TableTyper().fit(X)
+        self.n_features_in_ = self.typer_.n_features_in_
+        typed = self.typer_.transform(X)
+        dataset = Dataset(X=typed, y=target, task_type=task_type,  # type: ignore[arg-type]
+                          target="target", feature_types=self.typer_.feature_types_)  # fmt: skip
+        space = get_space(self.family)
+        pinned = space.validate(self.params or {}, task_type) if self.params else {}
+        pinned = {k: pinned[k] for k in self.params or {}}
+        config = self._choose(dataset, pinned)
+        self.best_params_ = space.estimator_params(
+            config, task_type, random_state=self.random_state, n_jobs=self.n_jobs
+        )
+        self.estimator_ = space.make_estimator(
+            config, task_type, categorical_columns=dataset.categorical_columns,
+            random_state=self.random_state, n_jobs=self.n_jobs,
+        )  # fmt: skip
+        self.estimator_.fit(typed, y)
+
+    def _choose(self, dataset: Any, pinned: dict[str, Any]) -> dict[str, Any]:
+        """The configuration to fit: the recommender's first (``n_trials == 0``) or the best
+        of a warm-started search; pinned parameters kept as given."""
+        rec = recommender_for(self.store)
+        self.search_ = None
+        if self.n_trials > 0:
+            from autometa.optuna.tune import tune
+
+            self.search_ = tune(
+                dataset, model=self.family, metric=self.metric, n_trials=self.n_trials,
+                cv=self.cv, seed=self.random_state, recommender=rec, fixed=pinned,
+            )  # fmt: skip
+            self.recommendation_ = None
+            return dict(self.search_.best_config)
+        self.recommendation_ = rec.recommend(dataset, model=self.family, metric=self.metric, k=1)
+        return {**self.recommendation_.recommendations[0].config, **pinned}
+
+    def _typed(self, X: Any) -> pd.DataFrame:
+        check_is_fitted(self, "estimator_")
+        return self.typer_.transform(X)
+
+
+class MetaClassifier(ClassifierMixin, _MetaBase):
+    """A classifier of ``family`` whose hyperparameters autometa chooses in ``fit``.
+
+    Args:
+        family: the model family (``autometa.spaces``: lightgbm, random_forest, ...).
+        metric: what the choice optimises (default: roc_auc).
+        n_trials: 0 fits the recommender's first configuration; more runs a warm-started
+            search of that many trials with ``cv``-fold CV on the training rows.
+        cv: folds of that search.
+        params: hyperparameters of the family's space pinned by hand (kept as given;
+            the search does not vary them).
+        store: a knowledge-base URL (default: the shipped one).
+        random_state, n_jobs: passed to the estimator (and the search's seed).
+
+    Fitted: ``estimator_``, ``best_params_``, ``recommendation_`` (the recommender's
+    answer; None after a search), ``search_`` (a ``TuneResult``, or None), ``typer_``,
+    ``classes_``, ``n_features_in_``, ``feature_names_in_`` (DataFrames).
+    """
+
+    def __init__(
+        self,
+        family: str = "lightgbm",
+        *,
+        metric: str | None = None,
+        n_trials: int = 0,
+        cv: int = 5,
+        params: Mapping[str, Any] | None = None,
+        store: str | None = None,
+        random_state: int = 0,
+        n_jobs: int = 1,
+    ) -> None:
+        _keep(self, locals())
+
+    def fit(self, X: Any, y: Any) -> MetaClassifier:
+        """Type ``X``, choose the configuration, fit it."""
+        labels = np.asarray(y)
+        if labels.ndim != 1:
+            raise ValueError(f"y must be 1-D, got shape {labels.shape}")
+        if type_of_target(labels) not in ("binary", "multiclass"):
+            raise ValueError(f"Unknown label type: {type_of_target(labels)!r} (need classes)")
+        self.classes_, codes = np.unique(labels, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError("y has a single class; a classifier needs at least two")
+        names = [str(c) for c in self.classes_]
+        if len(set(names)) < len(names):
+            names = [str(i) for i in range(len(names))]
+        target = pd.Series(pd.Categorical.from_codes(codes, categories=names))
+        task_type = "binary" if len(names) == 2 else "multiclass"
+        self._fit(X, codes, target, task_type)
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities of raw rows, columns in the order of ``classes_``."""
+        proba = np.asarray(self.estimator_.predict_proba(self._typed(X)), dtype=float)
+        seen = np.asarray(self.estimator_.classes_, dtype=int)
+        if len(seen) == len(self.classes_):
+            return proba
+        full = np.zeros((len(proba), len(self.classes_)))
+        full[:, seen] = proba
+        return full
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class of each raw row."""
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+class MetaRegressor(RegressorMixin, _MetaBase):
+    """A regressor of ``family`` whose hyperparameters autometa chooses in ``fit`` (the
+    arguments and fitted attributes of :class:`MetaClassifier`; metric default: rmse)."""
+
+    def __init__(
+        self,
+        family: str = "lightgbm",
+        *,
+        metric: str | None = None,
+        n_trials: int = 0,
+        cv: int = 5,
+        params: Mapping[str, Any] | None = None,
+        store: str | None = None,
+        random_state: int = 0,
+        n_jobs: int = 1,
+    ) -> None:
+        _keep(self, locals())
+
+    def fit(self, X: Any, y: Any) -> MetaRegressor:
+        """Type ``X``, choose the configuration, fit it."""
+        values = np.asarray(y, dtype=float)
+        if values.ndim != 1:
+            raise ValueError(f"y must be 1-D, got shape {values.shape}")
+        if not np.isfinite(values).all():
+            raise ValueError("y has missing or infinite values")
+        self._fit(X, values, pd.Series(values), "regression")
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predictions for raw rows."""
+        return np.asarray(self.estimator_.predict(self._typed(X)), dtype=float)
+
+
+class MetaLGBMClassifier(MetaClassifier):
+    """:class:`MetaClassifier` for LightGBM (``lightgbm.LGBMClassifier``)."""
+
+    family = "lightgbm"
+
+    def __init__(
+        self,
+        *,
+        metric: str | None = None,
+        n_trials: int = 0,
+        cv: int = 5,
+        params: Mapping[str, Any] | None = None,
+        store: str | None = None,
+        random_state: int = 0,
+        n_jobs: int = 1,
+    ) -> None:
+        _keep(self, locals())
+
+
+class MetaLGBMRegressor(MetaRegressor):
+    """:class:`MetaRegressor` for LightGBM (``lightgbm.LGBMRegressor``)."""
+
+    family = "lightgbm"
+
+    def __init__(
+        self,
+        *,
+        metric: str | None = None,
+        n_trials: int = 0,
+        cv: int = 5,
+        params: Mapping[str, Any] | None = None,
+        store: str | None = None,
+        random_state: int = 0,
+        n_jobs: int = 1,
+    ) -> None:
+        _keep(self, locals())
