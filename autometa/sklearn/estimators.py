@@ -39,6 +39,14 @@ def _keep(estimator: Any, arguments: dict[str, Any]) -> None:
             setattr(estimator, name, value)
 
 
+def _target(X: Any, y: Any) -> np.ndarray:
+    """``y`` as an array with one value per row of ``X``."""
+    values = np.asarray(y)
+    if len(values) != len(X):
+        raise ValueError(f"X has {len(X)} rows but y has {len(values)}")
+    return values
+
+
 class _MetaBase(BaseEstimator):
     """What the classifier and the regressor share: typing, choosing, fitting."""
 
@@ -55,8 +63,6 @@ class _MetaBase(BaseEstimator):
         from autometa.data import Dataset, DataWarning, TableTyper
         from autometa.spaces import get_space
 
-        if len(y) != len(X):
-            raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
         if isinstance(X, pd.DataFrame):
             self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
         with warnings.catch_warnings():
@@ -136,7 +142,7 @@ class MetaClassifier(ClassifierMixin, _MetaBase):
 
     def fit(self, X: Any, y: Any) -> MetaClassifier:
         """Type ``X``, choose the configuration, fit it."""
-        labels = np.asarray(y)
+        labels = _target(X, y)
         if labels.ndim != 1:
             raise ValueError(f"y must be 1-D, got shape {labels.shape}")
         if type_of_target(labels) not in ("binary", "multiclass"):
@@ -187,7 +193,7 @@ class MetaRegressor(RegressorMixin, _MetaBase):
 
     def fit(self, X: Any, y: Any) -> MetaRegressor:
         """Type ``X``, choose the configuration, fit it."""
-        values = np.asarray(y, dtype=float)
+        values = _target(X, y).astype(float)
         if values.ndim != 1:
             raise ValueError(f"y must be 1-D, got shape {values.shape}")
         if not np.isfinite(values).all():
