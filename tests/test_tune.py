@@ -33,7 +33,7 @@ def recommender() -> Recommender:
     return Recommender()
 
 
-@pytest.mark.parametrize("early_stopping", ["off", "holdout", "refit"])
+@pytest.mark.parametrize("early_stopping", ["off", "holdout"])  # refit: the CLI test
 def test_tune_starts_with_the_recommendations_on_fixed_folds(
     diabetes, recommender, early_stopping
 ) -> None:
