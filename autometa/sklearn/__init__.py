@@ -12,5 +12,12 @@ from autometa.sklearn.estimators import (
     MetaLGBMRegressor,
     MetaRegressor,
 )
+from autometa.sklearn.search import MetaSearchCV
 
-__all__ = ["MetaClassifier", "MetaLGBMClassifier", "MetaLGBMRegressor", "MetaRegressor"]
+__all__ = [
+    "MetaClassifier",
+    "MetaLGBMClassifier",
+    "MetaLGBMRegressor",
+    "MetaRegressor",
+    "MetaSearchCV",
+]
