@@ -78,7 +78,7 @@ def test_other_families_and_bad_input(raw) -> None:
     X, y = raw
     forest = MetaClassifier("random_forest", n_jobs=1).fit(X, y)
     assert forest.predict(X.iloc[:2]).shape == (2,)
-    with pytest.raises(ValueError, match="single class"):
+    with pytest.raises(ValueError, match="1 class"):
         MetaLGBMClassifier().fit(X, np.ones(len(X)))
     with pytest.raises(ValueError, match="rows but y has"):
         MetaLGBMClassifier().fit(X, y.iloc[:10])

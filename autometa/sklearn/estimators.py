@@ -39,12 +39,30 @@ def _keep(estimator: Any, arguments: dict[str, Any]) -> None:
             setattr(estimator, name, value)
 
 
-def _target(X: Any, y: Any) -> np.ndarray:
-    """``y`` as an array with one value per row of ``X``."""
-    values = np.asarray(y)
+def _target(X: Any, y: Any, name: str) -> np.ndarray:
+    """``y`` as a 1-D array with one value per row of ``X``."""
+    from sklearn.utils.validation import column_or_1d
+
+    if y is None:
+        raise ValueError(f"{name} requires y to be passed, but the target y is None")
+    values = column_or_1d(y, warn=True)
     if len(values) != len(X):
         raise ValueError(f"X has {len(X)} rows but y has {len(values)}")
+    if len(values) < 2:
+        raise ValueError(f"n_samples={len(values)}: at least 2 rows are needed to fit")
     return values
+
+
+def _rows(X: Any) -> Any:
+    """``X`` as given when a DataFrame (its cells typed later), else checked by
+    scikit-learn's ``check_array`` (2-D, dense, no infinity; any dtype, NaN allowed)."""
+    from sklearn.utils.validation import check_array
+
+    if isinstance(X, pd.DataFrame):
+        if X.shape[1] == 0:
+            raise ValueError(f"0 feature(s) (shape={X.shape}) while a minimum of 1 is required.")
+        return X
+    return check_array(X, dtype=None, ensure_all_finite="allow-nan")
 
 
 class _MetaBase(BaseEstimator):
@@ -58,6 +76,12 @@ class _MetaBase(BaseEstimator):
     store: str | None
     random_state: int
     n_jobs: int
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # missing values: LightGBM's or the imputers'
+        tags.input_tags.string = True  # text columns are typed as categories
+        return tags
 
     def _fit(self, X: Any, y: np.ndarray, target: pd.Series, task_type: str) -> None:
         from autometa.data import Dataset, DataWarning, TableTyper
@@ -104,7 +128,13 @@ class _MetaBase(BaseEstimator):
 
     def _typed(self, X: Any) -> pd.DataFrame:
         check_is_fitted(self, "estimator_")
-        return self.typer_.transform(X)
+        rows = _rows(X)
+        if not isinstance(rows, pd.DataFrame) and rows.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {rows.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        return self.typer_.transform(rows)
 
 
 class MetaClassifier(ClassifierMixin, _MetaBase):
@@ -142,14 +172,13 @@ class MetaClassifier(ClassifierMixin, _MetaBase):
 
     def fit(self, X: Any, y: Any) -> MetaClassifier:
         """Type ``X``, choose the configuration, fit it."""
-        labels = _target(X, y)
-        if labels.ndim != 1:
-            raise ValueError(f"y must be 1-D, got shape {labels.shape}")
+        X = _rows(X)
+        labels = _target(X, y, type(self).__name__)
         if type_of_target(labels) not in ("binary", "multiclass"):
             raise ValueError(f"Unknown label type: {type_of_target(labels)!r} (need classes)")
         self.classes_, codes = np.unique(labels, return_inverse=True)
         if len(self.classes_) < 2:
-            raise ValueError("y has a single class; a classifier needs at least two")
+            raise ValueError("y has 1 class; a classifier needs at least two")
         names = [str(c) for c in self.classes_]
         if len(set(names)) < len(names):
             names = [str(i) for i in range(len(names))]
@@ -160,7 +189,8 @@ class MetaClassifier(ClassifierMixin, _MetaBase):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities of raw rows, columns in the order of ``classes_``."""
-        proba = np.asarray(self.estimator_.predict_proba(self._typed(X)), dtype=float)
+        typed = self._typed(X)
+        proba = np.asarray(self.estimator_.predict_proba(typed), dtype=float)
         seen = np.asarray(self.estimator_.classes_, dtype=int)
         if len(seen) == len(self.classes_):
             return proba
@@ -170,7 +200,8 @@ class MetaClassifier(ClassifierMixin, _MetaBase):
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each raw row."""
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
 
 
 class MetaRegressor(RegressorMixin, _MetaBase):
@@ -193,9 +224,8 @@ class MetaRegressor(RegressorMixin, _MetaBase):
 
     def fit(self, X: Any, y: Any) -> MetaRegressor:
         """Type ``X``, choose the configuration, fit it."""
-        values = _target(X, y).astype(float)
-        if values.ndim != 1:
-            raise ValueError(f"y must be 1-D, got shape {values.shape}")
+        X = _rows(X)
+        values = _target(X, y, type(self).__name__).astype(float)
         if not np.isfinite(values).all():
             raise ValueError("y has missing or infinite values")
         self._fit(X, values, pd.Series(values), "regression")
@@ -203,7 +233,8 @@ class MetaRegressor(RegressorMixin, _MetaBase):
 
     def predict(self, X: Any) -> np.ndarray:
         """Predictions for raw rows."""
-        return np.asarray(self.estimator_.predict(self._typed(X)), dtype=float)
+        typed = self._typed(X)
+        return np.asarray(self.estimator_.predict(typed), dtype=float)
 
 
 class MetaLGBMClassifier(MetaClassifier):
