@@ -154,22 +154,3 @@ def test_meta_sampler_for_a_dataset_starts_with_its_recommendations() -> None:
     assert [t.params for t in study.trials[:3]] == [r.config for r in result.recommendations]
     assert sampler.n_startup == 3
     assert len({sampler.prior.nearest(t.params) for t in study.trials}) == 5
-
-
-def test_meta_sampler_can_leave_a_stored_dataset_out_of_its_prior() -> None:
-    from sklearn.datasets import load_diabetes
-
-    from autometa.optuna import meta_sampler
-    from autometa.recommendation.recommender import Recommender
-
-    X, y = load_diabetes(return_X_y=True, as_frame=True)  # sklearn/diabetes is stored
-    rec = Recommender()
-    held_out, result = meta_sampler(X, y, k=3, exclude_self=True, recommender=rec)
-    full, _ = meta_sampler(X, y, k=3, recommender=rec)
-    assert len(held_out.prior.log_prior) == len(full.prior.log_prior) - 1  # its own task
-    served = rec.recommend(X, y, k=3, exclude_self=True)
-    assert [r.config for r in result.recommendations] == [r.config for r in served.recommendations]
-    study = optuna.create_study(direction=result.direction, sampler=held_out)
-    for _ in range(3):
-        study.tell(study.ask(result.distributions()), 50.0)
-    assert [t.params for t in study.trials] == [r.config for r in served.recommendations]

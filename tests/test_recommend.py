@@ -23,6 +23,7 @@ from sklearn.model_selection import cross_val_score
 import autometa
 from autometa.cli import cli
 from autometa.exceptions import MetaModelError
+from autometa.optuna import meta_sampler
 from autometa.recommendation.recommender import Recommender
 from autometa.recommendation.request import feasible
 
@@ -173,6 +174,12 @@ def test_one_off_fit_is_announced() -> None:
         "tasks (--exclude-self: not cached)"
     ]
     assert "sklearn/diabetes" not in {n.name for n in result.best.neighbors}
+    # a MetaSampler for the same request leaves the dataset's own task out of its prior too
+    held_out, started = meta_sampler(data.data, data.target, k=1, exclude_self=True,
+                                     recommender=fresh)  # fmt: skip
+    assert [r.config for r in started.recommendations] == [result.best.config]
+    assert len(held_out.prior.log_prior) == stored - 1
+    assert int(np.isfinite(held_out.prior.scores).any(axis=1).sum()) == stored - 1
 
 
 def test_tiny_dataset_never_gets_unfillable_leaves(recommender: Recommender) -> None:

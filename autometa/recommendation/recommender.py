@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -49,14 +50,30 @@ def _warning_filters_kept() -> Iterator[None]:
                 mutated()
 
 
+#: Meta-features of the datasets described last, by fingerprint: a model refitted on the same
+#: rows (cross-validation, grid searches, scikit-learn's refits) does not describe them again.
+_DESCRIBED: OrderedDict[tuple[str, str], dict[str, float | None]] = OrderedDict()
+DESCRIBED_KEPT = 64
+
+
 def quiet_metafeatures(dataset: Any) -> dict[str, float | None]:
-    """A dataset's meta-features (as the recommender computes them), warnings silenced."""
+    """A dataset's meta-features (as the recommender computes them), warnings silenced;
+    the last :data:`DESCRIBED_KEPT` datasets' are kept (they are seeded, so equal rows
+    give equal values)."""
     import_stack()
     from autometa.metafeatures import compute_metafeatures
 
+    key = (dataset.fingerprint, dataset.task_type)
+    if key in _DESCRIBED:
+        _DESCRIBED.move_to_end(key)
+        return dict(_DESCRIBED[key])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return compute_metafeatures(dataset.X, dataset.y, dataset.task_type)
+        values = compute_metafeatures(dataset.X, dataset.y, dataset.task_type)
+    _DESCRIBED[key] = dict(values)
+    while len(_DESCRIBED) > DESCRIBED_KEPT:
+        _DESCRIBED.popitem(last=False)
+    return values
 
 
 def as_frame(values: Mapping[str, float | None]) -> pd.Series:
