@@ -24,7 +24,7 @@ LAYERS = [
     {"meta"},
     {"recommendation"},
     {"optuna"},  # the warm-started search
-    {"sklearn"},  # estimators that choose their own hyperparameters (next to come)
+    {"sklearn"},  # estimators that choose their own hyperparameters, MetaSearchCV
     {"benchmark"},
     {"cli", "__main__"},
 ]
@@ -213,3 +213,6 @@ def test_readme_python_snippets_run_as_written(tmp_path: Path) -> None:
     ]
     assert len({tuple(sorted(t.params.items())) for t in meta.trials}) == 10
     assert isinstance(namespace["ds"].X, pd.DataFrame)
+    assert namespace["clf"].predict(namespace["new_rows"]).shape == (1,)  # scikit-learn
+    assert len(namespace["scores"]) == 3 and min(namespace["scores"]) > 0.85
+    assert len(namespace["search"].cv_results_["params"]) == 5
