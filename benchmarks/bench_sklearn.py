@@ -35,8 +35,8 @@ def live(args: argparse.Namespace) -> None:
     rows_live = {r["dataset"]: r for r in run["rows"]}
     seed = int(run["settings"].get("seed", 0))
     state = json.loads(args.state.read_text()) if args.state.exists() else {}
-    tasks = load_tasks(args.index, list(rows_live), max_rows=run["settings"].get("max_rows"),
-                       seed=seed)  # fmt: skip
+    names = [n for n in rows_live if not args.only or n in args.only.split(",")]
+    tasks = load_tasks(args.index, names, max_rows=run["settings"].get("max_rows"), seed=seed)
     rows = []
     for task in tasks:
         folds = make_folds(task, 5, seed)
@@ -126,6 +126,7 @@ def main() -> None:
     p.add_argument("--index", required=True)
     p.add_argument("--live", required=True, help="a live check's --json output")
     p.add_argument("--state", type=Path, required=True)
+    p.add_argument("--only", help="comma-separated table names (default: all)")
     p = sub.add_parser("overhead")
     p.add_argument("--repeat", type=int, default=3)
     sub.add_parser("tiny")
