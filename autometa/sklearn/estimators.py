@@ -77,6 +77,20 @@ class _MetaBase(BaseEstimator):
     random_state: int
     n_jobs: int
 
+    def __init__(
+        self,
+        family: str = "lightgbm",
+        *,
+        metric: str | None = None,
+        n_trials: int = 0,
+        cv: int = 5,
+        params: Mapping[str, Any] | None = None,
+        store: str | None = None,
+        random_state: int = 0,
+        n_jobs: int = 1,
+    ) -> None:
+        _keep(self, locals())
+
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True  # missing values: LightGBM's or the imputers'
@@ -156,20 +170,6 @@ class MetaClassifier(ClassifierMixin, _MetaBase):
     ``classes_``, ``n_features_in_``, ``feature_names_in_`` (DataFrames).
     """
 
-    def __init__(
-        self,
-        family: str = "lightgbm",
-        *,
-        metric: str | None = None,
-        n_trials: int = 0,
-        cv: int = 5,
-        params: Mapping[str, Any] | None = None,
-        store: str | None = None,
-        random_state: int = 0,
-        n_jobs: int = 1,
-    ) -> None:
-        _keep(self, locals())
-
     def fit(self, X: Any, y: Any) -> MetaClassifier:
         """Type ``X``, choose the configuration, fit it."""
         X = _rows(X)
@@ -208,20 +208,6 @@ class MetaRegressor(RegressorMixin, _MetaBase):
     """A regressor of ``family`` whose hyperparameters autometa chooses in ``fit`` (the
     arguments and fitted attributes of :class:`MetaClassifier`; metric default: rmse)."""
 
-    def __init__(
-        self,
-        family: str = "lightgbm",
-        *,
-        metric: str | None = None,
-        n_trials: int = 0,
-        cv: int = 5,
-        params: Mapping[str, Any] | None = None,
-        store: str | None = None,
-        random_state: int = 0,
-        n_jobs: int = 1,
-    ) -> None:
-        _keep(self, locals())
-
     def fit(self, X: Any, y: Any) -> MetaRegressor:
         """Type ``X``, choose the configuration, fit it."""
         X = _rows(X)
@@ -237,39 +223,28 @@ class MetaRegressor(RegressorMixin, _MetaBase):
         return np.asarray(self.estimator_.predict(typed), dtype=float)
 
 
-class MetaLGBMClassifier(MetaClassifier):
+class _LightGBM:
+    """The LightGBM estimators' arguments: those of the generic ones but ``family``."""
+
+    family = "lightgbm"
+
+    def __init__(
+        self,
+        *,
+        metric: str | None = None,
+        n_trials: int = 0,
+        cv: int = 5,
+        params: Mapping[str, Any] | None = None,
+        store: str | None = None,
+        random_state: int = 0,
+        n_jobs: int = 1,
+    ) -> None:
+        _keep(self, locals())
+
+
+class MetaLGBMClassifier(_LightGBM, MetaClassifier):
     """:class:`MetaClassifier` for LightGBM (``lightgbm.LGBMClassifier``)."""
 
-    family = "lightgbm"
 
-    def __init__(
-        self,
-        *,
-        metric: str | None = None,
-        n_trials: int = 0,
-        cv: int = 5,
-        params: Mapping[str, Any] | None = None,
-        store: str | None = None,
-        random_state: int = 0,
-        n_jobs: int = 1,
-    ) -> None:
-        _keep(self, locals())
-
-
-class MetaLGBMRegressor(MetaRegressor):
+class MetaLGBMRegressor(_LightGBM, MetaRegressor):
     """:class:`MetaRegressor` for LightGBM (``lightgbm.LGBMRegressor``)."""
-
-    family = "lightgbm"
-
-    def __init__(
-        self,
-        *,
-        metric: str | None = None,
-        n_trials: int = 0,
-        cv: int = 5,
-        params: Mapping[str, Any] | None = None,
-        store: str | None = None,
-        random_state: int = 0,
-        n_jobs: int = 1,
-    ) -> None:
-        _keep(self, locals())
