@@ -84,3 +84,11 @@ def test_load_dataset_says_when_it_takes_the_last_column_as_target(table) -> Non
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataWarning)
         load_dataset(table[["num", "text", "digits"]], target="digits")
+
+
+def test_fit_transform_gives_the_training_rows_as_transform_does(table) -> None:
+    typer = TableTyper()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        typed = typer.fit_transform(table)
+    pd.testing.assert_frame_equal(typed, typer.transform(table))

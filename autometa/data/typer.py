@@ -39,6 +39,15 @@ class TableTyper(TransformerMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any = None) -> TableTyper:
         """Learn each column's type, categories and date format from the rows of ``X``."""
+        self._fit(X)
+        return self
+
+    def fit_transform(self, X: Any, y: Any = None, **params: Any) -> pd.DataFrame:
+        """:meth:`fit`, and the training rows as typed there (what :meth:`transform`
+        would give them, without typing them twice)."""
+        return self._fit(X)
+
+    def _fit(self, X: Any) -> pd.DataFrame:
         from autometa.data.dataset import _features
 
         frame = as_table(X)
@@ -62,7 +71,7 @@ class TableTyper(TransformerMixin, BaseEstimator):
         self.date_formats_ = {
             c: _date_format(frame[c]) for c, t in types.items() if t == "datetime"
         }
-        return self
+        return typed
 
     def transform(self, X: Any) -> pd.DataFrame:
         """The typed columns of ``X`` (any number of rows), as in the training table."""

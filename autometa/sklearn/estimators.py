@@ -105,9 +105,9 @@ class _MetaBase(BaseEstimator):
             self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DataWarning)  # typing notes: see typer_.dropped_
-            self.typer_ = TableTyper().fit(X)
+            self.typer_ = TableTyper()
+            typed = self.typer_.fit_transform(X)
         self.n_features_in_ = self.typer_.n_features_in_
-        typed = self.typer_.transform(X)
         dataset = Dataset(X=typed, y=target, task_type=task_type,  # type: ignore[arg-type]
                           target="target", feature_types=self.typer_.feature_types_)  # fmt: skip
         space = get_space(self.family)
@@ -189,14 +189,8 @@ class MetaClassifier(ClassifierMixin, _MetaBase):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities of raw rows, columns in the order of ``classes_``."""
-        typed = self._typed(X)
-        proba = np.asarray(self.estimator_.predict_proba(typed), dtype=float)
-        seen = np.asarray(self.estimator_.classes_, dtype=int)
-        if len(seen) == len(self.classes_):
-            return proba
-        full = np.zeros((len(proba), len(self.classes_)))
-        full[:, seen] = proba
-        return full
+        typed = self._typed(X)  # the estimator saw every class: codes of np.unique(y)
+        return np.asarray(self.estimator_.predict_proba(typed), dtype=float)
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each raw row."""
