@@ -5,7 +5,8 @@
     python benchmarks/bench_sklearn.py overhead
     python benchmarks/bench_sklearn.py tiny
 
-``live``: ``MetaLGBMClassifier``/``MetaLGBMRegressor`` (``n_trials`` 0 and 10) cross-validated
+``live``: ``MetaLGBMClassifier``/``MetaLGBMRegressor`` (``n_trials`` 0 and 10; ``--early-stopping``
+as the estimators' option) cross-validated
 on the live check's hold-out tables and folds, against the defaults and FLAML's zero-shot
 estimator of a live-check run on the same folds; resumable through ``--state``.
 ``overhead``: the estimator's fit time on a 10,000 x 20 table against the chosen LightGBM
@@ -35,6 +36,8 @@ def live(args: argparse.Namespace) -> None:
     rows_live = {r["dataset"]: r for r in run["rows"]}
     seed = int(run["settings"].get("seed", 0))
     state = json.loads(args.state.read_text()) if args.state.exists() else {}
+    stop = args.early_stopping
+    suffix = "" if stop == "off" else f"_{stop}"
     names = [n for n in rows_live if not args.only or n in args.only.split(",")]
     tasks = load_tasks(args.index, names, max_rows=run["settings"].get("max_rows"), seed=seed)
     rows = []
@@ -44,9 +47,11 @@ def live(args: argparse.Namespace) -> None:
         assert folds_id(folds) == live_row["folds_id"], "not the live run's folds"
         cls = MetaLGBMRegressor if task.kind == "regression" else MetaLGBMClassifier
         for trials in (0, 10):
-            key = f"{task.name}|meta_{trials}"
+            key = f"{task.name}|meta_{trials}{suffix}"
             if key not in state:
-                result = cross_validate(lambda X, y, n=trials, c=cls: c(n_trials=n), task, folds)
+                result = cross_validate(
+                    lambda X, y, n=trials, c=cls: c(n_trials=n, early_stopping=stop), task, folds
+                )
                 state[key] = {"score": result["score"], "seconds": result["seconds"]}
                 args.state.write_text(json.dumps(state))
             print(key, state[key], flush=True)
@@ -55,10 +60,10 @@ def live(args: argparse.Namespace) -> None:
             "table": task.name, "metric": live_row["metric"],
             "sign": METRIC_DIRECTION[live_row["metric"]],
             "default": scores["default"], "flaml": scores["flaml"],
-            "meta_0": state[f"{task.name}|meta_0"]["score"],
-            "meta_10": state[f"{task.name}|meta_10"]["score"],
-            "seconds_0": state[f"{task.name}|meta_0"]["seconds"],
-            "seconds_10": state[f"{task.name}|meta_10"]["seconds"],
+            "meta_0": state[f"{task.name}|meta_0{suffix}"]["score"],
+            "meta_10": state[f"{task.name}|meta_10{suffix}"]["score"],
+            "seconds_0": state[f"{task.name}|meta_0{suffix}"]["seconds"],
+            "seconds_10": state[f"{task.name}|meta_10{suffix}"]["seconds"],
         })  # fmt: skip
     cols = ["default", "flaml", "meta_0", "meta_10", "seconds_0", "seconds_10"]
     print("| table | metric | " + " | ".join(cols) + " |\n|---|---|" + "---:|" * len(cols))
@@ -129,6 +134,12 @@ def main() -> None:
     p.add_argument("--live", required=True, help="a live check's --json output")
     p.add_argument("--state", type=Path, required=True)
     p.add_argument("--only", help="comma-separated table names (default: all)")
+    p.add_argument(
+        "--early-stopping",
+        default="off",
+        choices=("off", "holdout", "refit"),
+        help="the estimators' early_stopping (results kept under its own keys)",
+    )
     p = sub.add_parser("overhead")
     p.add_argument("--repeat", type=int, default=3)
     sub.add_parser("tiny")

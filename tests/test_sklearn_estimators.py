@@ -84,3 +84,17 @@ def test_other_families_and_bad_input(raw) -> None:
         MetaLGBMClassifier().fit(X, y.iloc[:10])
     with pytest.raises(ValueError, match="missing or infinite"):
         MetaLGBMRegressor().fit(X.iloc[:, :3], np.r_[np.nan, np.arange(len(X) - 1.0)])
+
+
+def test_early_stopping_grows_the_trees_and_is_checked_first() -> None:
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    stopped = MetaLGBMRegressor(early_stopping="holdout").fit(X, y)
+    grown = stopped.best_params_["n_estimators"]
+    assert stopped.estimator_.best_iteration_ == grown  # predicts with the best iteration
+    assert stopped.predict(X.iloc[:2]).shape == (2,)
+    refit = MetaLGBMRegressor(early_stopping="refit").fit(X, y)
+    assert refit.estimator_.n_estimators == refit.best_params_["n_estimators"] == grown
+    with pytest.raises(ValueError, match="early_stopping must be one of"):
+        MetaLGBMRegressor(early_stopping="yes").fit(X, y)
+    with pytest.raises(ValueError, match="applies to lightgbm only"):
+        MetaClassifier("random_forest", early_stopping="holdout").fit(X, y > 100)
