@@ -30,3 +30,5 @@ for stage in $STAGES "$REPEAT_STAGE*$REPEATS"; do
     --repeats "$repeats" --workers "$WORKERS" --seed 0 --folds 3 --timeout 300 --quiet
   autometa store export "$SNAPSHOT" --store "$STORE" --build-command "$BUILD"
 done
+echo "== shipped meta-models"
+python scripts/build_models.py

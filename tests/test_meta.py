@@ -63,6 +63,7 @@ from autometa.meta.persist import (
     load_or_fit,
     load_or_fit_learner,
     load_stack,
+    params_tag,
     save_stack,
 )
 from autometa.meta.stack import CAUTIONS, DIVERSIFY_CHOICES
@@ -742,6 +743,47 @@ def test_load_or_fit_caches_by_knowledge_base(
         first.predict_batch(mf)["order"], second.predict_batch(mf)["order"]
     )
     assert kb_checksum(_synthetic_kb(seed=1)) != kb_checksum(kb)
+
+
+def test_shipped_models_seed_the_cache_only_when_they_match(
+    kb: Snapshot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from autometa.meta.shipped import MODELS_ENV, build
+
+    tag = params_tag({})
+    shipped = tmp_path / "shipped"
+    manifest = build(kb, shipped, ["lightgbm"])  # no regression tasks: skipped
+    assert list(manifest["models"]) == [f"lightgbm-classification-roc_auc-{tag}"]
+    monkeypatch.setenv(MODELS_ENV, str(shipped))
+    fits: list[str] = []
+    seeded, _ = load_or_fit_learner(kb, cache_dir=tmp_path / "a", on_fit=fits.append)
+    assert fits == [] and not hasattr(seeded, "oof_features_")  # unpacked, not fitted
+    archive = shipped / f"lightgbm-classification-roc_auc-{tag}.zip"
+    other = _synthetic_kb(seed=1)  # stale: built on another knowledge base
+    load_or_fit_learner(other, cache_dir=tmp_path / "b", on_fit=fits.append)
+    assert len(fits) == 1
+    damaged = bytearray(archive.read_bytes())
+    damaged[len(damaged) // 2] ^= 0xFF
+    archive.write_bytes(bytes(damaged))  # checksum no longer matches the manifest
+    load_or_fit_learner(kb, cache_dir=tmp_path / "c", on_fit=fits.append)
+    assert len(fits) == 2
+
+
+def test_the_shipped_models_match_the_shipped_snapshot() -> None:
+    from autometa.meta.persist import FORMAT_VERSION
+    from autometa.meta.shipped import shipped_models_dir
+    from autometa.metrics import DEFAULT_METRICS
+    from autometa.spaces import FAMILIES
+    from autometa.store.knowledge import knowledge_base
+
+    folder = shipped_models_dir()
+    assert folder is not None, "metadata_store/models is missing: python scripts/build_models.py"
+    manifest = json.loads((folder / "models.json").read_text())
+    assert manifest["knowledge_base"] == kb_checksum(knowledge_base(user=False))
+    assert manifest["format_version"] == FORMAT_VERSION
+    tag = params_tag({})
+    names = {f"{f}-{k}-{m}-{tag}" for f in FAMILIES for k, m in DEFAULT_METRICS.items()}
+    assert set(manifest["models"]) == names  # every family and kind, current defaults
 
 
 def test_kb_checksum_of_a_store_read_is_computed_once() -> None:

@@ -236,6 +236,10 @@ def load_or_fit_learner(
     metric = metric or DEFAULT_METRICS.get(task_kind, "")
     built = data
     target = _entry(kb, family, task_kind, metric, cache_dir, params)
+    if not refit and not target.is_dir():
+        from autometa.meta.shipped import seed_cache
+
+        seed_cache(target, kb_checksum(kb))  # the shipped stack, when it fits this kb
     if target.is_dir() and not refit:
         try:
             stack = load_stack(target)
@@ -297,10 +301,15 @@ def _entry(
     params: dict[str, Any],
 ) -> Path:
     """The cache folder of a stack: knowledge base, family, kind, metric, parameters."""
-    full = StackedMetaLearner(**params).get_params()  # defaults count: a new default refits
-    tag = hashlib.sha256(json.dumps(full, sort_keys=True, default=str).encode()).hexdigest()
     root = Path(cache_dir) if cache_dir is not None else cache_root()
-    return root / kb_checksum(kb)[:20] / f"{family}-{task_kind}-{metric}-{tag[:8]}"
+    return root / kb_checksum(kb)[:20] / f"{family}-{task_kind}-{metric}-{params_tag(params)}"
+
+
+def params_tag(params: Mapping[str, Any]) -> str:
+    """Eight hex digits naming the stack's full parameters (defaults count: a new default
+    refits)."""
+    full = StackedMetaLearner(**params).get_params()
+    return hashlib.sha256(json.dumps(full, sort_keys=True, default=str).encode()).hexdigest()[:8]
 
 
 def check_task_count(n_tasks: int, data: MetaData, min_tasks: int) -> None:
