@@ -209,11 +209,14 @@ def test_pipeline_is_the_evaluated_estimator(recommender: Recommender) -> None:
 
     X, y = _cancer()
     best = recommender.recommend(X, y, k=1, model="linear").best
-    pipe = best.pipeline("binary")
+    pipe = best.pipeline()  # the task type is the recommendation's
     assert isinstance(pipe, Pipeline) and pipe.get_params()["model__C"] == best.params["C"]
     assert cross_val_score(pipe, X, y, cv=3, scoring="roc_auc").mean() > 0.98  # scaled
-    lgbm = recommender.recommend(X, y, k=1).best.pipeline("binary")
-    assert isinstance(lgbm, lightgbm.LGBMClassifier)
+    lgbm_best = recommender.recommend(X, y, k=1).best
+    lgbm = lgbm_best.pipeline()
+    assert isinstance(lgbm, lightgbm.LGBMClassifier) and lgbm.n_jobs == -1
+    assert {"n_jobs", "verbosity"}.isdisjoint(lgbm_best.params)  # what to fit, not how to run
+    assert lgbm_best.params["random_state"] == 0  # part of the evaluated configuration
 
 
 def test_regression_uses_rmse(recommender: Recommender) -> None:
@@ -378,9 +381,12 @@ def test_cli_says_when_it_fits_on_first_use(
     path = tmp_path / "diabetes.csv"
     data.frame.to_csv(path, index=False)
     args = ["recommend", str(path), "--top", "1", "--format", "json"]
+    shipped = CliRunner().invoke(cli, args)  # the default metric's stack ships: no fit
+    assert shipped.exit_code == 0 and "fitting" not in shipped.stderr, shipped.output
+    args += ["--metric", "mae"]
     first, again = CliRunner().invoke(cli, args), CliRunner().invoke(cli, args)
     assert first.exit_code == again.exit_code == 0, first.output
-    assert "fitting the lightgbm meta-learner for regression (rmse)" in first.stderr
+    assert "fitting the lightgbm meta-learner for regression (mae)" in first.stderr
     assert str(tmp_path / "cache") in first.stderr and "fitting" not in again.stderr
     assert json.loads(first.stdout) == json.loads(again.stdout)
 

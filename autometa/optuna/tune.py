@@ -318,7 +318,7 @@ def _result(
     best = study.best_trial
     space = get_space(result.model)
     config = {**best.params, **(fixed or {})}
-    params = space.estimator_params(config, dataset.task_type, random_state=0)
+    params = space.hyperparameters(config, dataset.task_type, random_state=0)
     if rounds and rounds in best.user_attrs:
         params[rounds] = int(best.user_attrs[rounds])
     return TuneResult(

@@ -292,7 +292,7 @@ class Recommender(Learners):
                 Recommendation(
                     rank=rank,
                     model=family,
-                    params=space.estimator_params(config, summary.task_type, random_state=0),
+                    params=space.hyperparameters(config, summary.task_type, random_state=0),
                     predicted_score=predicted_metric(
                         meta, diag.neighbours, config_id, row.score, anchor, reference
                     ),
@@ -301,6 +301,7 @@ class Recommender(Learners):
                     config=config,
                     source=steps.source(config_id, meta.default_config_id, safe),
                     race_score=raced.get(config_id),
+                    task_type=summary.task_type,
                 )
             )
         return recs

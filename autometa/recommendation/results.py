@@ -81,24 +81,32 @@ class Recommendation:
     race_score: float | None = (
         None  # the metric on this dataset in a race (autometa.recommendation.race)
     )
+    task_type: str | None = None  # of the dataset it was recommended for
 
-    def estimator(self, task_type: str) -> Any:
-        """A fresh, unfitted estimator with these parameters (no preprocessing)."""
+    def _task_type(self, task_type: str | None) -> str:
+        if task_type is None and self.task_type is None:
+            raise MetaModelError("this recommendation does not know its task type: pass it")
+        return task_type or str(self.task_type)
+
+    def estimator(self, task_type: str | None = None) -> Any:
+        """A fresh, unfitted estimator with these parameters (no preprocessing); the task
+        type defaults to the dataset's."""
         from autometa.spaces import get_space
 
-        return get_space(self.model).estimator_class(task_type)(**self.params)
+        return get_space(self.model).estimator_class(self._task_type(task_type))(**self.params)
 
-    def pipeline(self, task_type: str, *, n_jobs: int = 1) -> Any:
+    def pipeline(self, task_type: str | None = None, *, n_jobs: int = -1) -> Any:
         """The estimator as the knowledge base evaluated it: LightGBM and
         HistGradientBoosting as they are (they read category dtype and NaN), the others in
         a scikit-learn Pipeline that one-hot encodes categoricals and imputes (and, for
-        ``linear``, scales) numerics."""
+        ``linear``, scales) numerics. The task type defaults to the dataset's; ``n_jobs``
+        to every core."""
         from autometa.spaces import get_space
 
         random_state = self.params.get("random_state", 0)
         space = get_space(self.model)
         return space.make_estimator(
-            self.config, task_type, random_state=random_state, n_jobs=n_jobs
+            self.config, self._task_type(task_type), random_state=random_state, n_jobs=n_jobs
         )
 
 
@@ -159,4 +167,5 @@ class RecommendationResult:
         out = asdict(self)
         for rec in out["recommendations"]:
             rec.pop("config", None)
+            rec.pop("task_type", None)  # the task's, in out["task"]
         return out

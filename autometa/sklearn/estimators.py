@@ -117,9 +117,7 @@ class _MetaBase(BaseEstimator):
         pinned = space.validate(self.params or {}, task_type) if self.params else {}
         pinned = {k: pinned[k] for k in self.params or {}}
         config = self._choose(dataset, pinned)
-        self.best_params_ = space.estimator_params(
-            config, task_type, random_state=self.random_state, n_jobs=self.n_jobs
-        )
+        self.best_params_ = space.hyperparameters(config, task_type, random_state=self.random_state)
         self.estimator_ = space.make_estimator(
             config, task_type, categorical_columns=dataset.categorical_columns,
             random_state=self.random_state, n_jobs=self.n_jobs,

@@ -38,6 +38,10 @@ def _sobol(d: int, n: int, seed: int) -> np.ndarray:
     return sampler.random_base2(m)[:n]
 
 
+#: Estimator arguments about running, not the model: left out of reported parameters.
+RUNTIME_ARGS = frozenset({"n_jobs", "verbosity"})
+
+
 class SearchSpace:
     """Search space of one model family: Optuna distributions, defaults, encoding, estimators.
 
@@ -136,6 +140,14 @@ class SearchSpace:
             if config[name] == dists[name].low:
                 config[name] = 0.0
         return self._estimator_kwargs(config, task_type, random_state, n_jobs)
+
+    def hyperparameters(
+        self, params: Mapping[str, Any], task_type: str, *, random_state: int = 0
+    ) -> dict[str, Any]:
+        """:meth:`estimator_params` less the arguments that say how to run rather than what
+        to fit (:data:`RUNTIME_ARGS`): what a recommendation or a search reports."""
+        kwargs = self.estimator_params(params, task_type, random_state=random_state)
+        return {k: v for k, v in kwargs.items() if k not in RUNTIME_ARGS}
 
     def make_estimator(
         self,
