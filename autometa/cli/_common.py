@@ -40,12 +40,16 @@ class UserError(click.ClickException):
 
 
 def handle_errors(func: F) -> F:
-    """Turn library errors into one clear line and exit code 2 instead of a traceback."""
+    """Turn library errors into one clear line and exit code 2 instead of a traceback, in
+    the CLI's words (:mod:`autometa.data.words`)."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from autometa.data.words import cli_words
+
         try:
-            return func(*args, **kwargs)
+            with cli_words():  # messages name --options, not keyword arguments
+                return func(*args, **kwargs)
         except USER_ERRORS as exc:
             raise UserError(str(exc)) from exc
 
@@ -131,9 +135,10 @@ def load_user_dataset(
     encoding: str,
     categorical: Sequence[str],
     numeric: Sequence[str],
+    echo: bool = True,
 ) -> Any:
     """Load a dataset for a command (``-``: standard input), echoing intake warnings to
-    stderr."""
+    stderr (unless ``echo`` is False: the command prints them with its answer)."""
     from autometa.data import load_dataset
 
     options = dict(
@@ -154,7 +159,7 @@ def load_user_dataset(
                     dataset = load_dataset(file, name="stdin", **options)
                 except DataError as exc:
                     raise DataError(str(exc).replace(str(file), "standard input")) from exc
-    for message in dataset.warnings:
+    for message in dataset.warnings if echo else ():
         click.echo(f"warning: {message}", err=True)
     return dataset
 

@@ -121,12 +121,14 @@ def harvest_local_cmd(
 ) -> None:
     """Cross-validate a design of configurations on every dataset of SOURCES.
 
-    SOURCES is either one corpus index CSV (columns name, path, target and optional
-    task_type, group, source, source_id: see scripts/build_corpus.py) or one or more
-    data files (CSV/TSV/Parquet/ARFF) sharing --target. A CSV whose header has two of
-    name, path, target is taken for an index (except name + target without path when
-    --target is given). Each finished configuration is written at once; interrupt it any
-    time and run the same command again to resume.
+    SOURCES is one or more data files (CSV/TSV/Parquet/ARFF) sharing --target, or one
+    index CSV listing many: one row per dataset with the columns name, path (relative to
+    the index) and target, and optionally task_type, group (datasets of one group are
+    held out together when autometa is benchmarked), source and source_id. A CSV whose
+    header has two of name, path, target is taken for an index (except name + target
+    without path when --target is given). Each finished configuration is written at
+    once; interrupt it any time and run the same command again to resume. What you
+    harvest joins the shipped knowledge base in later recommendations.
     """
     from autometa.harvest import HarvestSummary, harvest_local
     from autometa.store import open_store

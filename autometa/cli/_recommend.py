@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 import click
 
+from autometa.cli._answer import echo_answer, echo_messages
 from autometa.cli._common import (
     data_options,
     echo_json,
-    echo_table,
     format_option,
     handle_errors,
     load_user_dataset,
 )
 from autometa.cli._store import store_option
 from autometa.cli._worker import RecommendWorker, WorkerLost, wanted
+from autometa.metrics import METRIC_DIRECTION
 
+METRICS = tuple(METRIC_DIRECTION)
 FAMILY_CHOICES = (
     "lightgbm",
     "random_forest",
@@ -41,7 +42,9 @@ FAMILY_CHOICES = (
 )
 @click.option(
     "--metric",
-    help="Metric to optimise (default: roc_auc for classification, rmse for regression).",
+    type=click.Choice(METRICS),
+    help="Metric to optimise: roc_auc, log_loss, accuracy or balanced_accuracy for "
+    "classification (default roc_auc); rmse, mae or r2 for regression (default rmse).",
 )
 @click.option(
     "--top",
@@ -55,7 +58,9 @@ FAMILY_CHOICES = (
 @click.option(
     "--exclude-self",
     is_flag=True,
-    help="Ignore stored tasks with this dataset's fingerprint (and their group).",
+    help="Leave DATA itself out of the knowledge base: stored tasks with the same rows, "
+    "or at near-zero meta-feature distance, and their groups (said in a note); for "
+    "judging autometa on a dataset it already knows.",
 )
 @click.option(
     "--default-margin",
@@ -77,6 +82,12 @@ FAMILY_CHOICES = (
     "classes. What it gains, measured out of sample: docs/recommend.md. 0 = the "
     "meta-learner's ranking alone.",
 )
+@click.option(
+    "--wide",
+    is_flag=True,
+    help="One row per configuration with its parameters and similar datasets (wider than "
+    "a terminal); --format json has everything for scripts.",
+)
 @format_option
 @handle_errors
 def recommend_cmd(
@@ -93,33 +104,36 @@ def recommend_cmd(
     exclude_self: bool,
     default_margin: float | None,
     race: int,
+    wide: bool,
     fmt: str,
 ) -> None:
     """Recommend hyperparameter configurations for DATA, best first.
 
-    DATA is a CSV/TSV, Parquet or ARFF file (gzip allowed), or - for standard input.
+    DATA is a CSV/TSV, Parquet or ARFF file (gzip allowed), or - for standard input. The
+    target is --target, else the last column (said on stderr; refused when that column
+    looks like an id or free text).
 
-    Learned from the shipped knowledge base plus your own store. Each recommendation's
-    params are accepted as-is by the estimator, e.g. lightgbm.LGBMClassifier(**params).
-    predicted_score is the expected metric on this dataset, in its units; uncertainty is
-    the spread of the meta-models' scores; neighbors are similar stored datasets on which
-    the configuration did well. fallback is true when the dataset is far from the
-    knowledge base or the meta-models disagree: the ranking then leans towards the safe
-    configurations (the library default gets a margin of at least 0.2, and the robust
-    portfolio's first configuration and the default come right after the top pick), and
-    a warning says why. On a saturated classification task (LightGBM's landmarker ROC
-    AUC at least 0.98, where configurations score alike) the library default comes first.
+    The answer is learned from the shipped knowledge base (353 datasets) plus your own
+    store. The table shows each pick's predicted score on DATA (in the metric's units),
+    the spread of the meta-models' predictions (0-1: how sure they are) and why it was
+    chosen, then the parameters of every pick: pass them as they are, e.g.
+    lightgbm.LGBMClassifier(**params). The order is the meta-learner's: rank 1 is its
+    pick, the next ones cover the cases where it fails, so a later rank may show a
+    higher predicted score. When DATA is far from every stored dataset, or the
+    meta-models disagree, the library default and robust configurations move up and a
+    warning says so.
 
-    With --race N, the first N configurations and the library default are
-    cross-validated on DATA itself and served in the order of that score (race_score).
+    --race N cross-validates the first N picks and the library default on DATA itself
+    (seconds on a few thousand rows) and orders them by that score.
 
-    JSON output: {"task", "model", "metric", "direction", "recommendations": [{"rank",
-    "model", "params", "predicted_score", "uncertainty", "neighbors", "source",
-    "race_score"}], "fallback", "warnings"}. The first use on a knowledge base fits the
-    meta-learner (announced on stderr) and caches it.
+    Lines on stderr: "warning:" when something may need your attention (a guessed
+    target, dropped columns, a fallback), "note:" for information. --format json prints
+    {"task", "model", "metric", "direction", "recommendations": [{"rank", "model",
+    "params", "predicted_score", "uncertainty", "neighbors", "source", "race_score"}],
+    "fallback", "warnings", "notes"}.
 
-    On Linux the command forks a helper process that imports and loads the meta-learner
-    while this one reads DATA; AUTOMETA_WORKER=0 keeps it to one process.
+    A metric other than the default, or your own store, fits the meta-learner once
+    (10-30 s, said on stderr); later calls reuse it.
     """
     progress = lambda line: click.echo(f"autometa: {line}", err=True)  # noqa: E731
     options = dict(
@@ -132,13 +146,14 @@ def recommend_cmd(
     )
     dataset, result = _answer(
         store_url, progress, options, lambda: load_user_dataset(
-            data, target, task, encoding, categorical, numeric
+            data, target, task, encoding, categorical, numeric, echo=False
         ),
     )  # fmt: skip
     if fmt == "json":
         echo_json(result.to_dict())
     else:
-        _echo_answer(dataset, result)
+        echo_answer(dataset.name, result, wide)
+    echo_messages(result)
 
 
 def _answer(
@@ -173,32 +188,6 @@ def _answer(
         recommender = recommender or Recommender(store=store_url, progress=progress)
         result = recommender.recommend(dataset, **options)
     return dataset, result
-
-
-def _echo_answer(dataset: Any, result: Any) -> None:
-    """The answer as a header line and a table on stdout, its warnings on stderr."""
-    info = result.task
-    click.echo(
-        f"{dataset.name}: {info['n_rows']} rows, {info['n_features']} features, "
-        f"{info['task_type']}; model {result.model}, metric {result.metric} "
-        f"({result.direction})"
-    )
-    raced = any(rec.race_score is not None for rec in result.recommendations)
-    rows = [
-        (
-            rec.rank,
-            rec.predicted_score,
-            rec.uncertainty,
-            *((rec.race_score,) if raced else ()),
-            ", ".join(n.name for n in rec.neighbors[:2]),
-            json.dumps(rec.params, default=str),
-        )
-        for rec in result.recommendations
-    ]
-    headers = ("rank", "score", "±", *(("race",) if raced else ()), "similar datasets", "params")
-    echo_table(rows, headers=headers)
-    for message in result.warnings:
-        click.echo(f"warning: {message}", err=True)
 
 
 def _start_worker(store: str | None, progress: Callable[[str], None]) -> RecommendWorker | None:

@@ -18,8 +18,9 @@ def store_option(func: F) -> F:
     return click.option(
         "--store",
         "store_url",
-        help="Store URL: sqlite:///path.db (default: your user store) or "
-        "postgresql+psycopg://user:pass@host/db. Default: $AUTOMETA_STORE, else the user store.",
+        help="Your store of evaluations: a SQLite file (path.db or sqlite:///path.db) or "
+        "postgresql+psycopg://user:pass@host/db. Default: $AUTOMETA_STORE if set, else "
+        "store.db in your user data folder.",
     )(func)
 
 

@@ -15,7 +15,7 @@ from autometa.cli._common import (
     handle_errors,
     load_user_dataset,
 )
-from autometa.cli._recommend import FAMILY_CHOICES
+from autometa.cli._recommend import FAMILY_CHOICES, METRICS
 
 
 @click.command("tune")
@@ -23,7 +23,11 @@ from autometa.cli._recommend import FAMILY_CHOICES
 @data_options
 @click.option("--model", type=click.Choice(FAMILY_CHOICES), default="lightgbm", show_default=True,
               help="Model family; auto lets the recommender choose it.")  # fmt: skip
-@click.option("--metric", help="Metric to optimise (default: roc_auc / rmse by task).")
+@click.option(
+    "--metric",
+    type=click.Choice(METRICS),
+    help="Metric to optimise (default: roc_auc for classification, rmse for regression).",
+)
 @click.option("--trials", "n_trials", type=click.IntRange(min=1), default=20, show_default=True,
               help="Trials in the study in all (rerun with --storage: only the rest).")  # fmt: skip
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,

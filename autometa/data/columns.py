@@ -214,12 +214,12 @@ def _from_numbers(
         integer and declared != "numeric" and n_distinct <= MAX_INT_CATEGORIES
     ):
         return Typed("categorical", _categorical(*number_codes_labels(values)))
-    if integer and _counter_like(x, len(values), n_distinct):
+    if integer and counter_like(x, len(values), n_distinct):
         return Typed(dropped="id-like")
     return Typed("numeric", values)
 
 
-def _counter_like(x: np.ndarray, n_rows: int, n_distinct: int) -> bool:
+def counter_like(x: np.ndarray, n_rows: int, n_distinct: int) -> bool:
     """Integer values that look like a row counter: no missing, all distinct, a narrow span."""
     if not (len(x) == n_rows >= ID_MIN_ROWS and n_distinct == n_rows):
         return False

@@ -27,13 +27,14 @@ from autometa.data.io import (
     dataset_name,
     read_table_limited,
 )
-from autometa.data.target import TaskType, resolve_target
+from autometa.data.target import TaskType, doubtful_target, resolve_target
+from autometa.data.words import in_cli, setting
 from autometa.exceptions import DataError
 
 MIN_ROWS = 5  #: fewest rows (with a target value) a dataset may have
 _DROP_NOTES = {
     "id-like": "Dropped id-like column(s) (a distinct value in every row): {}; "
-    "pass them in categorical=[...] or numeric=[...] to keep them.",
+    "declare them categorical or numeric to keep them.",
     "constant": "Dropped constant column(s) (at most one distinct value): {}.",
     "all missing": "Dropped all-missing column(s): {}.",
 }
@@ -123,15 +124,14 @@ def load_dataset(
                 "A Dataset is already loaded; pass its source file or DataFrame instead."
             )
         return source
-    guessed = target is None and y is None and isinstance(source, pd.DataFrame)
+    guessed = target is None and y is None and not isinstance(source, np.ndarray)
     frame, target, name, declared = _frame_of(source, y, target, name, encoding, max_columns)
     overrides = _overrides(frame, target, categorical, numeric)
     messages: list[str] = []
-    if guessed:
-        messages.append(
-            f"No target given: the last column {target!r} is taken as the target. Pass "
-            "target= or y=; to type rows for prediction (no target), use "
-            "autometa.data.TableTyper."
+    if guessed and (doubt := doubtful_target(frame[target])):
+        raise DataError(
+            f"No target given, and the last column {target!r} looks like {doubt}, not a "
+            f"target; name the target with {'--target COLUMN' if in_cli() else 'target= or y='}."
         )
     frame, numbers, codes = _with_target(frame, target, messages)
     y_raw = frame[target]
@@ -140,6 +140,8 @@ def load_dataset(
             f"{name} has {len(frame)} row(s) with a target value; at least {MIN_ROWS} are needed."
         )
     task_type, y_out = resolve_target(y_raw, numbers, codes, task, target, messages)
+    if guessed:
+        messages.insert(0, _guessed(target, task_type, isinstance(source, pd.DataFrame)))
     X, feature_types, dropped = _features(
         frame.drop(columns=[target]), overrides, declared, messages
     )
@@ -159,6 +161,20 @@ def load_dataset(
         warnings=tuple(messages),
         fingerprint=fingerprint(X, y_out),
         name=name,
+    )
+
+
+def _guessed(target: str, task_type: str, frame: bool) -> str:
+    """The warning that the last column was taken as the target."""
+    how = "--target COLUMN" if in_cli() else "target= or y="
+    rows = (
+        ""
+        if in_cli() or not frame
+        else ("; to type rows for prediction (no target), use autometa.data.TableTyper")
+    )
+    return (
+        f"No target given: took the last column {target!r} as the target ({task_type}), "
+        f"as autometa does by default; name it with {how} if it is not{rows}."
     )
 
 
@@ -295,7 +311,8 @@ def _target_name(frame: pd.DataFrame, target: str | None, where: str) -> str:
         more = f", ... ({frame.shape[1]} in all)" if frame.shape[1] > 8 else ""
         raise DataError(
             f"Target column {target!r} not found in {where}{_did_you_mean(frame, target)}; "
-            f"available columns: {shown}{more}. Pass one of them as target= (CLI: --target)."
+            f"available columns: {shown}{more}. Pass one of them as {setting('target')}"
+            f"{'' if setting('target').endswith('=') else ' COLUMN'}."
         )
     return found
 
@@ -332,7 +349,8 @@ def _overrides(
                 )
             if col == target:
                 raise DataError(
-                    f"{col!r} is the target; set its type with task= instead of {kind}=."
+                    f"{col!r} is the target; set its type with {setting('task')} instead of "
+                    f"{setting(kind)}."
                 )
             if result.get(col, kind) != kind:
                 raise DataError(f"Column {col!r} is in both categorical= and numeric=; pick one.")

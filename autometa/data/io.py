@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from autometa.data.words import in_cli, setting
 from autometa.exceptions import DataError
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".dat")
@@ -110,8 +111,9 @@ def check_columns(frame: pd.DataFrame, what: str, max_columns: int | None) -> No
 def _check_names(names: list[str], what: str, max_columns: int | None) -> None:
     if max_columns is not None and len(names) > max_columns:
         raise DataError(
-            f"{what} has {len(names)} columns, more than max_columns={max_columns}; "
-            "raise max_columns (--max-columns) if this is intended."
+            f"{what} has {len(names)} columns, more than the {max_columns:,} autometa reads"
+            + ("" if in_cli() else "; raise max_columns= if this is intended")
+            + "."
         )
     seen: set[str] = set()
     dupes = sorted({n for n in names if n in seen or seen.add(n)})  # type: ignore[func-returns-value]
@@ -144,8 +146,8 @@ def _decode(data: bytes, file: Path, encoding: str) -> str:
 def _encoding_message(file: Path, encoding: str, exc: UnicodeDecodeError) -> str:
     return (
         f"{file} is not valid {encoding} text (byte {exc.object[exc.start : exc.start + 1]!r} "
-        f"at position {exc.start}); pass encoding='latin-1' (CLI: --encoding latin-1) "
-        "or the file's real encoding."
+        f"at position {exc.start}); pass {setting('encoding', 'latin-1')} or the file's real "
+        "encoding."
     )
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from autometa.data import columns as typing_
+from autometa.data.words import setting
 from autometa.exceptions import DataError
 
 TaskType = Literal["binary", "multiclass", "regression"]
@@ -57,7 +58,8 @@ def resolve_target(
     if pd.api.types.is_datetime64_any_dtype(y.dtype):
         raise DataError(
             f"Target column '{target}' holds dates, which cannot be a target; choose another "
-            "target (or turn the dates into numbers, e.g. days, and use task='regression')."
+            f"target (or turn the dates into numbers, e.g. days, and use "
+            f"{setting('task', 'regression')})."
         )
     if wanted == "regression" or (wanted is None and infer_task_type(y) == "regression"):
         return "regression", _regression_target(y, numbers, target)
@@ -68,8 +70,8 @@ def resolve_target(
     actual = _class_task(n_classes, target, labels)
     if wanted in ("binary", "multiclass") and wanted != actual:
         raise DataError(
-            f"task={wanted!r} but target '{target}' has {n_classes} classes; "
-            "use task='classification' to pick binary/multiclass from the data."
+            f"{setting('task', wanted)} but target '{target}' has {n_classes} classes; "
+            f"use {setting('task', 'classification')} to pick binary/multiclass from the data."
         )
     counts = np.bincount(codes[0], minlength=n_classes)
     singles = [str(lab) for lab, c in zip(labels, counts, strict=True) if c == 1]
@@ -103,7 +105,7 @@ def _check_sparse_classes(
     else:
         return
     advice = (
-        "it looks like a numeric target; use task='regression' (--task regression)"
+        f"it looks like a numeric target; use {setting('task', 'regression')}"
         if numeric
         else "classification needs several rows per class; choose another target or group "
         "its values into fewer classes"
@@ -122,8 +124,9 @@ def _regression_target(y: pd.Series, numbers: np.ndarray | None, target: str) ->
         if np.isnan(parsed).any():
             example = y[np.isnan(parsed)].iloc[0]
             raise DataError(
-                f"Target column '{target}' is text (e.g. {example!r}) but task='regression' "
-                "needs numbers; use task='classification' or choose a numeric target."
+                f"Target column '{target}' is text (e.g. {example!r}) but "
+                f"{setting('task', 'regression')} needs numbers; use "
+                f"{setting('task', 'classification')} or choose a numeric target."
             )
         numbers = parsed
     if np.isinf(numbers).any():
@@ -151,3 +154,27 @@ def _class_task(n_classes: int, target: str, labels: Any) -> TaskType:
             "classification needs at least two classes: choose another target."
         )
     return "binary" if n_classes == 2 else "multiclass"
+
+
+#: Mean length from which a text column reads as free text rather than class labels.
+FREE_TEXT_CHARS = 40
+
+
+def doubtful_target(y: pd.Series) -> str | None:
+    """Why the last column, taken as the target for want of one, looks like no target: an
+    id (a row counter, or a distinct text value in every row) or free text; None if not."""
+    present = y.dropna()
+    n = len(present)
+    numbers = typing_.numbers_of(present)
+    if numbers is not None:
+        integer = bool(np.array_equal(numbers, np.trunc(numbers)))
+        distinct = len(pd.unique(numbers))
+        if integer and typing_.counter_like(numbers, n, distinct):
+            return "a row counter (distinct integers in a narrow span: an id)"
+        return None
+    text = present.astype(str).str.strip()
+    if n and text.str.len().mean() >= FREE_TEXT_CHARS:
+        return f"free text (on average {text.str.len().mean():.0f} characters a value)"
+    if n >= typing_.ID_MIN_ROWS and text.nunique() == n:
+        return "an id (a distinct value in every row)"
+    return None

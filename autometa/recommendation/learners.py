@@ -139,7 +139,7 @@ class Learners:
             if self.progress is not None:
                 self.progress(
                     f"fitting a one-off {family} meta-learner for {kind} ({metric}) on "
-                    f"{int(keep.sum())} stored tasks (--exclude-self: not cached)"
+                    f"{int(keep.sum())} stored tasks (exclude_self: not cached)"
                 )
             stack = StackedMetaLearner().fit(data, data.task_ids[keep])  # one-off: not cached
         self._learners[key] = (stack, data)

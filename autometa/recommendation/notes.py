@@ -61,6 +61,24 @@ def fewer_than_asked(n: int, family: str, k: int) -> str:
     )
 
 
+def excluded(same: list[str], twins: list[str], near: Any) -> str:
+    """What ``exclude_self`` left out of the knowledge base."""
+    if not same and not twins:
+        return (
+            "exclude_self: no stored task is this dataset (none shares its fingerprint or "
+            "lies at distance 0)"
+        )
+    parts = []
+    if same:
+        parts.append(f"{', '.join(same)} (same fingerprint)")
+    if twins:
+        names = near[near["group_key"].astype(str).isin(twins)]["name"].astype(str).unique()
+        parts.append(
+            f"{', '.join(twins)} (at near-zero meta-feature distance: {', '.join(names[:5])})"
+        )
+    return f"exclude_self: left out the stored task groups {'; '.join(parts)}"
+
+
 def _listed(names: list[str]) -> str:
     """Fallback configurations in words: "robust portfolio" entries are counted."""
     plain = sum(n == "robust portfolio" for n in names)

@@ -179,8 +179,6 @@ class Recommender(Learners):
         sample: Callable[[], Sample | None] = lambda: None,
     ) -> RecommendationResult:
         request = make_request(summary.task_type, model, metric, k, default_margin, race)
-        if exclude_self:
-            request = replace(request, excluded=self.groups_of(summary.fingerprint))
         from autometa.metafeatures import slow_note
 
         note = slow_note(summary.n_features)
@@ -189,12 +187,23 @@ class Recommender(Learners):
         with ThreadPoolExecutor(1) as pool, _warning_filters_kept():
             # load the learner while describing the data
             first = "lightgbm" if request.family == "auto" else request.family
-            loading = pool.submit(
-                self.learner, first, request.kind, request.metric, request.excluded
-            )
+            loading = pool.submit(self.learner, first, request.kind, request.metric)
             metafeatures = as_frame(compute())
-            loading.result()
+            stack, _ = loading.result()
+        if exclude_self:
+            request = self._exclude_self(summary, metafeatures, request, stack)
         return self._recommend(summary, metafeatures, request, sample)
+
+    def _exclude_self(
+        self, summary: TaskSummary, metafeatures: pd.DataFrame, request: Request, stack: Any
+    ) -> Request:
+        """The request without the stored tasks of this dataset: its fingerprint's, and
+        any at (near) zero meta-feature distance (the same table stored another way)."""
+        same = self.groups_of(summary.fingerprint)
+        near = steps.near_duplicates(stack, metafeatures)
+        twins = sorted(set(near["group_key"].astype(str)) - same)
+        note = _notes.excluded(sorted(same), twins, near)
+        return replace(request, excluded=same | set(twins), notes=(note,))
 
     def _recommend(
         self,
@@ -205,9 +214,11 @@ class Recommender(Learners):
     ) -> RecommendationResult:
         """The ranking steps (:mod:`autometa.recommendation.steps`) in order, each adding
         its note to the answer's warnings, then the explained top ``k``."""
-        notes: list[str | None] = list(summary.warnings)
-        request, family_notes = self._family(summary, metafeatures, request)
+        warned: list[str | None] = list(summary.warnings)  # what may need the user's action
+        notes: list[str | None] = []  # what the steps did, for information
+        request, family_notes, family_warnings = self._family(summary, metafeatures, request)
         notes += family_notes
+        warned += family_warnings
         stack, meta = self.learner(request.family, request.kind, request.metric, request.excluded)
         configs = self.kb.configurations
         ranking, diag, margin, note = steps.meta_ranking(
@@ -222,16 +233,16 @@ class Recommender(Learners):
                 ranking, stack, metafeatures, diag, margin, meta.default_config_id,
                 raced=bool(request.race),
             )  # fmt: skip
-            notes.append(note)
+            warned.append(note)
         ranking, note, raced = steps.race(
             ranking, request, sample() if request.race else None,
             default_id=meta.default_config_id, task_type=summary.task_type, configs=configs,
             progress=self.progress,
         )  # fmt: skip
-        notes.append(note)
+        warned.append(note)
         picks = ranking.head(request.k)
         if len(picks) < request.k:
-            notes.append(_notes.fewer_than_asked(len(picks), request.family, request.k))
+            warned.append(_notes.fewer_than_asked(len(picks), request.family, request.k))
         recs = self._explain(summary, metafeatures, request, meta, picks, diag, safe, raced)
         return RecommendationResult(
             task=summary.task(),
@@ -240,15 +251,17 @@ class Recommender(Learners):
             direction=metric_direction(request.metric),
             recommendations=recs,
             fallback=margin is not None,
-            warnings=[n for n in notes if n is not None],
+            warnings=[n for n in warned if n is not None],
+            notes=[*request.notes, *(n for n in notes if n is not None)],
         )
 
     def _family(
         self, summary: TaskSummary, metafeatures: pd.Series, request: Request
-    ) -> tuple[Request, list[str]]:
-        """The request with its family chosen (``model="auto"``), and the notes on it."""
+    ) -> tuple[Request, list[str], list[str]]:
+        """The request with its family chosen (``model="auto"``), the note on that choice
+        and the warning when the family cannot read this data."""
         unreadable = {"hist_gradient_boosting"} if summary.wide_categoricals else set()
-        notes = []
+        notes, warned = [], []
         if request.family == "auto":
             family, reason = self._select_family(
                 request.kind, request.metric, metafeatures, request.excluded, skip=unreadable
@@ -256,8 +269,8 @@ class Recommender(Learners):
             notes.append(reason + (_notes.left_out_of_auto() if unreadable else ""))
             request = replace(request, family=family)
         if request.family in unreadable:
-            notes.append(_notes.wide_categoricals(summary.wide_categoricals))
-        return request, notes
+            warned.append(_notes.wide_categoricals(summary.wide_categoricals))
+        return request, notes, warned
 
     def _explain(
         self,

@@ -34,6 +34,7 @@ class Request:
     default_margin: float | None  #: None: the meta-learner's learned margin
     race: int = 0  #: how many of the first configurations to race (0: none)
     excluded: frozenset[str] = frozenset()  #: task groups left out of the knowledge base
+    notes: tuple[str, ...] = ()  #: what preparing the request did (e.g. what it excluded)
 
 
 def feasible(family: str, config: Mapping[str, Any], n_rows: int) -> bool:

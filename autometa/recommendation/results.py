@@ -120,7 +120,8 @@ class RecommendationResult:
     direction: str
     recommendations: list[Recommendation]
     fallback: bool
-    warnings: list[str]
+    warnings: list[str]  #: what may need your attention (data changes, guesses, fallbacks)
+    notes: list[str] = field(default_factory=list)  #: what the ranking did, for information
 
     @property
     def best(self) -> Recommendation:
