@@ -429,7 +429,11 @@ GOOD = "a,b,y\n" + "".join(f"{i}.5,{i % 3},{'pq'[i % 2]}\n" for i in range(10))
         (lambda p: _write(p / "l.csv", GOOD.replace("p\n", "pé\n"), "latin-1"), {}, "latin-1"),
         (lambda p: _csv(p, GOOD.replace("3.5", "inf")), {}, "Column 'a' contains infinite"),
         (lambda p: _csv(p, GOOD), {"task": "regression"}, "is text.*needs numbers"),
-        (lambda p: _csv(p, GOOD), {"max_columns": 2}, "3 columns, more than max_columns=2"),
+        (
+            lambda p: _csv(p, GOOD),
+            {"max_columns": 2},
+            "3 columns, more than the 2 autometa reads; raise max_columns=",
+        ),
         (lambda p: _csv(p, GOOD, "d.xlsx"), {}, r"Unsupported file type '\.xlsx'"),
         (lambda p: _csv(p, "PAR1 not really", "d.parquet"), {}, "as Parquet"),
         (lambda p: _csv(p, "@relation x\n@attribute\n", "d.arff"), {}, "not a valid ARFF"),

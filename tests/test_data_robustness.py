@@ -136,7 +136,7 @@ def test_continuous_target_forced_to_classification_is_refused() -> None:
         with pytest.raises(
             DataError,
             match=r"Target 'y' has 300 classes in 300 rows, most of them a single row: "
-            r"it looks like a numeric target; use task='regression' \(--task regression\)",
+            r"it looks like a numeric target; use task='regression'",
         ):
             load_dataset(_features(n), y, task=task)
 

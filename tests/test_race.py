@@ -159,7 +159,7 @@ def test_cli_race_json_and_bad_value(tmp_path, monkeypatch) -> None:
     table = runner.invoke(cli, ["recommend", str(path), "--race", "1", "--top", "3"])
     assert table.exit_code == 0, table.output
     header = next(line for line in table.stdout.splitlines() if line.startswith("rank"))
-    assert header.split()[:4] == ["rank", "score", "±", "race"]  # the race's column
+    assert header.split()[:5] == ["rank", "rmse", "spread", "race", "rmse"]  # the race's
     bad = runner.invoke(cli, ["recommend", str(path), "--race", "99"])
     assert bad.exit_code == 2 and "--race" in bad.output
 

@@ -124,7 +124,7 @@ def test_recommendations_warm_start_an_optuna_study(recommender: Recommender) ->
 def test_default_margin_trades_gain_for_the_default(recommender: Recommender) -> None:
     X, y = _noisy_binary()
     learned = recommender.recommend(X, y, k=3)
-    assert not learned.fallback and not any("landmarker scores" in w for w in learned.warnings)
+    assert not learned.fallback and not any("landmarker scores" in w for w in learned.notes)
     # the larger the margin, the more the default leans first: once first, it stays first
     first = [
         recommender.recommend(X, y, k=1, default_margin=m).best.source == "default"
@@ -150,10 +150,10 @@ def test_saturated_task_gets_the_default_first_at_any_margin(recommender: Recomm
         result = recommender.recommend(X, y, k=3, default_margin=margin)
         assert result.best.source == "default" and not result.fallback
         assert result.recommendations[1].source != "default"  # then the stack's order
-        note = next(w for w in result.warnings if w.startswith("the LightGBM landmarker"))
+        note = next(w for w in result.notes if w.startswith("the LightGBM landmarker"))
         assert "(at least 0.98)" in note and "ranks the library default first" in note
     diabetes = recommender.recommend(*load_diabetes(return_X_y=True, as_frame=True), k=1)
-    assert not any("landmarker scores" in w for w in diabetes.warnings)  # regression: no gate
+    assert not any("landmarker scores" in w for w in diabetes.notes)  # regression: no gate
 
 
 def test_exclude_self_drops_the_dataset_and_its_group(recommender: Recommender) -> None:
@@ -171,7 +171,7 @@ def test_one_off_fit_is_announced() -> None:
     stored = (fresh.kb.tasks["task_type"] == "regression").sum()
     assert lines == [
         f"fitting a one-off lightgbm meta-learner for regression (rmse) on {stored - 1} stored "
-        "tasks (--exclude-self: not cached)"
+        "tasks (exclude_self: not cached)"
     ]
     assert "sklearn/diabetes" not in {n.name for n in result.best.neighbors}
     # a MetaSampler for the same request leaves the dataset's own task out of its prior too
@@ -292,7 +292,7 @@ def test_categoricals_over_255_levels_keep_hist_gradient_boosting_out(
         HistGradientBoostingClassifier(**hgb.best.params).fit(typed.X, typed.y)
     auto = recommender.recommend(X, y, model="auto", k=1)
     assert auto.model != "hist_gradient_boosting"
-    assert any("hist_gradient_boosting left out" in w for w in auto.warnings)
+    assert any("hist_gradient_boosting left out" in w for w in auto.notes)
     auto.best.pipeline(typed.task_type).fit(typed.X, typed.y)  # the chosen family reads it
 
 
@@ -351,7 +351,12 @@ def test_cli_recommend_json_contract(tmp_path: Path, monkeypatch: pytest.MonkeyP
     payload = json.loads(result.stdout)
     assert set(payload) == {
         "task", "model", "metric", "direction", "recommendations", "fallback", "warnings",
+        "notes",
     }  # fmt: skip
+    assert payload["notes"][0].startswith("exclude_self: left out the stored task groups wdbc")
+    assert "No target given: took the last column 'diagnosis'" in payload["warnings"][0]
+    assert result.stderr.count("No target given") == 1  # once, as a warning: line
+    assert not {"n_jobs", "verbosity"} & set(payload["recommendations"][0]["params"])
     assert set(payload["task"]) == {"fingerprint", "task_type", "n_rows", "n_features", "target"}
     assert payload["task"]["target"] == "diagnosis"
     assert len(payload["recommendations"]) == 3
@@ -370,6 +375,16 @@ def test_cli_recommend_json_contract(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert (params["learning_rate"], params["num_leaves"], params["n_estimators"]) == (0.1, 31, 100)
     bad = CliRunner().invoke(cli, ["recommend", str(path), "--default-margin", "1.5"])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
+    table = CliRunner().invoke(cli, ["recommend", str(path), "--target", "diagnosis"])
+    lines = table.stdout.splitlines()
+    assert table.exit_code == 0 and max(len(line) for line in lines) <= 100, table.stdout
+    assert lines[1].startswith("similar stored datasets:") and "wdbc" in lines[1]  # once
+    assert lines[3].split()[:3] == ["rank", "roc_auc", "spread"]
+    assert any(line.startswith("learning_rate ") for line in lines)  # parameters table
+    assert "warning:" not in table.stderr and table.stderr.count("note:") >= 1
+    X.assign(diagnosis=y, row_id=range(len(X))).to_csv(path, index=False)
+    refused = CliRunner().invoke(cli, ["recommend", str(path)])
+    assert refused.exit_code == 2 and "'row_id' looks like a row counter" in refused.output
 
 
 def test_cli_says_when_it_fits_on_first_use(
@@ -475,7 +490,7 @@ def test_model_auto_chooses_a_family_and_builds_each_metadata_once(
     monkeypatch.setattr(autometa.meta, "build_metadata", counting)
     X, y = load_diabetes(return_X_y=True, as_frame=True)
     result = Recommender(shipped=True, store="sqlite://").recommend(X, y, model="auto", k=3)
-    reason = next(w for w in result.warnings if w.startswith("model auto: chose"))
+    reason = next(w for w in result.notes if w.startswith("model auto: chose"))
     assert f"chose {result.model} " in reason
     assert result.model in {"lightgbm", "hist_gradient_boosting", "random_forest",
                             "extra_trees", "linear"}  # fmt: skip

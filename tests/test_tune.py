@@ -108,12 +108,13 @@ def test_cli_tune_json_and_one_line_errors(diabetes, tmp_path: Path) -> None:
     best = min(answer["trials"], key=lambda t: t["value"])
     assert answer["best_params"]["n_estimators"] == best["params"]["n_estimators"]
     assert "n_estimators" not in answer["best_config"]  # set by early stopping, not searched
-    bad = runner.invoke(cli, ["tune", str(diabetes), "--metric", "roc_auc", "--trials", "2"])
+    wrong = ["--metric", "roc_auc", "--trials", "2", "--target", "target"]
+    bad = runner.invoke(cli, ["tune", str(diabetes), *wrong])
     assert bad.exit_code == 2 and len(bad.output.strip().splitlines()) == 1
     bad = runner.invoke(cli, ["tune", str(tmp_path / "missing.csv")])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
     unusable = f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}"
-    bad = runner.invoke(cli, ["tune", str(diabetes), "--storage", unusable])
+    bad = runner.invoke(cli, ["tune", str(diabetes), "--storage", unusable, "--target", "target"])
     assert bad.exit_code == 2 and "cannot open the study storage" in bad.output
     assert len(bad.output.strip().splitlines()) == 1
 

@@ -79,7 +79,9 @@ def test_overrides_arrays_clone_pickle_and_pipeline(table) -> None:
 
 
 def test_load_dataset_says_when_it_takes_the_last_column_as_target(table) -> None:
-    with pytest.warns(DataWarning, match="No target given: the last column 'digits'"):
+    with pytest.warns(
+        DataWarning, match="No target given: took the last column 'digits' as the target"
+    ):
         load_dataset(table)
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataWarning)

@@ -136,14 +136,8 @@ def recommend_cmd(
     (10-30 s, said on stderr); later calls reuse it.
     """
     progress = lambda line: click.echo(f"autometa: {line}", err=True)  # noqa: E731
-    options = dict(
-        model=model,
-        metric=metric,
-        k=k,
-        exclude_self=exclude_self,
-        default_margin=default_margin,
-        race=race,
-    )
+    options = dict(model=model, metric=metric, k=k, exclude_self=exclude_self)
+    options |= dict(default_margin=default_margin, race=race)
     dataset, result = _answer(
         store_url, progress, options, lambda: load_user_dataset(
             data, target, task, encoding, categorical, numeric, echo=False

@@ -128,11 +128,8 @@ def load_dataset(
     frame, target, name, declared = _frame_of(source, y, target, name, encoding, max_columns)
     overrides = _overrides(frame, target, categorical, numeric)
     messages: list[str] = []
-    if guessed and (doubt := doubtful_target(frame[target])):
-        raise DataError(
-            f"No target given, and the last column {target!r} looks like {doubt}, not a "
-            f"target; name the target with {'--target COLUMN' if in_cli() else 'target= or y='}."
-        )
+    if guessed:
+        _check_guess(frame[target])
     frame, numbers, codes = _with_target(frame, target, messages)
     y_raw = frame[target]
     if len(frame) < MIN_ROWS:
@@ -162,6 +159,15 @@ def load_dataset(
         fingerprint=fingerprint(X, y_out),
         name=name,
     )
+
+
+def _check_guess(column: pd.Series) -> None:
+    """Refuse the last column as a guessed target when it looks like no target."""
+    if doubt := doubtful_target(column):
+        raise DataError(
+            f"No target given, and the last column {column.name!r} looks like {doubt}, not a "
+            f"target; name the target with {'--target COLUMN' if in_cli() else 'target= or y='}."
+        )
 
 
 def _guessed(target: str, task_type: str, frame: bool) -> str:
