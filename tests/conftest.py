@@ -10,6 +10,11 @@ import pytest
 from autometa.store import Store, open_store
 from autometa.store.testing import PostgresServer, find_pg_bin, temporary_postgresql
 
+# Each of the two test workers gets one core: estimators built with the library's default
+# n_jobs (every core, as recommendations leave it) would otherwise oversubscribe the
+# machine. Set before LightGBM starts its OpenMP threads.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 STORE_BACKENDS = ["sqlite", "postgresql"]
 
 
