@@ -21,6 +21,7 @@ METHODS = {
 }  # fmt: skip
 
 
+@pytest.mark.slow
 def test_benchmark_loo_json(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AUTOMETA_STORE", "sqlite://")  # the shipped snapshot only
     result = CliRunner().invoke(

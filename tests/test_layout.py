@@ -171,6 +171,7 @@ def _readme_snippets() -> list[str]:
     return re.findall(r"```python\n(.*?)```", text, flags=re.S)
 
 
+@pytest.mark.slow
 def test_readme_python_snippets_run_as_written(tmp_path: Path) -> None:
     """Every ```python block of the README, in order, in one namespace: they need nothing
     the README does not make (the quick start loads scikit-learn's diabetes table)."""

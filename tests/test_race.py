@@ -125,6 +125,7 @@ def test_recommend_races_the_top_and_the_default(recommender: Recommender) -> No
     assert again[0] == pytest.approx(winner.race_score, rel=1e-12)
 
 
+@pytest.mark.slow
 def test_an_infeasible_default_is_not_raced(recommender: Recommender) -> None:
     X, y = load_iris(return_X_y=True, as_frame=True)  # 150 rows: min_child_samples=20 > 15
     raced = recommender.recommend(X, y, k=3, race=2)

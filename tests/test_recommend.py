@@ -92,6 +92,7 @@ def test_top1_trains_and_beats_chance(recommender: Recommender) -> None:
     assert auc.mean() > 0.97
 
 
+@pytest.mark.slow
 def test_recommendations_warm_start_an_optuna_study(recommender: Recommender) -> None:
     import optuna
 

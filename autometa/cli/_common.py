@@ -109,7 +109,11 @@ def format_option(func: F) -> F:
 def data_options(func: F) -> F:
     """Options shared by every command that reads a user's dataset."""
     options = [
-        click.option("--target", help="Target column (default: the last column)."),
+        click.option(
+            "--target",
+            help="Target column (default: the last column, said on stderr; refused when it "
+            "looks like an id or free text).",
+        ),
         click.option(
             "--task",
             type=click.Choice(TASK_CHOICES),
