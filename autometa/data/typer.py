@@ -132,7 +132,8 @@ def _labels(col: pd.Series, numbers: bool, categories: pd.Index) -> pd.Categoric
             .where(col.notna())
             .map(lambda v: str(v).strip() if v is not None else None)
         )
-    return pd.Categorical(labels, dtype=pd.CategoricalDtype(categories))
+    known = labels.where(labels.isin(categories))  # unseen labels: missing, said plainly
+    return pd.Categorical(known, dtype=pd.CategoricalDtype(categories))
 
 
 def _days(col: pd.Series, fmt: str | None) -> np.ndarray:
