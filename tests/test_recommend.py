@@ -384,6 +384,8 @@ def test_cli_recommend_json_contract(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert any(line.startswith("learning_rate ") for line in lines)  # parameters table
     assert "warning:" not in table.stderr and table.stderr.count("note:") >= 1
     X.assign(diagnosis=y, row_id=range(len(X))).to_csv(path, index=False)
+    missing = CliRunner().invoke(cli, ["recommend", str(path), "--store", str(tmp_path / "n.db")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output  # before reading
     refused = CliRunner().invoke(cli, ["recommend", str(path)])
     assert refused.exit_code == 2 and "'row_id' looks like a row counter" in refused.output
 

@@ -135,6 +135,7 @@ def recommend_cmd(
     A metric other than the default, or your own store, fits the meta-learner once
     (10-30 s, said on stderr); later calls reuse it.
     """
+    _check_store(store_url)
     progress = lambda line: click.echo(f"autometa: {line}", err=True)  # noqa: E731
     options = dict(model=model, metric=metric, k=k, exclude_self=exclude_self)
     options |= dict(default_margin=default_margin, race=race)
@@ -148,6 +149,14 @@ def recommend_cmd(
     else:
         echo_answer(dataset.name, result, wide)
     echo_messages(result)
+
+
+def _check_store(store_url: str | None) -> None:
+    """Refuse a malformed or missing --store before the data is read."""
+    if store_url is not None:
+        from autometa.store._url import require_existing, resolve_url
+
+        require_existing(resolve_url(store_url))
 
 
 def _answer(
