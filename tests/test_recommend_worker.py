@@ -142,3 +142,36 @@ def test_when_a_helper_is_wanted(monkeypatch: pytest.MonkeyPatch) -> None:
     assert wanted(False)
     monkeypatch.setattr(sys, "platform", "darwin")  # no fork there: work in-process
     assert not wanted(True)
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+@pytest.mark.parametrize("signal_name", ["SIGKILL", "SIGTERM"])
+def test_the_helper_never_outlives_the_command(signal_name: str, tmp_path: Path) -> None:
+    import signal
+    import time
+
+    env = {**os.environ, "AUTOMETA_WORKER": "1"}
+    env["AUTOMETA_STORE"] = f"sqlite:///{tmp_path / 'none.db'}"
+    command = [sys.executable, "-m", "autometa", "recommend", "-"]
+    # standard input stays open: the command waits for its data, the helper for the command
+    parent = subprocess.Popen(command, stdin=subprocess.PIPE, env=env, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while not (helpers := _children(parent.pid)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert helpers, "no helper process started"
+        time.sleep(1.0)  # the helper is importing and loading
+        parent.send_signal(getattr(signal, signal_name))
+        parent.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while any(Path(f"/proc/{h}").exists() for h in helpers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        alive = [h for h in helpers if Path(f"/proc/{h}/status").exists()]
+        zombies = [h for h in alive if "zombie" in Path(f"/proc/{h}/status").read_text()]
+        assert alive == zombies  # ended (a zombie waits for init to reap it)
+    finally:
+        parent.kill()

@@ -32,6 +32,8 @@ from typing import Any
 from autometa.cli._common import USER_ERRORS
 
 ENV = "AUTOMETA_WORKER"
+#: prctl(2) option: the signal this process gets when its parent ends.
+PR_SET_PDEATHSIG = 1
 #: Meta-feature groups computed by the process that read the file (no scikit-learn).
 LOCAL_GROUPS = ("simple", "statistical", "info_theory", "derived")
 
@@ -62,7 +64,10 @@ class RecommendWorker:
         context = multiprocessing.get_context("fork")
         self._conn, child = context.Pipe()
         self._process = context.Process(
-            target=_serve, args=(child, store, progress), name="autometa-recommend", daemon=True
+            target=_serve,
+            args=(child, store, progress, self._conn, os.getpid()),
+            name="autometa-recommend",
+            daemon=True,
         )
         self._process.start()
         child.close()
@@ -102,8 +107,20 @@ class RecommendWorker:
         self._process.join(timeout=5)
 
 
-def _serve(conn: Any, store: str | None, progress: Callable[[str], None] | None) -> None:
-    """The helper: import and load, then answer one request (or none, on end of file)."""
+def _serve(
+    conn: Any,
+    store: str | None,
+    progress: Callable[[str], None] | None,
+    parents_end: Any = None,
+    parent: int | None = None,
+) -> None:
+    """The helper: import and load, then answer one request (or none, on end of file).
+    It closes its copy of the command's end of the pipe (so the command's death reads as
+    end of file) and asks the kernel to kill it when the command's process ends."""
+    if parents_end is not None:
+        parents_end.close()
+    if parent is not None:
+        _die_with(parent)
     os.dup2(2, 1)  # never write into the command's output (stdout is its JSON)
     sys.stdout = sys.stderr
     try:
@@ -134,6 +151,19 @@ def _serve(conn: Any, store: str | None, progress: Callable[[str], None] | None)
         _reply(conn, "crash", traceback.format_exc())
     else:
         _reply(conn, "ok", result)
+
+
+def _die_with(parent: int) -> None:
+    """Linux's parent-death signal: SIGKILL this process when ``parent`` ends (and exit
+    now if it already has)."""
+    import signal
+
+    with contextlib.suppress(Exception):  # no prctl (another libc): end of file still works
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
+    if os.getppid() != parent:
+        os._exit(0)
 
 
 def _all_metafeatures(
