@@ -245,6 +245,10 @@ def _from_datetime(
     return Typed("datetime", days)
 
 
+#: Longest text cell read as a possible date (the longest strftime output is far shorter).
+MAX_DATE_CHARS = 64
+
+
 def _parse_dates(labels: np.ndarray, counts: np.ndarray) -> np.ndarray | None:
     """Days since 1970 per label under the best guessed format, or None if not dates."""
     return _best_dates(labels, counts)[0]
@@ -257,10 +261,14 @@ def date_format(labels: np.ndarray, counts: np.ndarray) -> str | None:
 
 
 def _best_dates(labels: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray | None, str | None]:
+    short = np.fromiter((len(str(v)) <= MAX_DATE_CHARS for v in labels), bool, len(labels))
+    if not short.any():
+        return None, None
     formats: list[str] = []
+    candidates = labels[short]  # long strings are not dates (and pandas' guess is quadratic)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pandas warns about day-first guesses
-        for label in labels[:: max(1, len(labels) // 5)][:5]:
+        for label in candidates[:: max(1, len(candidates) // 5)][:5]:
             for dayfirst in (False, True):
                 fmt = guess_datetime_format(str(label), dayfirst=dayfirst)
                 if fmt and ("%Y" in fmt or "%y" in fmt) and fmt not in formats:
@@ -270,8 +278,9 @@ def _best_dates(labels: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray | No
     best_share = 0.0
     for fmt in formats:
         parsed = pd.to_datetime(
-            pd.Series(labels, dtype=object), format=fmt, errors="coerce", utc=True
-        )
+            pd.Series(np.where(short, labels, None), dtype=object),
+            format=fmt, errors="coerce", utc=True,
+        )  # fmt: skip
         parsed = parsed.dt.tz_localize(None)
         days = ((parsed - _EPOCH) / _DAY).to_numpy(np.float64, na_value=np.nan)
         share = counts[~np.isnan(days)].sum() / counts.sum()
