@@ -209,8 +209,27 @@ def test_data_from_standard_input_in_any_format(iris_csv: Path, tmp_path: Path) 
     rows = b"".join(f"{i}.5,{'xy'[i % 2]}\n".encode() for i in range(40))
     result = CliRunner().invoke(cli, args, input=arff + rows)
     assert result.exit_code == 0 and json.loads(result.stdout)["NumberOfInstances"] == 40
-    mistakes = {b"": "standard input is empty", b"a,b\n": "standard input has a header but no"}
+    mistakes = {
+        b"": "standard input is empty; pipe a data file in, e.g. `cat data.csv | autometa "
+        "metafeatures -`",  # this command's words
+        b"a,b\n": "standard input has a header but no",
+    }
     for content, message in mistakes.items():
         result = CliRunner().invoke(cli, args, input=content)
         assert result.exit_code == 2 and message in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_standard_input_is_copied_in_chunks_up_to_a_limit(
+    iris_csv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import autometa.cli._common as common
+
+    monkeypatch.setattr(common, "MAX_STDIN_BYTES", 4096)  # 8 GiB by default
+    args = ["metafeatures", "-", "--target", "species", "--format", "json"]
+    result = CliRunner().invoke(cli, args, input=b"0" * 10_000)  # /dev/zero, cut short
+    assert result.exit_code == 2 and "standard input is larger than" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    small = iris_csv.read_bytes()[:4000]  # within the limit: read as usual
+    result = CliRunner().invoke(cli, args, input=small[: small.rfind(b"\n") + 1])
+    assert result.exit_code == 0, result.output

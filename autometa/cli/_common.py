@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import io
 import json
 import math
 import re
@@ -26,6 +25,8 @@ TASK_CHOICES = ("binary", "multiclass", "classification", "regression")
 #: The DATA argument that means "read standard input".
 STDIN = "-"
 _SNIFF_BYTES = 1 << 16
+#: Most bytes read from standard input (a file argument has no limit).
+MAX_STDIN_BYTES = 8 << 30
 _ARFF = re.compile(rb"^(?:[ \t\r]*(?:%[^\n]*)?\n)*[ \t]*@relation\b", re.IGNORECASE)
 
 
@@ -168,22 +169,40 @@ def load_user_dataset(
     return dataset
 
 
-def spooled_stdin(folder: Path) -> Path:
+def _command_name() -> str:
+    context = click.get_current_context(silent=True)
+    return context.command_path.split()[-1] if context is not None else "recommend"
+
+
+def spooled_stdin(folder: Path, limit: int | None = None) -> Path:
     """Standard input saved as ``folder/stdin.<format>[.gz]``, the format told by its
     content: Parquet (``PAR1``), ARFF (``@relation`` after comments), else delimited text;
-    gzip-compressed input is recognised too."""
-    data = sys.stdin.buffer.read()
-    if not data:
+    gzip-compressed input is recognised too. Copied in chunks, at most ``limit`` bytes
+    (default :data:`MAX_STDIN_BYTES`): larger input is refused, not read into memory."""
+    limit = MAX_STDIN_BYTES if limit is None else limit
+    spool = folder / "stdin.bin"
+    size = 0
+    with spool.open("wb") as out:
+        while chunk := sys.stdin.buffer.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                raise DataError(
+                    f"standard input is larger than {limit / 2**30:.3g} GiB; save it to a "
+                    "file and pass its path instead of -"
+                )
+            out.write(chunk)
+    if size == 0:
         raise DataError(
             "standard input is empty; pipe a data file in, e.g. `cat data.csv | autometa "
-            "recommend -`"
+            f"{_command_name()} -`"
         )
-    gzipped = data[:2] == b"\x1f\x8b"
-    head = data[:_SNIFF_BYTES]
+    with spool.open("rb") as raw:
+        head = raw.read(_SNIFF_BYTES)
+    gzipped = head[:2] == b"\x1f\x8b"
     if gzipped:
-        with contextlib.suppress(OSError, EOFError):
-            head = gzip.GzipFile(fileobj=io.BytesIO(data)).read(_SNIFF_BYTES)
+        with contextlib.suppress(OSError, EOFError), gzip.open(spool) as unpacked:
+            head = unpacked.read(_SNIFF_BYTES)
     suffix = ".parquet" if head[:4] == b"PAR1" else ".arff" if _ARFF.match(head) else ".csv"
     file = folder / f"stdin{suffix}{'.gz' if gzipped else ''}"
-    file.write_bytes(data)
+    spool.rename(file)
     return file
