@@ -259,3 +259,43 @@ def test_read_corpus_keeps_hash_like_provenance_as_text(tmp_path: Path) -> None:
     assert a == {"n_rows": 500, "build_key": "15094924684e7048", "ratio": 0.5, "flag": True}
     assert b == {"n_rows": 600, "build_key": "12e3", "ratio": 1e-05, "flag": False}
     json.dumps([a, b], allow_nan=False)
+
+
+def _descendants(pid: int) -> set[int]:
+    found, todo = set(), [pid]
+    while todo:
+        path = Path(f"/proc/{todo[0]}/task/{todo[0]}/children")
+        todo = todo[1:]
+        kids = [int(p) for p in path.read_text().split()] if path.exists() else []
+        found.update(kids)
+        todo.extend(kids)
+    return found
+
+
+def _running(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status")
+    try:
+        return "zombie" not in status.read_text()
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_no_worker_outlives_a_killed_harvest(corpus: Path, tmp_path: Path) -> None:
+    command = [
+        sys.executable, "-m", "autometa.cli", "harvest", "local", str(corpus), "--quiet",
+        "--store", f"sqlite:///{tmp_path / 'w.db'}", "--families", "lightgbm=64", "--workers", "2",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while len(workers := _descendants(process.pid)) < 2 and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(2.0)  # the workers are evaluating configurations
+    workers = _descendants(process.pid)
+    assert len(workers) >= 2
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    deadline = time.time() + 15
+    while any(_running(w) for w in workers) and time.time() < deadline:
+        time.sleep(0.2)
+    assert [w for w in workers if _running(w)] == []  # joblib's idled for about 5 minutes

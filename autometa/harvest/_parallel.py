@@ -4,6 +4,9 @@ each result as soon as it is ready."""
 from __future__ import annotations
 
 import contextlib
+import os
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -11,6 +14,8 @@ from autometa.exceptions import HarvestError
 
 T = TypeVar("T")
 R = TypeVar("R")
+#: How often a joblib worker checks that the harvest's process is still its parent.
+WATCH_SECONDS = 0.5
 
 
 def run_unordered(
@@ -31,7 +36,38 @@ def run_unordered(
         from joblib import Parallel, delayed
 
         parallel = Parallel(n_jobs=workers, return_as="generator_unordered", batch_size=1)
-        yield from parallel(delayed(fn)(item) for item in items)
+        guarded = _Orphanless(fn, os.getpid())
+        yield from parallel(delayed(guarded)(item) for item in items)
+
+
+class _Orphanless:
+    """``fn`` run in a worker process that ends itself within a second of its parent's
+    death (joblib's workers otherwise finish their work and idle for minutes)."""
+
+    def __init__(self, fn: Callable[[Any], Any], parent: int) -> None:
+        self.fn, self.parent = fn, parent
+
+    def __call__(self, item: Any) -> Any:
+        if os.getpid() != self.parent:
+            _watch_parent(self.parent)
+        return self.fn(item)
+
+
+_WATCHED: set[int] = set()
+
+
+def _watch_parent(parent: int) -> None:
+    """Start (once per process) a thread that exits the process when ``parent`` is gone."""
+    if parent in _WATCHED:
+        return
+    _WATCHED.add(parent)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(WATCH_SECONDS)
+        os._exit(1)  # the harvest's process died (kill -9): its work is lost anyway
+
+    threading.Thread(target=watch, name="autometa-orphan-watch", daemon=True).start()
 
 
 @contextlib.contextmanager
