@@ -197,3 +197,33 @@ def test_a_long_text_cell_is_no_date_and_loads_in_linear_time(tmp_path: Path) ->
     ds = load_dataset(path, target="y")
     assert time.perf_counter() - start < 2.0  # 14 s before long cells skipped the guess
     assert ds.feature_types["note"] == "categorical"
+
+
+def test_odd_targets_and_paths_are_said_plainly(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=60)})
+    with pytest.warns(DataWarning, match=r"reaches [\d.]+e\+300: squared errors overflow"):
+        load_dataset(X, pd.Series(rng.normal(size=60) * 1e300 + 2e300))
+    labels = pd.Series(rng.choice(["yes", "Yes", "YES", "no", "No"], 60))
+    with pytest.warns(DataWarning, match=r"differ only in letter case \('No', 'no'; 'YES'"):
+        assert load_dataset(X, labels).task_type == "multiclass"  # kept apart, said once
+    loop_a, loop_b = tmp_path / "a.csv", tmp_path / "b.csv"
+    loop_a.symlink_to(loop_b)
+    loop_b.symlink_to(loop_a)
+    with pytest.raises(DataError, match="symbolic link that leads to no file"):
+        load_dataset(loop_a, target="y")
+
+
+def test_the_cli_keeps_library_warnings_off_stderr(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from autometa.cli import cli
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "huge.csv"
+    frame = pd.DataFrame({"a": rng.normal(size=80), "y": rng.normal(size=80) * 1e300})
+    frame.to_csv(path, index=False)
+    done = CliRunner().invoke(cli, ["metafeatures", str(path), "--target", "y"])
+    assert done.exit_code == 0, done.output
+    lines = done.stderr.strip().splitlines()
+    assert lines and all(line.startswith(("warning: ", "note: ")) for line in lines), lines

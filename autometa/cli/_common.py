@@ -42,14 +42,16 @@ class UserError(click.ClickException):
 
 def handle_errors(func: F) -> F:
     """Turn library errors into one clear line and exit code 2 instead of a traceback, in
-    the CLI's words (:mod:`autometa.data.words`)."""
+    the CLI's words (:mod:`autometa.data.words`); the libraries' Python warnings stay off
+    stderr (what matters reaches the user as autometa's own warning: and note: lines)."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from autometa.data.words import cli_words
 
         try:
-            with cli_words():  # messages name --options, not keyword arguments
+            with cli_words(), warnings.catch_warnings():  # messages name --options
+                warnings.simplefilter("ignore")  # NumPy's and scikit-learn's: ours are lines
                 return func(*args, **kwargs)
         except USER_ERRORS as exc:
             raise UserError(str(exc)) from exc

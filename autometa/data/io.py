@@ -53,6 +53,11 @@ def read_table_limited(
     """:func:`read_table`, failing early when the file has more than ``max_columns`` columns."""
     file = Path(path)
     if not file.exists():
+        if file.is_symlink():
+            raise DataError(
+                f"{file} is a symbolic link that leads to no file (a missing target or a loop "
+                f"of links: {os.readlink(file)}); pass the data file's own path."
+            )
         raise DataError(f"File not found: {file}; check the path.")
     if not file.is_file():
         raise DataError(f"{file} is not a file; pass the path of a data file.")

@@ -62,7 +62,9 @@ def resolve_target(
             f"{setting('task', 'regression')})."
         )
     if wanted == "regression" or (wanted is None and infer_task_type(y) == "regression"):
-        return "regression", _regression_target(y, numbers, target)
+        values = _regression_target(y, numbers, target)
+        messages.extend(_scale_note(values, target))
+        return "regression", values
     if codes is None:
         codes = typing_.number_codes_labels(numbers)  # type: ignore[arg-type]
     labels = codes[1]
@@ -82,10 +84,42 @@ def resolve_target(
             f"Target class(es) with a single row: {', '.join(singles[:10])}; "
             "they cannot appear in both training and test folds."
         )
+    messages.extend(_case_note([str(v) for v in labels], target))
     values = pd.Categorical.from_codes(
         codes[0], dtype=pd.CategoricalDtype(pd.Index(labels, dtype="str"))
     )
     return actual, pd.Series(values, name=target)
+
+
+def _case_note(labels: list[str], target: str) -> list[str]:
+    """A warning when some classes differ only in letter case (``yes``, ``Yes``, ``YES``)."""
+    groups: dict[str, list[str]] = {}
+    for label in labels:
+        groups.setdefault(label.casefold(), []).append(label)
+    alike = [g for g in groups.values() if len(g) > 1]
+    if not alike:
+        return []
+    shown = "; ".join(", ".join(repr(v) for v in g) for g in alike[:3])
+    return [
+        f"Target '{target}' has classes that differ only in letter case ({shown}): they are "
+        f"kept apart ({len(labels)} classes); normalise them first if they are the same class."
+    ]
+
+
+#: Largest target magnitude whose squared errors stay finite in float64 (RMSE, R^2).
+MAX_TARGET_MAGNITUDE = 1e150
+
+
+def _scale_note(values: pd.Series, target: str) -> list[str]:
+    """A warning when the target's scale makes squared-error scores meaningless."""
+    peak = float(np.nanmax(np.abs(values.to_numpy(dtype=float)))) if len(values) else 0.0
+    if peak <= MAX_TARGET_MAGNITUDE:
+        return []
+    return [
+        f"Target '{target}' reaches {peak:.3g}: squared errors overflow at this scale, so "
+        "RMSE and R^2 (and the predicted scores) mean nothing; rescale the target (e.g. "
+        "divide it by a power of ten) first."
+    ]
 
 
 def _all_numbers(labels: np.ndarray) -> bool:
