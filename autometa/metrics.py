@@ -30,6 +30,16 @@ METRIC_DIRECTION = {
     "mae": -1,
     "r2": 1,
 }
+#: The values each metric can take (inclusive bounds); a score outside is damage, not data.
+METRIC_RANGES: dict[str, tuple[float, float]] = {
+    "roc_auc": (0.0, 1.0),
+    "log_loss": (0.0, float("inf")),
+    "accuracy": (0.0, 1.0),
+    "balanced_accuracy": (0.0, 1.0),
+    "rmse": (0.0, float("inf")),
+    "mae": (0.0, float("inf")),
+    "r2": (float("-inf"), 1.0),
+}
 
 
 def task_kind(task_type: str) -> str:

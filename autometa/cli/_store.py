@@ -43,14 +43,14 @@ def info_cmd(store_url: str | None, fmt: str) -> None:
     from autometa.store import open_store
 
     if store_url is not None:
-        with open_store(store_url, must_exist=True) as store:
+        with open_store(store_url, read_only=True) as store:
             info = store.info()
     else:
         info = {}
         if (path := kb.shipped_snapshot_dir()) is not None:
             info["shipped"] = {"path": str(path), **kb.info(kb.read_snapshot(path))}
         if kb.user_store_exists():
-            with open_store(None) as store:
+            with open_store(None, read_only=True) as store:
                 info["user_store"] = store.info()
         info["knowledge_base"] = kb.info(kb.knowledge_base())
     if fmt == "json":
@@ -86,7 +86,7 @@ def verify_cmd(store_url: str | None, fmt: str) -> None:
     The store must exist. Exit code 1 when a problem is found."""
     from autometa.store import open_store
 
-    with open_store(store_url, must_exist=True) as store:
+    with open_store(store_url, read_only=True) as store:
         report = store.verify(config_hasher=_config_hash)
     if fmt == "json":
         echo_json(report)
@@ -129,7 +129,7 @@ def export_cmd(directory: str, store_url: str | None, build_command: str | None)
     from autometa.store import export_snapshot, open_store
 
     command = build_command or "autometa " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    with open_store(store_url, must_exist=True) as store:
+    with open_store(store_url, read_only=True) as store:
         manifest = export_snapshot(store, directory, build_command=command)
     click.echo(f"exported {manifest['counts']} to {directory}")
 

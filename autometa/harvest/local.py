@@ -13,11 +13,11 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from autometa.exceptions import AutometaError, HarvestError
 from autometa.harvest._parallel import dask_client, run_unordered
+from autometa.harvest._register import _load, register_task
 from autometa.harvest.corpus import CorpusEntry
 from autometa.harvest.evaluate import FoldResult, evaluate_config
 
@@ -47,6 +47,7 @@ class Unit:
     seed: int
     timeout: float | None
     repeat: int = 0
+    fingerprint: str = ""  # the task's; a worker refuses data that no longer has it
 
     @property
     def folds(self) -> range:
@@ -86,16 +87,6 @@ def design(family: str, task_type: str, n: int, seed: int) -> list[dict[str, Any
     return [space.default(task_type), *space.design(task_type, max(n - 1, 0), seed=seed)]
 
 
-@lru_cache(maxsize=4)
-def _load(path: str, target: str | None, task_type: str | None) -> Any:
-    """Load a corpus dataset once per worker process."""
-    from autometa.data import load_dataset
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return load_dataset(path, target=target, task=task_type)
-
-
 def run_unit(unit: Unit) -> tuple[Unit, list[FoldResult]]:
     """Worker entry point: load the task (cached) and cross-validate the configuration.
 
@@ -106,6 +97,12 @@ def run_unit(unit: Unit) -> tuple[Unit, list[FoldResult]]:
     from threadpoolctl import threadpool_limits
 
     dataset = _load(unit.entry.path, unit.entry.target, unit.task_type)
+    if unit.fingerprint and dataset.fingerprint != unit.fingerprint:
+        raise HarvestError(
+            f"{unit.entry.path} changed during the harvest (fingerprint {unit.fingerprint} "
+            f"when it was registered, {dataset.fingerprint} now); nothing of it after the "
+            "change was stored: run the harvest again"
+        )
     with threadpool_limits(1), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         results = evaluate_config(
@@ -119,51 +116,6 @@ def run_unit(unit: Unit) -> tuple[Unit, list[FoldResult]]:
             timeout=unit.timeout,
         )
     return unit, results
-
-
-def register_task(
-    store: Store, entry: CorpusEntry, *, seed: int, described: Mapping[int, set[str]]
-) -> tuple[int, str]:
-    """Add a corpus entry and its meta-features to the store; returns (task id, task type).
-
-    ``described``: the quality names already stored per task id. A stored task gets only
-    the qualities it lacks (e.g. a landmarker added in a later release); values already
-    stored are kept as they are.
-    """
-    from autometa.metafeatures import compute_metafeatures, metafeature_names
-    from autometa.store import TaskRecord
-
-    dataset = _load(entry.path, entry.target, entry.task_type)
-    existing = store.get_task(fingerprint=dataset.fingerprint)
-    if existing is not None and existing.id is not None:
-        task_id = existing.id
-    else:
-        provenance = {**entry.provenance, "path": entry.path, "cv_seed": seed}
-        if dataset.dropped:
-            provenance["dropped_columns"] = dataset.dropped
-        task_id = store.add_task(
-            TaskRecord(
-                name=entry.name,
-                source=entry.source,
-                source_id=entry.source_id,
-                fingerprint=dataset.fingerprint,
-                group_key=entry.group or entry.name,
-                task_type=dataset.task_type,
-                target=dataset.target,
-                n_rows=dataset.n_rows,
-                n_features=dataset.n_features,
-                provenance=provenance,
-            )
-        )
-    missing = set(metafeature_names(dataset.task_type)) - described.get(task_id, set())
-    if missing:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            values = compute_metafeatures(
-                dataset.X, dataset.y, dataset.task_type, random_state=seed
-            )
-        store.set_metafeatures(task_id, {k: v for k, v in values.items() if k in missing})
-    return task_id, dataset.task_type
 
 
 def plan_units(
@@ -191,7 +143,7 @@ def plan_units(
     config_ids: dict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = {}
     for family, n_configs in families.items():
         space = get_space(family)
-        for task_id, task_type, entry in tasks:
+        for task_id, task_type, entry, fingerprint in tasks:
             key = (family, task_type)
             if key not in config_ids:
                 config_ids[key] = [
@@ -217,6 +169,7 @@ def plan_units(
                         seed,
                         timeout,
                         repeat,
+                        fingerprint,
                     )
                     summary.units_total += 1
                     if all((config_id, fold) in done for fold in unit.folds):
@@ -233,22 +186,24 @@ def _register_tasks(
     seed: int,
     summary: HarvestSummary,
     progress: Callable[[str], None] | None,
-) -> list[tuple[int, str, CorpusEntry]]:
-    """(task id, task type, entry) of each corpus task that loads; the others are noted in
-    ``summary.failed_tasks`` (raises when none loads, see :func:`_no_task_loaded`)."""
-    tasks: list[tuple[int, str, CorpusEntry]] = []
+) -> list[tuple[int, str, CorpusEntry, str]]:
+    """(task id, task type, entry, fingerprint) of each corpus task that loads; the others
+    are noted in ``summary.failed_tasks`` (raises when none loads, see :func:`_no_task_loaded`)."""
+    tasks: list[tuple[int, str, CorpusEntry, str]] = []
     failures: list[tuple[str, Exception]] = []
     described = store.metafeature_names()
     for entry in corpus:
         if progress:
             progress(entry.name)
         try:
-            task_id, task_type = register_task(store, entry, seed=seed, described=described)
+            task_id, task_type, fingerprint = register_task(
+                store, entry, seed=seed, described=described
+            )
         except Exception as exc:  # one unreadable dataset must not stop the harvest
             summary.failed_tasks[entry.name] = f"{type(exc).__name__}: {exc}"
             failures.append((entry.name, exc))
             continue
-        tasks.append((task_id, task_type, entry))
+        tasks.append((task_id, task_type, entry, fingerprint))
     summary.tasks = len(tasks)
     if failures and not tasks:
         _no_task_loaded(failures)

@@ -18,6 +18,7 @@ from sqlalchemy.pool import StaticPool
 
 from autometa.exceptions import SchemaVersionError, StoreError
 from autometa.store import schema as s
+from autometa.store._connect import describe_timeout, driver_hint, pg_connect_args
 from autometa.store._url import is_memory, mask_url
 
 log = logging.getLogger(__name__)
@@ -31,16 +32,18 @@ _TRANSIENT_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock det
 _TRANSIENT_SQLITE = ("database is locked", "database table is locked", "database is busy")
 
 
-def make_engine(url: URL) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, busy_timeout, foreign keys, BEGIN IMMEDIATE."""
+def make_engine(url: URL, *, read_only: bool = False) -> Engine:
+    """An engine for ``url``. SQLite gets busy_timeout and foreign keys, and WAL and BEGIN
+    IMMEDIATE for writers; ``read_only`` sessions write nothing (SQLite ``query_only``,
+    PostgreSQL ``default_transaction_read_only``). PostgreSQL sessions get connect and
+    statement timeouts (see :func:`~autometa.store._connect.pg_connect_args`)."""
     if url.get_backend_name() != "sqlite":
         try:
-            return create_engine(url, pool_pre_ping=True)
-        except ModuleNotFoundError as exc:
-            raise StoreError(
-                f"the driver for {url.drivername} is not installed ({exc.name}); "
-                "run: pip install 'autometa[postgres]'"
-            ) from exc
+            return create_engine(
+                url, pool_pre_ping=True, connect_args=pg_connect_args(url, read_only=read_only)
+            )
+        except ImportError as exc:  # missing, or installed without its C library
+            raise StoreError(driver_hint(url, exc)) from exc
     memory = is_memory(url)
     if not memory:
         parent = Path(url.database or "").parent
@@ -58,7 +61,9 @@ def make_engine(url: URL) -> Engine:
         cursor = dbapi_conn.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")
-        if not memory:
+        if read_only:  # leaves the journal mode as found, refuses every write
+            cursor.execute("PRAGMA query_only = ON")
+        elif not memory:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
@@ -107,7 +112,8 @@ def run(
                 log.debug("transient error in %s (%s); retrying in %.2fs", what, exc.orig, delay)
                 time.sleep(delay)
                 continue
-            raise StoreError(f"{what} failed on {mask_url(engine.url)}: {_brief(exc)}") from exc
+            reason = describe_timeout(engine.url, exc) or _brief(exc)
+            raise StoreError(f"{what} failed on {mask_url(engine.url)}: {reason}") from exc
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -172,10 +178,16 @@ def _check(url: URL, found: int | None) -> bool:
     return True
 
 
-def ensure_schema(engine: Engine) -> None:
-    """Create the schema in an empty database; refuse one written by another version."""
+def ensure_schema(engine: Engine, *, read_only: bool = False) -> None:
+    """Create the schema in an empty database (``read_only``: refuse it as not a store);
+    refuse one written by another version."""
     if run(engine, lambda c: _check(engine.url, _read_version(c)), write=False, what="open"):
         return
+    if read_only:
+        raise StoreError(
+            f"{mask_url(engine.url)} is not an autometa store (no autometa tables); "
+            "`autometa harvest` or `autometa store import` create one"
+        )
 
     def init(conn: Connection) -> None:
         with _init_lock(conn):

@@ -10,7 +10,8 @@ import pandas as pd
 from autometa.exceptions import StoreError
 from autometa.store import _frames
 from autometa.store._parquet import SCHEMAS, load_tables
-from autometa.store.records import STATUSES, TaskRecord, finite_or_none
+from autometa.store._validate import check_tasks, refuse_duplicates
+from autometa.store.records import EVALUATION_KEY, STATUSES, TaskRecord, finite_or_none
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -35,7 +36,7 @@ def _check_ids(ids: pd.Series, known: pd.Series, path: Path, column: str, other:
 
 
 def _check_tables(path: dict[str, Path], raw: dict[str, pd.DataFrame]) -> None:
-    """Refuse duplicated ids, ids another file lacks, and unknown statuses."""
+    """Refuse duplicated ids and keys, ids another file lacks, and unknown statuses."""
     for table, key in (("tasks", "task_id"), ("configurations", "config_id")):
         frame = raw[table]
         duplicated = frame[key][frame[key].duplicated()]
@@ -55,6 +56,14 @@ def _check_tables(path: dict[str, Path], raw: dict[str, pd.DataFrame]) -> None:
         raise StoreError(
             f"snapshot file {path['evaluations']}: status {bad.iloc[0]!r} is not one of {STATUSES}"
         )
+    check_tasks(raw["tasks"], path["tasks"])
+    merged = "rows the store keeps once, so all but one would be dropped silently"
+    for table, key in (
+        ("configurations", ["config_hash"]),
+        ("metafeatures", ["task_id", "name"]),
+        ("evaluations", list(EVALUATION_KEY)),
+    ):
+        refuse_duplicates(raw[table], key, path[table], merged)
 
 
 def _evaluation_row(r: dict[str, Any]) -> dict[str, Any]:
@@ -74,11 +83,37 @@ def _evaluation_row(r: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _config_rows(cfg: pd.DataFrame, path: Path) -> list[dict[str, Any]]:
+    """Configuration rows to insert; refuses params that differ from the snapshot's own
+    ``params_checksum`` (damaged after export)."""
+    from autometa.store import _ops
+
+    try:
+        rows = [
+            _ops.configuration_row(r["family"], r["params"], r["space_version"], r["config_hash"])
+            for r in cfg.to_dict("records")
+        ]
+    except StoreError as exc:
+        raise StoreError(f"snapshot file {path}: {exc}") from exc
+    if "params_checksum" in cfg:
+        bad = [
+            int(i)
+            for i, row, given in zip(cfg["config_id"], rows, cfg["params_checksum"], strict=True)
+            if row["params_checksum"] != given
+        ]
+        if bad:
+            raise StoreError(
+                f"snapshot file {path}: the params of {len(bad)} configurations differ from "
+                f"their params_checksum (the file is damaged), e.g. config_id "
+                f"{', '.join(map(str, bad[:3]))}"
+            )
+    return rows
+
+
 def _import_rows(
     root: Path, manifest: dict[str, Any], raw: dict[str, pd.DataFrame]
 ) -> dict[str, Any]:
     """The rows to insert, keyed by the snapshot's own ids; checked before any write."""
-    from autometa.store import _ops
 
     path = {table: root / manifest["files"][table]["path"] for table in SCHEMAS}
     _check_tables(path, raw)
@@ -90,13 +125,7 @@ def _import_rows(
         ]
     except StoreError as exc:
         raise StoreError(f"snapshot file {path['tasks']}: {exc}") from exc
-    try:
-        config_rows = [
-            _ops.configuration_row(r["family"], r["params"], r["space_version"], r["config_hash"])
-            for r in cfg.to_dict("records")
-        ]
-    except StoreError as exc:
-        raise StoreError(f"snapshot file {path['configurations']}: {exc}") from exc
+    config_rows = _config_rows(cfg, path["configurations"])
     mf_rows = [
         {"task_id": int(r["task_id"]), "name": r["name"], "value": _float(r["value"])}
         for r in mf.to_dict("records")
@@ -113,8 +142,10 @@ def _import_rows(
 def import_snapshot(directory: str | Path, store: Store) -> dict[str, int]:
     """Add a snapshot's rows to ``store`` (one transaction, ids remapped, known keys skipped).
 
-    Every file is checked (checksum, Parquet, column types, ids) before anything is
-    written. Returns the number of rows inserted per table; importing twice inserts nothing.
+    Every file is checked (checksum, Parquet, column types, ids, keys that would merge,
+    possible values) before anything is written; a task or configuration the store holds
+    with other content is refused and the transaction rolled back. Returns the number of
+    rows inserted per table; importing twice inserts nothing.
     """
     from autometa.store import _ops
 
@@ -125,9 +156,13 @@ def import_snapshot(directory: str | Path, store: Store) -> dict[str, int]:
         counts = dict.fromkeys(SCHEMAS, 0)
         task_ids: dict[int, int] = {}
         for old_id, task in rows["tasks"]:
-            task_ids[old_id], created = _ops.insert_task(conn, task)
+            try:
+                task_ids[old_id], created = _ops.insert_task(conn, task)
+            except StoreError as exc:  # the store holds other data under its name
+                raise StoreError(f"snapshot task_id {old_id}: {exc}") from exc
             counts["tasks"] += created
         by_hash, counts["configurations"] = _ops.insert_configurations(conn, rows["configurations"])
+        _ops.refuse_other_configurations(conn, rows["configurations"])
         config_ids = {
             old: by_hash[r["config_hash"]]
             for old, r in zip(rows["config_ids"], rows["configurations"], strict=True)

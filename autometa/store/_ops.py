@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +20,6 @@ from autometa.store.records import (
     params_checksum,
 )
 
-log = logging.getLogger(__name__)
 BATCH = 1_000  # rows per INSERT; well under SQLite's 32,766 bound parameters
 
 
@@ -56,12 +54,21 @@ def _rowcount(result: Any) -> int:
 
 
 def insert_task(conn: Connection, task: TaskRecord) -> tuple[int, bool]:
-    """Id of the task with the same fingerprint or (source, name); insert it if new."""
+    """Id of the task with the same fingerprint, else insert it; returns (id, inserted).
+
+    A known (source, name) with another fingerprint is refused (StoreError naming both):
+    the data changed, and its evaluations must not join the stored task's.
+    """
     t = s.tasks
     match = or_(
         t.c.fingerprint == task.fingerprint, and_(t.c.source == task.source, t.c.name == task.name)
     )
-    query = select(t.c.id, t.c.fingerprint, t.c.name).where(match).order_by(t.c.id)
+    # The fingerprint match (the same data) first, whatever its name.
+    query = (
+        select(t.c.id, t.c.fingerprint)
+        .where(match)
+        .order_by((t.c.fingerprint == task.fingerprint).desc(), t.c.id)
+    )
     row = conn.execute(query).first()
     if row is None:
         values = {
@@ -85,11 +92,11 @@ def insert_task(conn: Connection, task: TaskRecord) -> tuple[int, bool]:
         if row is None:  # pragma: no cover - conflict on a key we did not look for
             raise StoreError(f"cannot insert task {task.source}/{task.name}")
     if row.fingerprint != task.fingerprint:
-        log.warning(
-            "task %s/%s already stored (id %d) with another fingerprint; keeping the stored one",
-            task.source,
-            task.name,
-            row.id,
+        raise StoreError(
+            f"task {task.source}/{task.name} is stored (id {row.id}) with fingerprint "
+            f"{row.fingerprint}, but this data has fingerprint {task.fingerprint}: the data "
+            "changed, and its evaluations cannot join the stored task's; store it under "
+            "another name"
         )
     return int(row.id), False
 
@@ -169,6 +176,25 @@ def insert_configuration(conn: Connection, row: Mapping[str, Any]) -> int:
             f"params or family ({stored.family}); hashes must identify configurations uniquely"
         )
     return int(stored.id)
+
+
+def refuse_other_configurations(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """StoreError when a ``config_hash`` of ``rows`` is stored with other params or family
+    (an insert skipped it, so its evaluations would go to the stored configuration)."""
+    c = s.configurations
+    wanted = {r["config_hash"]: (r["family"], r["params_checksum"]) for r in rows}
+    clashes: list[str] = []
+    for chunk in _chunks(list(wanted)):
+        query = select(c.c.config_hash, c.c.family, c.c.params_checksum)
+        for row in conn.execute(query.where(c.c.config_hash.in_(chunk))):
+            if wanted[row.config_hash] != (row.family, row.params_checksum):
+                clashes.append(row.config_hash)
+    if clashes:
+        raise StoreError(
+            f"{len(clashes)} config_hash values are already stored for other params or family, "
+            f"e.g. {', '.join(sorted(clashes)[:3])}; hashes must identify configurations "
+            "uniquely"
+        )
 
 
 def _pg_unnest_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> Any:

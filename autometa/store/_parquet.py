@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from autometa.exceptions import SchemaVersionError, StoreError
 from autometa.store import _frames
+from autometa.store._validate import check_evaluation_values
 from autometa.store.records import EVALUATION_KEY, SCHEMA_VERSION
 
 FORMAT = "autometa-snapshot"
@@ -155,7 +156,8 @@ def _parse_json(values: pd.Series, path: Path, column: str) -> list[dict[str, An
 
 
 def read_table(root: Path, manifest: dict[str, Any], table: str) -> pd.DataFrame:
-    """One table's raw frame, after checking its checksum, columns and types."""
+    """One table's raw frame, after checking its checksum, columns and types (and, for
+    evaluations, that every score and fit time is possible)."""
     entry = manifest["files"][table]
     path = root / entry["path"]
     if not path.is_file():
@@ -172,7 +174,10 @@ def read_table(root: Path, manifest: dict[str, Any], table: str) -> pd.DataFrame
     missing = set(SCHEMAS[table].names) - set(data.column_names) - _OPTIONAL
     if missing:
         raise StoreError(f"snapshot file {path} lacks columns {sorted(missing)}")
-    df = _conform(data, table, path).to_pandas()
+    data = _conform(data, table, path)
+    if table == "evaluations":
+        check_evaluation_values(data, path)
+    df = data.to_pandas()
     for col in JSON_COLUMNS & set(df.columns):
         df[col] = _parse_json(df[col], path, col)
     return df

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection
 
+from autometa.metrics import METRIC_RANGES
 from autometa.store import schema as s
+from autometa.store._validate import RANGE_SLACK
 from autometa.store.records import params_checksum
 
 ConfigHasher = Callable[[str, Mapping[str, Any], str], str]
@@ -99,6 +102,31 @@ def _values(conn: Connection) -> list[dict[str, Any]]:
     return found
 
 
+def _out_of_range(conn: Connection) -> list[dict[str, Any]]:
+    """Scores outside their metric's range (``METRIC_RANGES``)."""
+    e = s.evaluations
+    outside = [  # infinite bounds are left out: SQL compares finite numbers only
+        and_(e.c.metric == metric, e.c.value < low - RANGE_SLACK)
+        for metric, (low, _) in METRIC_RANGES.items()
+        if math.isfinite(low)
+    ] + [
+        and_(e.c.metric == metric, e.c.value > high + RANGE_SLACK)
+        for metric, (_, high) in METRIC_RANGES.items()
+        if math.isfinite(high)
+    ]
+    ids = [int(i) for i in conn.execute(select(e.c.id).where(or_(*outside))).scalars()]
+    if ids:
+        return [
+            _problem(
+                "out_of_range_values",
+                "error",
+                sorted(ids),
+                "scores outside their metric's range (e.g. a negative rmse, an AUC above 1)",
+            )
+        ]
+    return []
+
+
 def density(conn: Connection) -> dict[str, dict[str, dict[str, float | int]]]:
     """Per family and task type: filled (task, config, fold) cells over all possible cells.
 
@@ -133,6 +161,7 @@ def density(conn: Connection) -> dict[str, dict[str, dict[str, float | int]]]:
 
 def verify(conn: Connection, hasher: ConfigHasher | None = None) -> dict[str, Any]:
     problems = _orphans(conn) + _configurations(conn, hasher) + _values(conn)
+    problems += _out_of_range(conn)
     return {
         "ok": not any(p["severity"] == "error" for p in problems),
         "problems": problems,

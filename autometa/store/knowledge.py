@@ -54,8 +54,9 @@ def knowledge_base(
     if user and (store_url is not None or user_store_exists()):
         from autometa.store.sql import open_store
 
-        # Read only: a mistyped --store must not create an empty store and hide the typo.
-        with open_store(store_url, must_exist=store_url is not None) as store:
+        # Read only: a mistyped --store must not create an empty store and hide the typo,
+        # and a file that is not a store is refused, never written to.
+        with open_store(store_url, read_only=True) as store:
             sources.append(snapshot_of(store))
     if not sources:
         raise StoreError(

@@ -25,6 +25,7 @@ from autometa.store._parquet import (
     read_manifest,
     read_table,
 )
+from autometa.store._validate import check_tasks
 
 
 class Snapshot:
@@ -94,10 +95,12 @@ class Snapshot:
 
 def read_snapshot(directory: str | Path) -> Snapshot:
     """Read a snapshot (checksums verified) without any database; the evaluations table
-    is read (and verified) on first use."""
+    is read (and verified: checksum and possible values) on first use. Two tasks with one
+    fingerprint or one (source, name) are refused (StoreError)."""
     root = Path(directory)
     manifest = read_manifest(root)
     raw = {t: read_table(root, manifest, t) for t in SCHEMAS if t != "evaluations"}
+    check_tasks(raw["tasks"], root / manifest["files"]["tasks"]["path"])
     configs = _frames.shape_configurations(raw["configurations"])
 
     def evaluations() -> pd.DataFrame:

@@ -13,7 +13,15 @@ from sqlalchemy.engine import Connection
 from autometa.exceptions import StoreError
 from autometa.store import _engine, _ops, _queries, _verify
 from autometa.store import schema as s
-from autometa.store._url import ENV_VAR, mask_url, require_existing, resolve_url
+from autometa.store._connect import check_sqlite_file
+from autometa.store._url import (
+    ENV_VAR,
+    is_memory,
+    mask_url,
+    require_existing,
+    resolve_url,
+    sqlite_file,
+)
 from autometa.store.records import EvaluationRecord, TaskRecord
 
 T = TypeVar("T")
@@ -28,15 +36,23 @@ class Store:
     """
 
     def __init__(
-        self, url: str | os.PathLike[str] | None = None, *, must_exist: bool = False
+        self,
+        url: str | os.PathLike[str] | None = None,
+        *,
+        must_exist: bool = False,
+        read_only: bool = False,
     ) -> None:
         self._url = resolve_url(url)
         self.url: str = mask_url(self._url)
-        if must_exist:
+        # In-memory SQLite keeps nothing: opened read-only it is still a fresh empty store.
+        self.read_only = read_only and not is_memory(self._url)
+        if must_exist or self.read_only:
             require_existing(self._url, given=url is not None or ENV_VAR in os.environ)
-        self._engine = _engine.make_engine(self._url)
+        if (path := sqlite_file(self._url)) is not None:
+            check_sqlite_file(path, set(s.TABLE_NAMES), read_only=self.read_only)
+        self._engine = _engine.make_engine(self._url, read_only=self.read_only)
         try:
-            _engine.ensure_schema(self._engine)
+            _engine.ensure_schema(self._engine, read_only=self.read_only)
         except BaseException:
             self._engine.dispose()
             raise
@@ -51,6 +67,8 @@ class Store:
         return _engine.run(self._engine, fn, write=False, what=what)
 
     def _write(self, fn: Callable[[Connection], T], what: str) -> T:
+        if self.read_only:
+            raise StoreError(f"{what}: the store {self.url} was opened read-only")
         return _engine.run(self._engine, fn, write=True, what=what)
 
     def close(self) -> None:
@@ -100,8 +118,10 @@ class Store:
         *,
         fingerprint: str | None = None,
         name: str | None = None,
+        source: str | None = None,
     ) -> TaskRecord | None:
-        """The task with this id, fingerprint or name (exactly one given), or ``None``."""
+        """The task with this id, fingerprint or name (exactly one given), or ``None``;
+        ``source`` narrows a name to that source's task ((source, name) is unique)."""
         given = [
             (k, v)
             for k, v in (("id", task_id), ("fingerprint", fingerprint), ("name", name))
@@ -109,11 +129,15 @@ class Store:
         ]
         if len(given) != 1:
             raise StoreError("get_task needs exactly one of task_id, fingerprint, name")
+        if source is not None and name is None:
+            raise StoreError("get_task's source narrows a name; pass name too")
         column, value = given[0]
         t = s.tasks
 
         def fetch(conn: Connection) -> TaskRecord | None:
             query = select(t).where(t.c[column] == value).order_by(t.c.id)
+            if source is not None:
+                query = query.where(t.c.source == source)
             row = conn.execute(query).first()
             if row is None:
                 return None
@@ -204,12 +228,20 @@ class Store:
         return self._read(lambda c: _verify.verify(c, config_hasher), "verify")
 
 
-def open_store(url: str | os.PathLike[str] | None = None, *, must_exist: bool = False) -> Store:
+def open_store(
+    url: str | os.PathLike[str] | None = None,
+    *,
+    must_exist: bool = False,
+    read_only: bool = False,
+) -> Store:
     """Open (and if empty, initialise) the store at ``url``.
 
     ``None`` -> ``$AUTOMETA_STORE`` or ``sqlite:///<user data dir>/autometa/store.db``;
     ``sqlite:///path``, a plain ``*.db``/``*.sqlite`` path, or ``postgresql+psycopg://...``.
-    ``must_exist=True`` (for commands that only read) refuses a SQLite file that does not
-    exist instead of creating it; in-memory and server URLs are unaffected.
+    ``must_exist=True`` refuses a SQLite file that does not exist instead of creating it.
+    ``read_only=True`` (for commands that only read; implies ``must_exist``) writes
+    nothing: a database that is not an autometa store (empty, or other tables only) is
+    refused with StoreError, and every write method raises. A SQLite file holding only
+    other tables is refused in either mode; in-memory SQLite is never refused.
     """
-    return Store(url, must_exist=must_exist)
+    return Store(url, must_exist=must_exist, read_only=read_only)
