@@ -35,8 +35,13 @@ class SearchError(AutometaError, ValueError):
     """A search cannot start or continue (e.g. a stored study of another dataset)."""
 
 
+class CacheWarning(UserWarning):
+    """The fitted-model cache cannot be written: the answer stands, the fit is not kept."""
+
+
 __all__ = [
     "AutometaError",
+    "CacheWarning",
     "DataError",
     "HarvestError",
     "MetaModelError",

@@ -73,8 +73,17 @@ def save_metadata(data: MetaData, directory: str | Path) -> Path:
 
 
 def load_metadata(directory: str | Path) -> MetaData:
-    """Read what :func:`save_metadata` wrote; MetaModelError if missing or altered."""
-    root = Path(directory)
+    """Read what :func:`save_metadata` wrote; MetaModelError if missing, altered or
+    unreadable in any way."""
+    try:
+        return _read_metadata(Path(directory))
+    except MetaModelError:
+        raise
+    except Exception as exc:  # whatever a damaged folder makes numpy or pyarrow raise
+        raise MetaModelError(f"cannot load the saved meta-data {directory}: {exc}") from exc
+
+
+def _read_metadata(root: Path) -> MetaData:
     doc = read_verified(root, _JSON, FORMAT, FORMAT_VERSION, "meta-data")
     with np.load(root / _NPZ, allow_pickle=False) as npz:
         arrays = {name: npz[name] for name in _ARRAYS}

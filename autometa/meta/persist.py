@@ -9,10 +9,10 @@ loaded. :func:`load_or_fit` keeps fitted stacks under
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
-import shutil
 import tempfile
 import weakref
 from collections.abc import Callable, Mapping
@@ -23,9 +23,11 @@ import numpy as np
 import pandas as pd
 
 from autometa.exceptions import MetaModelError
+from autometa.meta import _cache
 from autometa.meta._base import MetaModel, ModelState
 from autometa.meta._fallback import FallbackRule
 from autometa.meta._level2 import Level2
+from autometa.meta._model_text import check_model_text
 from autometa.meta._persist_data import load_metadata, read_verified, save_metadata, sha256
 from autometa.meta.data import MetaData
 from autometa.meta.stack import StackedMetaLearner
@@ -98,12 +100,24 @@ def save_stack(stack: StackedMetaLearner, directory: str | Path) -> Path:
 
 
 def load_stack(directory: str | Path) -> StackedMetaLearner:
-    """Read a stack written by :func:`save_stack`; MetaModelError if missing or altered."""
-    root = Path(directory)
+    """Read a stack written by :func:`save_stack`; MetaModelError if missing, altered or
+    unreadable in any way (each LightGBM model string is checked before LightGBM reads
+    it: a cut one would crash the process)."""
+    try:
+        return _read_stack(Path(directory))
+    except MetaModelError:
+        raise
+    except Exception as exc:  # whatever a damaged folder makes numpy or LightGBM raise
+        raise MetaModelError(f"cannot load the saved meta-model {directory}: {exc}") from exc
+
+
+def _read_stack(root: Path) -> StackedMetaLearner:
     doc = read_verified(root, _JSON, FORMAT, FORMAT_VERSION, "meta-model")
     with np.load(root / _NPZ, allow_pickle=False) as npz:
         arrays = {k: npz[k] for k in npz.files}
     boosters = {k: (root / _BOOSTERS / f"{k}.txt").read_text() for k in doc["boosters"]}
+    for key, text in boosters.items():
+        check_model_text(text, str(root / _BOOSTERS / f"{key}.txt"))
     stack = StackedMetaLearner(**doc["params"])
     stack.base_models_ = [
         MetaModel.from_state(_state(base, f"base{i}.", arrays, boosters))
@@ -223,50 +237,106 @@ def load_or_fit_learner(
     min_tasks: int = 2,
     on_fit: Callable[[str], None] | None = None,
     data: MetaData | None = None,
+    on_warning: Callable[[str], None] | None = None,
     **params: Any,
 ) -> tuple[StackedMetaLearner, MetaData]:
     """Like :func:`load_or_fit`, with the stack's training MetaData (cached beside it, so
     a cached answer never reads the knowledge base's evaluations). MetaModelError when
     fewer than ``min_tasks`` tasks would train a new stack; ``on_fit`` is told (one line)
     before a stack is fitted rather than loaded. ``data``: that MetaData when the caller
-    has already built it from ``kb``."""
-    from autometa.meta.data import build_metadata
+    has already built it from ``kb``.
+
+    A damaged entry is fitted again and replaced. Processes asking for the same missing
+    entry at once fit it once (the others wait, then load it). Where the cache cannot be
+    written, the stack is kept in memory for this process and ``on_warning`` is told so
+    once (one line; without it, a :class:`~autometa.exceptions.CacheWarning`)."""
     from autometa.metrics import DEFAULT_METRICS
 
     metric = metric or DEFAULT_METRICS.get(task_kind, "")
-    built = data
     target = _entry(kb, family, task_kind, metric, cache_dir, params)
-    if not refit and not target.is_dir():
-        from autometa.meta.shipped import seed_cache
+    found = None if refit else _cache.recall(target) or _cached(target, kb, data)
+    if found is not None:
+        return found
+    with _cache.entry_lock(target) as error:  # another process may be fitting it
+        found = None if refit else _seeded(target, kb, data, error)
+        if found is None:
+            where = f"cached in {target}" if error is None else "kept in memory (no usable cache)"
+            found = _fit(kb, family, task_kind, metric, data, min_tasks, on_fit, where, params)
+            error = error or _cache.try_store(lambda folder: _write(found, folder), target)
+        if error is not None:
+            _cache.remember(target, found)
+            _cache.warn_uncached(target, error, on_warning)
+        return found
 
-        seed_cache(target, kb_checksum(kb))  # the shipped stack, when it fits this kb
-    if target.is_dir() and not refit:
-        try:
-            stack = load_stack(target)
-        except MetaModelError:
-            pass  # a damaged entry is rebuilt below
-        else:
-            try:
-                return stack, load_metadata(target)
-            except MetaModelError:  # an entry from before meta-data was cached
-                data = built if built is not None else build_metadata(kb, family, task_kind, metric)
-                _store(target.parent, lambda d: save_metadata(data, d), target, merge=True)
-                return stack, data
-    data = built if built is not None else build_metadata(kb, family, task_kind, metric)
+
+def _cached(
+    target: Path, kb: KnowledgeBase, data: MetaData | None
+) -> tuple[StackedMetaLearner, MetaData] | None:
+    """The stack and MetaData of cache entry ``target``; None when missing or damaged."""
+    if not target.is_dir():
+        return None
+    try:
+        stack = load_stack(target)
+    except MetaModelError:
+        return None  # a damaged entry is fitted again and replaced
+    try:
+        return stack, load_metadata(target)
+    except MetaModelError:  # an entry from before meta-data was cached
+        from autometa.meta.data import build_metadata
+
+        meta = stack.meta_
+        if data is None:
+            data = build_metadata(kb, meta["family"], meta["task_kind"], meta["metric"])
+        with contextlib.suppress(OSError):  # a read-only cache: built again next time
+            _cache.store(lambda folder: save_metadata(data, folder), target, merge=True)
+        return stack, data
+
+
+def _seeded(
+    target: Path, kb: KnowledgeBase, data: MetaData | None, error: OSError | None
+) -> tuple[StackedMetaLearner, MetaData] | None:
+    """Under the entry's lock: the entry another process finished meanwhile, or the
+    shipped stack (unpacked into the cache, or into a temporary folder without one)."""
+    from autometa.meta.shipped import seed_cache
+
+    if error is None:
+        if not target.is_dir():
+            seed_cache(target, kb_checksum(kb))
+        return _cached(target, kb, data)
+    try:
+        with tempfile.TemporaryDirectory(prefix="autometa-") as folder:
+            entry = Path(folder) / target.name
+            return _cached(entry, kb, data) if seed_cache(entry, kb_checksum(kb)) else None
+    except OSError:
+        return None
+
+
+def _fit(
+    kb: KnowledgeBase,
+    family: str,
+    task_kind: str,
+    metric: str,
+    data: MetaData | None,
+    min_tasks: int,
+    on_fit: Callable[[str], None] | None,
+    where: str,
+    params: dict[str, Any],
+) -> tuple[StackedMetaLearner, MetaData]:
+    from autometa.meta.data import build_metadata
+
+    data = data if data is not None else build_metadata(kb, family, task_kind, metric)
     check_task_count(len(data.tasks), data, min_tasks)
     if on_fit is not None:
         on_fit(
             f"fitting the {family} meta-learner for {task_kind} ({metric}) on "
-            f"{len(data.tasks)} stored tasks; done once per knowledge base, cached in {target}"
+            f"{len(data.tasks)} stored tasks; done once per knowledge base, {where}"
         )
-    stack = StackedMetaLearner(**params).fit(data)
+    return StackedMetaLearner(**params).fit(data), data
 
-    def write(folder: Path) -> None:
-        save_stack(stack, folder)
-        save_metadata(data, folder)
 
-    _store(target.parent, write, target)
-    return stack, data
+def _write(found: tuple[StackedMetaLearner, MetaData], folder: Path) -> None:
+    save_stack(found[0], folder)
+    save_metadata(found[1], folder)
 
 
 def cached_metadata(
@@ -284,8 +354,9 @@ def cached_metadata(
 
     metric = metric or DEFAULT_METRICS.get(task_kind, "")
     target = _entry(kb, family, task_kind, metric, cache_dir, params)
-    if not target.is_dir():
-        return None
+    kept = _cache.recall(target)  # fitted where no cache could be written
+    if kept is not None or not target.is_dir():
+        return None if kept is None else kept[1]
     try:
         return load_metadata(target)
     except MetaModelError:
@@ -319,20 +390,3 @@ def check_task_count(n_tasks: int, data: MetaData, min_tasks: int) -> None:
             f"the knowledge base holds only {n_tasks} {data.task_kind} tasks with "
             f"{data.family} evaluations of {data.metric}; at least {min_tasks} are needed"
         )
-
-
-def _store(parent: Path, write: Any, target: Path, merge: bool = False) -> None:
-    """Write into a staging folder, then move it (or, with ``merge``, its files) into
-    ``target``, so a crash never leaves a half-written cache entry."""
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=parent, prefix=".tmp-"))
-    try:
-        write(staging)
-        if merge:
-            for path in staging.iterdir():
-                path.replace(target / path.name)
-        else:
-            shutil.rmtree(target, ignore_errors=True)
-            staging.rename(target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)

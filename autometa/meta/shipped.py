@@ -43,7 +43,8 @@ def seed_cache(target: Path, checksum: str) -> bool:
     """Unpack the shipped archive for cache entry ``target`` (named as
     :func:`~autometa.meta.persist._entry` names it) when one was built from the knowledge
     base whose checksum is ``checksum``; False when none applies or it fails its check."""
-    from autometa.meta.persist import FORMAT_VERSION, _store
+    from autometa.meta._cache import store
+    from autometa.meta.persist import FORMAT_VERSION
 
     folder = shipped_models_dir()
     if folder is None:
@@ -62,7 +63,7 @@ def seed_cache(target: Path, checksum: str) -> bool:
     if hashlib.sha256(data).hexdigest() != digest:
         return False
     try:
-        _store(target.parent, lambda out: _unpack(archive, out), target)
+        store(lambda out: _unpack(archive, out), target)
     except (OSError, ValueError, zipfile.BadZipFile):
         return False
     return True
@@ -98,7 +99,7 @@ def build(kb: Any, out: str | Path, families: Iterable[str] | None = None) -> di
                     load_or_fit_learner(kb, family, kind, cache_dir=cache, on_fit=print)
                 except MetaModelError as error:  # e.g. no regression tasks in this kb
                     print(f"skipped {family} {kind}: {error}")
-        for entry in sorted(Path(cache).glob("*/*")):
+        for entry in sorted(p for p in Path(cache).glob("*/*") if p.is_dir()):
             archive = out / f"{entry.name}.zip"
             with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
                 for path in sorted(entry.rglob("*")):

@@ -131,6 +131,7 @@ class Learners:
                 min_tasks=MIN_TASKS,
                 on_fit=self.progress,
                 data=self._metadata.pop(key, None),  # built by --model auto's choice
+                on_warning=self._warning if self.progress is not None else None,
             )
         else:
             data = self.metadata(family, kind, metric)
@@ -144,6 +145,11 @@ class Learners:
             stack = StackedMetaLearner().fit(data, data.task_ids[keep])  # one-off: not cached
         self._learners[key] = (stack, data)
         return self._learners[key]
+
+    def _warning(self, message: str) -> None:
+        """A warning on the progress line (e.g. the model cache cannot be written)."""
+        if self.progress is not None:
+            self.progress(f"warning: {message}")
 
     def groups_of(self, fingerprint: str) -> frozenset[str]:
         """The stored task groups of the dataset with this fingerprint (none if new)."""
