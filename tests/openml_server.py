@@ -10,6 +10,7 @@ every Nth request a 503, a 412 for one path, a truncated reply, or the server go
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 from collections.abc import Iterator
@@ -31,9 +32,7 @@ def _el(tag: str, value: Any) -> str:
 
 def error_xml(code: int, message: str) -> str:
     """OpenML's error body (sent with HTTP 412)."""
-    return (
-        f"<oml:error {NS}>\n  {_el('code', code)}\n  {_el('message', message)}\n</oml:error>\n"
-    )
+    return f"<oml:error {NS}>\n  {_el('code', code)}\n  {_el('message', message)}\n</oml:error>\n"
 
 
 @dataclass
@@ -120,7 +119,9 @@ class Replies:
         rows = _page(rows, f, EVALUATION_CAP)
         if not rows:
             return 412, error_xml(542, "No results")
-        body = "".join(self._evaluation(r, f["function"], f.get("per_fold") == "true") for r in rows)
+        body = "".join(
+            self._evaluation(r, f["function"], f.get("per_fold") == "true") for r in rows
+        )
         return 200, f"<oml:evaluations {NS}>\n{body}</oml:evaluations>\n"
 
     def _evaluation(self, run: Run, function: str, per_fold: bool) -> str:
@@ -164,7 +165,10 @@ class Replies:
         rows = _page(rows, f, SETUP_CAP)
         if not rows:
             return 412, error_xml(674, "No results")
-        return 200, f"<oml:setups {NS}>\n{''.join(self._setup(i, s) for i, s in rows)}</oml:setups>\n"
+        return (
+            200,
+            f"<oml:setups {NS}>\n{''.join(self._setup(i, s) for i, s in rows)}</oml:setups>\n",
+        )
 
     def _setup(self, setup_id: int, setup: dict[str, Any]) -> str:
         flow = self.data.flows[setup["flow_id"]]
@@ -174,8 +178,8 @@ class Replies:
                 "    <oml:parameter>"
                 + _el("id", setup_id * 100 + n)
                 + _el("flow_id", setup["flow_id"])
-                + _el("flow_name", flow["full_name"])
-                + _el("full_name", f"{flow['full_name']}({flow['version']})_{name}")
+                + _el("flow_name", flow.get("component", flow["full_name"]))
+                + _el("full_name", f"{flow.get('component', flow['full_name'])}(1)_{name}")
                 + _el("parameter_name", name)
                 + _el("data_type", "")
                 + _el("default_value", "null")
@@ -330,11 +334,12 @@ class OpenMLServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 status, kind, body = server._reply(self.path)
-                data = body.encode("utf-8")
+                data = gzip.compress(body.encode("utf-8"))  # OpenML gzips its replies
                 self.send_response(status)
                 self.send_header("Content-Type", f"{kind}; charset=utf-8")
+                self.send_header("Content-Encoding", "gzip")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

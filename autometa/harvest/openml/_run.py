@@ -1,0 +1,119 @@
+"""``harvest_openml``: the library entry point of ``autometa harvest openml``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from autometa.exceptions import HarvestError
+from autometa.harvest.openml._client import Client, openml_settings
+from autometa.harvest.openml._harvest import (
+    FUNCTIONS,
+    PAGE_SIZE,
+    HarvestSummary,
+    _Job,
+    _Setups,
+    resolve_flows,
+    resolve_tasks,
+)
+from autometa.harvest.openml._tasks import register, stored_tasks
+
+if TYPE_CHECKING:
+    from autometa.store.sql import Store
+
+
+def check_function(function: str | None) -> None:
+    """HarvestError for an evaluation function autometa has no metric for."""
+    if function is not None and function not in FUNCTIONS:
+        raise HarvestError(
+            f"unknown --function {function!r}; valid: {', '.join(FUNCTIONS)} "
+            "(default: area_under_roc_curve for classification, root_mean_squared_error "
+            "for regression)"
+        )
+
+
+def harvest_openml(
+    store: Store,
+    *,
+    tasks: Sequence[int] = (),
+    suite: int | str | None = None,
+    flows: Sequence[int | str] = (),
+    function: str | None = None,
+    max_evaluations: int | None = None,
+    server: str | None = None,
+    apikey: str | None = None,
+    page_size: int = PAGE_SIZE,
+    retries: int = 5,
+    backoff: float = 2.0,
+    progress: bool = False,
+) -> HarvestSummary:
+    """Harvest OpenML's evaluations of ``flows`` (ids or names; all flows when empty) on
+    ``tasks`` and the tasks of ``suite`` into ``store``.
+
+    Tasks are stored with OpenML's data qualities as meta-features; setups of flows that
+    map to an autometa family become configurations (see ``_translate``); evaluations are
+    stored per fold (``fold = repeat x folds + fold``), or as fold -1 where OpenML lists
+    only the run's score. Each page of evaluations (at most ``page_size``, OpenML's cap
+    10,000) is one transaction, so an interrupted harvest loses at most the page in
+    flight; a rerun writes only what is missing and does not download stored tasks again.
+    ``max_evaluations`` caps the runs read. A failing task is reported in
+    ``summary.errors`` (one line) and the others go on; an error that stops every task
+    (the server is gone, an unknown flow or suite) raises HarvestError.
+    """
+    check_function(function)
+    if not tasks and suite is None:
+        raise HarvestError("nothing to harvest: give OpenML task ids, a suite, or both")
+    if not 1 <= page_size <= PAGE_SIZE:
+        raise HarvestError(f"page_size must be within 1..{PAGE_SIZE}, got {page_size}")
+    from autometa.metafeatures import metafeature_names
+
+    summary = HarvestSummary()
+    with openml_settings(server, apikey) as cache:
+        import openml
+
+        client = Client(openml.config.server, retries=retries, backoff=backoff, cache_root=cache)
+        try:
+            task_ids = resolve_tasks(client, tasks, suite)
+            flow_ids = resolve_flows(client, flows) if flows else None
+            job = _Job(
+                store,
+                client,
+                _Setups(store, client, summary),
+                summary,
+                flow_ids,
+                function,
+                page_size,
+                math.inf if max_evaluations is None else max_evaluations,
+            )
+            names = sorted({n for t in ("binary", "multiclass") for n in metafeature_names(t)})
+            _run(job, task_ids, names, progress)
+        finally:
+            summary.requests_retried = client.retried
+    return summary
+
+
+def _run(job: _Job, task_ids: list[int], names: list[str], progress: bool) -> None:
+    from tqdm.auto import tqdm
+
+    known = stored_tasks(job.store)
+    bar = tqdm(task_ids, desc="OpenML tasks", unit="task", disable=not progress)
+    job.progress = bar
+    try:
+        for tid in bar:
+            if job.budget <= 0:
+                break
+            try:
+                if tid in known:
+                    job.summary.tasks_stored += 1
+                else:
+                    server = job.client.server
+                    known[tid] = register(job.store, job.client, tid, server=server, names=names)
+                    job.summary.tasks_added += 1
+                job.task(known[tid])
+            except HarvestError as exc:
+                if "failed" in str(exc) and "times; last" in str(exc):
+                    raise  # the server is unreachable: every other task would fail too
+                job.summary.errors.append(str(exc))
+    finally:
+        bar.close()
