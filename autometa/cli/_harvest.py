@@ -204,3 +204,12 @@ def _is_index(path: Path, target: str | None) -> bool:
         return False
     columns = _INDEX_COLUMNS.intersection(c.strip() for c in header)
     return len(columns) >= 2 and ("path" in columns or target is None)
+
+
+def _register_openml() -> None:
+    from autometa.cli._openml import harvest_openml_cmd
+
+    harvest_group.add_command(harvest_openml_cmd)
+
+
+_register_openml()
