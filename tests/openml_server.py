@@ -23,6 +23,12 @@ from xml.sax.saxutils import escape
 NS = 'xmlns:oml="http://openml.org/openml"'
 EVALUATION_CAP = 10_000
 SETUP_CAP = 1_000
+#: A gateway's error page, as a proxy in front of OpenML sends it.
+NGINX_503 = (
+    "<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n"
+    "<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n<hr><center>nginx</center>"
+    "\r\n</body>\r\n</html>\r\n"
+)
 TASK_TYPES = {1: "Supervised Classification", 2: "Supervised Regression"}
 
 
@@ -319,7 +325,7 @@ class OpenMLServer:
         if (f.down_after is not None and n > f.down_after) or (
             f.fail_every and n % f.fail_every == 0
         ):
-            return 503, "text/html", "<html><body><h1>503 Service Unavailable</h1></body></html>"
+            return 503, "text/html", NGINX_503
         for prefix, (code, message) in f.errors.items():
             if api.startswith(prefix):
                 return 412, "text/xml", error_xml(code, message)

@@ -29,8 +29,8 @@ class NoResult(Exception):
 @dataclass
 class Client:
     """Retries ``retries`` times with exponential backoff (``backoff`` x 2^n, at most 60 s)
-    on timeouts, dropped connections, 5xx replies, unreadable (cut) XML and OpenML's code
-    107; other OpenML errors become HarvestError at once."""
+    on timeouts, dropped connections, 5xx replies (an HTML error page included), unreadable
+    (cut) XML and OpenML's code 107; other OpenML errors become HarvestError at once."""
 
     server: str
     retries: int = 5
@@ -70,6 +70,8 @@ class Client:
             except xml.parsers.expat.ExpatError as exc:
                 reason = f"unreadable XML reply ({exc})"
                 self._fresh_cache()  # openml-python may have cached the cut reply
+            except KeyError as exc:  # openml-python reading an error page that is not OpenML's
+                reason = f"a reply that is not OpenML XML (no {exc})"
             except (requests.exceptions.RequestException, OSError) as exc:
                 reason = f"{type(exc).__name__}: {str(exc)[:200]}"
             if attempt == self.retries:

@@ -115,7 +115,7 @@ def _record(
 
     target = str(task.target_name)
     n_rows = qualities.get("NumberOfInstances")
-    params = getattr(task, "estimation_parameters", None) or {}
+    params = (getattr(task, "estimation_procedure", None) or {}).get("parameters") or {}
     return TaskRecord(
         name=f"{dataset.name}-task{task.task_id}",
         source=SOURCE,
