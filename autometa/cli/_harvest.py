@@ -167,11 +167,18 @@ def _report(summary: HarvestSummary, fmt: str) -> None:
     if fmt == "json":
         echo_json(summary.as_dict())
         return
+    elsewhere = summary.units_claimed_elsewhere
     click.echo(
         f"{summary.tasks} tasks, {summary.units_run} configurations evaluated "
         f"({summary.units_skipped} already in the store), {summary.rows_written} rows written, "
         f"{summary.errors} failed folds, {summary.timeouts} timeouts, "
         f"{summary.seconds:.0f} s ({summary.evaluations_per_minute:.1f} fold evaluations/min)"
+        + (
+            f"; {elsewhere} configurations left to another harvest running on this store "
+            "(run the same command again once it ends to pick up any it leaves)"
+            if elsewhere
+            else ""
+        )
     )
     for name, reason in summary.failed_tasks.items():
         click.echo(f"warning: task {name} skipped: {reason}", err=True)

@@ -7,7 +7,8 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 from typing import Any, TypeVar
 
 from autometa.exceptions import HarvestError
@@ -16,14 +17,21 @@ T = TypeVar("T")
 R = TypeVar("R")
 #: How often a joblib worker checks that the harvest's process is still its parent.
 WATCH_SECONDS = 0.5
+#: Items in flight per worker (or Dask thread): one running, one queued behind it.
+IN_FLIGHT_PER_WORKER = 2
 
 
 def run_unordered(
-    fn: Callable[[T], R], items: Sequence[T], *, workers: int = 1, scheduler: Any = None
+    fn: Callable[[T], R], items: Iterable[T], *, workers: int = 1, scheduler: Any = None
 ) -> Iterator[R]:
     """``fn`` of each item, in this process, in joblib worker processes, or on a Dask
     cluster (``scheduler``: its address, or a connected ``distributed.Client``), yielding
-    each result as soon as it is ready (in completion order)."""
+    each result as soon as it is ready (in completion order).
+
+    ``items`` is read lazily, a few items ahead of the workers: IN_FLIGHT_PER_WORKER per
+    worker (or Dask thread) at first, then more as results come in. joblib reads them
+    ``workers`` at a time from its result thread, so advancing ``items`` must not depend
+    on the calling thread. Closing the iterator early stops the work in flight."""
     if isinstance(scheduler, str):
         with dask_client(scheduler) as client:
             yield from _run_dask(fn, items, client)
@@ -35,7 +43,12 @@ def run_unordered(
     else:
         from joblib import Parallel, delayed
 
-        parallel = Parallel(n_jobs=workers, return_as="generator_unordered", batch_size=1)
+        parallel = Parallel(
+            n_jobs=workers,
+            return_as="generator_unordered",
+            batch_size=1,
+            pre_dispatch=f"{IN_FLIGHT_PER_WORKER} * n_jobs",
+        )
         guarded = _Orphanless(fn, os.getpid())
         yield from parallel(delayed(guarded)(item) for item in items)
 
@@ -95,10 +108,25 @@ def dask_client(scheduler: str) -> Iterator[Any]:
         client.close()
 
 
-def _run_dask(fn: Callable[[T], R], items: Sequence[T], client: Any) -> Iterator[R]:
+def _run_dask(fn: Callable[[T], R], items: Iterable[T], client: Any) -> Iterator[R]:
+    """Futures on the cluster, topped up to IN_FLIGHT_PER_WORKER per worker thread (the
+    cluster's size is read again as each finishes); dropped when the iterator closes."""
     from distributed import as_completed
 
-    futures = [client.submit(fn, item, pure=False) for item in items]
-    for future in as_completed(futures):
-        yield future.result()
-        future.release()
+    source = iter(items)
+    running = as_completed()
+
+    def top_up() -> None:
+        slots = IN_FLIGHT_PER_WORKER * max(1, sum(client.nthreads().values()))
+        new = islice(source, max(0, slots - running.count()))
+        running.update([client.submit(fn, item, pure=False) for item in new])
+
+    try:
+        top_up()
+        for future in running:
+            result = future.result()
+            future.release()
+            top_up()
+            yield result
+    finally:
+        running.clear()  # the scheduler forgets futures nobody holds

@@ -72,6 +72,8 @@ def _add_task(store: Store, entry: CorpusEntry, dataset: Any, seed: int) -> int:
     from autometa.store import TaskRecord
 
     stored = store.get_task(name=entry.name, source=entry.source)
+    if stored is not None and stored.id is not None and stored.fingerprint == dataset.fingerprint:
+        return stored.id  # a concurrent harvest registered it since our look-up
     if stored is not None:
         raise HarvestError(
             f"{entry.path} changed since it was harvested as task {entry.name!r} "

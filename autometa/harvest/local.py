@@ -3,7 +3,8 @@
 Resumable and idempotent: every finished (configuration, task) unit is written to the store
 in one transaction as soon as it arrives, and a re-run skips units already in the store.
 Workers never touch the store; only this process writes, so any number of workers
-(joblib processes or a Dask cluster) is safe.
+(joblib processes or a Dask cluster) is safe. Each unit is claimed in the store just before
+it is dispatched, so concurrent harvests of one store share the work instead of repeating it.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from __future__ import annotations
 import contextlib
 import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from autometa.exceptions import AutometaError, HarvestError
+from autometa.exceptions import AutometaError, HarvestError, StoreError
+from autometa.harvest._claims import claimed, owner_name, stale_after, unit_claim
 from autometa.harvest._parallel import dask_client, run_unordered
 from autometa.harvest._register import _load, register_task
 from autometa.harvest.corpus import CorpusEntry
@@ -63,6 +66,7 @@ class HarvestSummary:
     n_folds: int = 3
     units_total: int = 0
     units_skipped: int = 0
+    units_claimed_elsewhere: int = 0  # left to another harvest running on the same store
     units_run: int = 0
     rows_written: int = 0
     errors: int = 0
@@ -266,17 +270,13 @@ def harvest_local(
     harvested with fewer repeats only gets the missing ones. ``summary``, when given, is
     filled in as the run goes (so a caller that interrupts it knows what was saved).
     A malformed or unreachable ``scheduler`` raises HarvestError before any task is
-    loaded; so does a corpus none of whose tasks loads.
+    loaded; so does a corpus none of whose tasks loads. A unit another running harvest
+    has claimed is left to it (``summary.units_claimed_elsewhere``); ``max_units`` counts
+    the units this run evaluates.
     """
     from tqdm.auto import tqdm
 
-    from autometa.spaces import get_space
-
-    families = dict(families or DEFAULT_FAMILIES)
-    for family in families:
-        get_space(family)  # raises SpaceError listing valid families
-    if max_units is not None and max_units < 1:
-        raise HarvestError(f"max_units must be at least 1, got {max_units}")
+    families = _checked(families, max_units)
     summary = summary if summary is not None else HarvestSummary()
     summary.n_folds = n_folds
     start = time.perf_counter()
@@ -295,24 +295,81 @@ def harvest_local(
                 repeats=repeats,
                 progress=lambda name: (bar.set_postfix_str(name[-30:]), bar.update(1)),
             )
-        if max_units is not None:
-            units = units[:max_units]
-        with tqdm(total=len(units), desc="evaluations", unit="cfg", disable=not progress) as bar:
-            results = run_unordered(run_unit, units, workers=workers, scheduler=client)
-            _record(store, results, summary, on_unit=lambda: bar.update(1))
+        _run_claimed(
+            store,
+            units,
+            summary,
+            client,
+            workers=workers,
+            stale=stale_after(timeout, n_folds),
+            max_units=max_units,
+            progress=progress,
+        )
     summary.seconds = time.perf_counter() - start
     return summary
 
 
+def _checked(families: Mapping[str, int] | None, max_units: int | None) -> dict[str, int]:
+    """The families to harvest (the defaults when none); SpaceError naming the valid
+    families for an unknown one, HarvestError for a max_units below 1."""
+    from autometa.spaces import get_space
+
+    families = dict(families or DEFAULT_FAMILIES)
+    for family in families:
+        get_space(family)
+    if max_units is not None and max_units < 1:
+        raise HarvestError(f"max_units must be at least 1, got {max_units}")
+    return families
+
+
+def _run_claimed(
+    store: Store,
+    units: Sequence[Unit],
+    summary: HarvestSummary,
+    client: Any,
+    *,
+    workers: int,
+    stale: float,
+    max_units: int | None,
+    progress: bool,
+) -> None:
+    """Claim each unit just before it is dispatched, evaluate it, record it; on the way out
+    (done, Ctrl-C or an error) stop the work in flight and release this run's claims."""
+    from tqdm.auto import tqdm
+
+    owner = owner_name()
+    total = len(units) if max_units is None else min(len(units), max_units)
+    with contextlib.ExitStack() as stack:
+        bar = stack.enter_context(
+            tqdm(total=total, desc="evaluations", unit="cfg", disable=not progress)
+        )
+        stack.callback(_release, store, owner)
+        todo = claimed(store, units, owner, summary, stale=stale, on_skip=bar.update)
+        work = run_unordered(run_unit, islice(todo, max_units), workers=workers, scheduler=client)
+        results = stack.enter_context(contextlib.closing(work))
+        _record(store, results, summary, owner, on_unit=bar.update)
+
+
+def _release(store: Store, owner: str) -> None:
+    """Release the claims ``owner`` still holds (units dispatched and not written, after an
+    interruption or an error); a store that cannot be reached lets them go stale instead."""
+    with contextlib.suppress(StoreError):
+        store.release_claims(owner)
+
+
 def _record(
     store: Store,
-    results: Iterable[tuple[Unit, list[FoldResult]]],
+    results: Iterator[tuple[Unit, list[FoldResult]]],
     summary: HarvestSummary,
+    owner: str,
     on_unit: Callable[[], Any],
 ) -> None:
-    """Write each finished unit's rows to the store as it arrives, counting in ``summary``."""
+    """Write each finished unit's rows to the store as it arrives, releasing its claim in
+    the same transaction, counting in ``summary``."""
     for unit, folds in results:
-        summary.rows_written += store.add_evaluations(rows_for(unit, folds))
+        summary.rows_written += store.add_evaluations(
+            rows_for(unit, folds), release=unit_claim(unit, owner)
+        )
         summary.units_run += 1
         summary.errors += sum(r.status == "error" for r in folds)
         summary.timeouts += sum(r.status == "timeout" for r in folds)

@@ -178,10 +178,27 @@ def _check(url: URL, found: int | None) -> bool:
     return True
 
 
+def _missing_work_tables(conn: Connection) -> bool:
+    return not set(s.WORK_TABLE_NAMES) <= set(inspect(conn).get_table_names())
+
+
+def _add_work_tables(conn: Connection) -> None:
+    with _init_lock(conn):
+        s.work_metadata.create_all(conn)  # checkfirst: a concurrent opener may have added them
+
+
 def ensure_schema(engine: Engine, *, read_only: bool = False) -> None:
     """Create the schema in an empty database (``read_only``: refuse it as not a store);
-    refuse one written by another version."""
-    if run(engine, lambda c: _check(engine.url, _read_version(c)), write=False, what="open"):
+    refuse one written by another version. A writer adds the working tables (claims) to a
+    current store that lacks them; its data is untouched."""
+
+    def state(conn: Connection) -> tuple[bool, bool]:
+        return _check(engine.url, _read_version(conn)), _missing_work_tables(conn)
+
+    current, missing = run(engine, state, write=False, what="open")
+    if current:
+        if missing and not read_only:
+            run(engine, _add_work_tables, write=True, what="adding the claims table")
         return
     if read_only:
         raise StoreError(
@@ -194,6 +211,7 @@ def ensure_schema(engine: Engine, *, read_only: bool = False) -> None:
             if _check(engine.url, _read_version(conn)):
                 return  # another process initialised it meanwhile
             s.metadata.create_all(conn)
+            s.work_metadata.create_all(conn)
             from autometa import __version__
 
             conn.execute(

@@ -114,9 +114,30 @@ class EvaluationRecord:
         }
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A harvest's hold on one unit: a configuration on a task for one repeat of the CV.
+
+    ``owner`` names the harvest holding it (unique per harvest run)."""
+
+    task_id: int
+    config_id: int
+    repeat: int
+    owner: str
+
+    def key(self) -> dict[str, int]:
+        """The unit's key columns."""
+        return {
+            "task_id": int(self.task_id),
+            "config_id": int(self.config_id),
+            "repeat": int(self.repeat),
+        }
+
+
 __all__ = [
     "STATUSES",
     "TASK_TYPES",
+    "Claim",
     "EvaluationRecord",
     "TaskRecord",
     "canonical_json",

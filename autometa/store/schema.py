@@ -1,7 +1,10 @@
 """Database schema (SQLAlchemy Core tables) and its version.
 
 Bump ``SCHEMA_VERSION`` whenever a table or column changes; a store written by another
-version is refused with :class:`~autometa.exceptions.SchemaVersionError`.
+version is refused with :class:`~autometa.exceptions.SchemaVersionError`. The working
+tables of ``work_metadata`` (the harvest's claims) hold no data: they are added to a store
+of the current version when a writer opens it, and snapshots, ``info`` and ``verify``
+ignore them.
 """
 
 from __future__ import annotations
@@ -117,14 +120,32 @@ evaluations = Table(
 
 TABLE_NAMES: tuple[str, ...] = tuple(metadata.tables)
 
+work_metadata = MetaData(naming_convention=metadata.naming_convention)
+
+#: Units (task, configuration, repeat) a running harvest is evaluating; see harvest.md.
+claims = Table(
+    "claims",
+    work_metadata,
+    Column("task_id", Integer, primary_key=True),
+    Column("config_id", Integer, primary_key=True),
+    Column("repeat", Integer, primary_key=True),
+    Column("owner", String(255), nullable=False),
+    Column("claimed_at", Double, nullable=False),  # seconds since the epoch, database clock
+)
+
+WORK_TABLE_NAMES: tuple[str, ...] = tuple(work_metadata.tables)
+
 __all__ = [
     "EVALUATION_KEY",
     "SCHEMA_VERSION",
     "TABLE_NAMES",
+    "WORK_TABLE_NAMES",
+    "claims",
     "configurations",
     "evaluations",
     "metadata",
     "metafeatures",
     "schema_info",
     "tasks",
+    "work_metadata",
 ]

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from autometa.exceptions import StoreError
-from autometa.store import _engine, _ops, _queries, _verify
+from autometa.store import _claims, _engine, _ops, _queries, _verify
 from autometa.store import schema as s
 from autometa.store._connect import check_sqlite_file
 from autometa.store._url import (
@@ -22,7 +22,7 @@ from autometa.store._url import (
     resolve_url,
     sqlite_file,
 )
-from autometa.store.records import EvaluationRecord, TaskRecord
+from autometa.store.records import Claim, EvaluationRecord, TaskRecord
 
 T = TypeVar("T")
 
@@ -101,15 +101,53 @@ class Store:
         row = _ops.configuration_row(family, params, space_version, config_hash)
         return self._write(lambda c: _ops.insert_configuration(c, row), "add_configuration")
 
-    def add_evaluations(self, rows: Sequence[EvaluationRecord]) -> int:
+    def add_evaluations(
+        self, rows: Sequence[EvaluationRecord], *, release: Claim | None = None
+    ) -> int:
         """Insert evaluations in one transaction, skipping known keys; returns rows inserted.
 
-        The key is (task_id, config_id, fold, metric, source).
+        The key is (task_id, config_id, fold, metric, source). ``release``: a claim of
+        :meth:`claim` deleted in the same transaction (the unit's rows are now stored).
         """
         values = [r.as_row() for r in rows]
-        if not values:
+        if not values and release is None:
             return 0
-        return self._write(lambda c: _ops.insert_evaluation_rows(c, values), "add_evaluations")
+
+        def write(conn: Connection) -> int:
+            inserted = _ops.insert_evaluation_rows(conn, values) if values else 0
+            if release is not None:
+                _claims.release(conn, release)
+            return inserted
+
+        return self._write(write, "add_evaluations")
+
+    # -- claims: which running harvest evaluates which unit (see docs/harvest.md) ---------
+    def claim(
+        self,
+        claim: Claim,
+        folds: Sequence[int],
+        *,
+        stale_after: float,
+        reclaim: Callable[[str], bool] | None = None,
+    ) -> _claims.ClaimOutcome:
+        """Take ``claim`` on its unit before evaluating it, in one transaction.
+
+        Returns ``"claimed"`` (a new claim, or one this owner holds), ``"taken_over"``
+        (another owner's claim older than ``stale_after`` seconds by the database's clock,
+        or whose owner ``reclaim(owner)`` says is gone), ``"held"`` (another owner holds it:
+        leave the unit alone) or ``"done"`` (every fold of ``folds`` is stored for the
+        unit's task and configuration; no claim is kept).
+        """
+        return self._write(
+            lambda c: _claims.claim_unit(
+                c, claim, folds, stale_after=stale_after, reclaim=reclaim or (lambda _: False)
+            ),
+            "claim",
+        )
+
+    def release_claims(self, owner: str) -> int:
+        """Delete every claim ``owner`` holds; returns how many."""
+        return self._write(lambda c: _claims.release_owner(c, owner), "release_claims")
 
     # -- point reads ---------------------------------------------------------------------
     def get_task(
