@@ -155,3 +155,15 @@ def test_relative_links_point_to_existing_files(path: Path) -> None:
         if not (path.parent / file).exists():
             broken.append(target)
     assert not broken, f"{path.relative_to(ROOT)} links to missing files: {broken}"
+
+
+def test_every_test_named_in_the_reliability_promises_exists() -> None:
+    text = (ROOT / "docs" / "reliability.md").read_text(encoding="utf-8")
+    named = re.findall(r"`(tests/[\w/]+\.py)::(\w+)", text)
+    assert len(named) >= 30
+    missing = [
+        f"{path}::{name}"
+        for path, name in named
+        if f"def {name}(" not in (ROOT / path).read_text(encoding="utf-8")
+    ]
+    assert missing == []
