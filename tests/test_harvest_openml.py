@@ -88,11 +88,6 @@ def test_interrupted_harvest_resumes_to_the_same_store(tmp_path, server: OpenMLS
         assert _content(cut) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="get_task makes 3 requests (task, data, features) and openml-python drops its cache "
-    "on any failure, so every retry of it meets the third-request failure again",
-)
 def test_server_failing_every_third_request(sqlite_store: Store, server: OpenMLServer) -> None:
     server.faults.fail_every = 3
     summary = harvest_openml(sqlite_store, suite=99, server=server.url, page_size=7, **FAST)

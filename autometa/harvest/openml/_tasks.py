@@ -72,11 +72,14 @@ def _n_features(dataset: Any, target: str) -> int:
     )
 
 
-def register(
-    store: Store, client: Client, openml_task_id: int, *, server: str, names: list[str]
-) -> OpenMLTask:
-    """Download an OpenML task's description, features and qualities (not its data) and
-    store it, with the qualities of ``names`` as meta-features (null where OpenML has none)."""
+def fetch_task(client: Client, openml_task_id: int) -> tuple[Any, Any]:
+    """An OpenML task and its dataset (description and features, not the data).
+
+    ``get_task`` asks for the task, the data description and (for class labels) the
+    features, and drops only its task cache when one fails; the dataset's cache is kept
+    when the features are not part of ``get_dataset``'s own call. So each retry of it asks
+    only for what is not cached yet, and a server failing every Nth request cannot fail
+    every retry. The features are then read as a call of their own."""
     import openml
 
     task = client.call(
@@ -86,9 +89,26 @@ def register(
         download_splits=False,
         download_data=False,
         download_qualities=False,
-        download_features_meta_data=True,
+        download_features_meta_data=False,
     )
-    dataset = task.get_dataset()
+    dataset = client.call(
+        f"dataset {task.dataset_id}",
+        openml.datasets.get_dataset,
+        task.dataset_id,
+        download_data=False,
+        download_qualities=False,
+        download_features_meta_data=False,
+    )
+    client.call(f"features of dataset {task.dataset_id}", lambda: dataset.features)
+    return task, dataset
+
+
+def register(
+    store: Store, client: Client, openml_task_id: int, *, server: str, names: list[str]
+) -> OpenMLTask:
+    """Download an OpenML task's description, features and qualities (not its data) and
+    store it, with the qualities of ``names`` as meta-features (null where OpenML has none)."""
+    task, dataset = fetch_task(client, openml_task_id)
     try:  # a dataset OpenML has no qualities for answers code 362
         found = client.call(
             f"qualities of dataset {dataset.dataset_id}",
