@@ -1,0 +1,52 @@
+"""Tasks harvested from OpenML (loopback server) reach ``autometa recommend``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sklearn.datasets import load_iris
+
+from autometa.cli import cli
+from autometa.data import load_dataset
+from autometa.harvest.openml import harvest_openml
+from autometa.metafeatures import compute_metafeatures
+from autometa.store import open_store
+from tests.openml_server import serve
+from tests.openml_world import IRIS_FEATURES, RF, world
+
+
+def iris_csv(path: Path) -> Path:
+    """The iris table as OpenML's dataset 61 holds it (its column names and labels)."""
+    frame = load_iris(as_frame=True).frame
+    frame.columns = [name for name, _, _ in IRIS_FEATURES]
+    frame["class"] = frame["class"].map(dict(enumerate(IRIS_FEATURES[-1][2])))
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _neighbours(output: str) -> set[str]:
+    answer = json.loads(output)
+    return {n["name"] for rec in answer["recommendations"] for n in rec["neighbors"]}
+
+
+@pytest.mark.slow
+def test_harvested_tasks_are_neighbours_in_recommend(tmp_path: Path) -> None:
+    data = iris_csv(tmp_path / "iris.csv")
+    iris = load_dataset(data, target="class")
+    openml = world()  # OpenML's qualities of iris are the meta-features autometa computes
+    openml.datasets[61]["qualities"] = compute_metafeatures(iris.X, iris.y, iris.task_type)
+    store = tmp_path / "openml.db"
+    with serve(openml) as server, open_store(store) as opened:
+        harvest_openml(opened, suite=99, flows=[RF], server=server.url, backoff=0.001)
+    base = ["recommend", str(data), "--target", "class", "--model", "random_forest"]
+    base += ["--store", str(store), "--top", "10", "--format", "json"]
+    plain = CliRunner().invoke(cli, base)
+    assert plain.exit_code == 0, plain.output
+    assert "iris-task59" in _neighbours(plain.stdout)
+    alone = CliRunner().invoke(cli, [*base, "--exclude-self"])
+    assert alone.exit_code == 0, alone.output
+    assert "iris-task59" not in _neighbours(alone.stdout)
+    assert "openml:iris" in json.loads(alone.stdout)["notes"][0]  # its group is left out
