@@ -29,7 +29,7 @@ NGINX_503 = (
     "<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n<hr><center>nginx</center>"
     "\r\n</body>\r\n</html>\r\n"
 )
-TASK_TYPES = {1: "Supervised Classification", 2: "Supervised Regression"}
+TASK_TYPES = {1: "Supervised Classification", 2: "Supervised Regression", 3: "Learning Curve"}
 
 
 def _el(tag: str, value: Any) -> str:

@@ -12,7 +12,7 @@ from autometa.cli import cli
 from autometa.exceptions import HarvestError
 from autometa.harvest.openml import harvest_openml, match_flow, translate
 from autometa.store import Store, open_store
-from tests.openml_server import OpenMLServer, serve
+from tests.openml_server import OpenMLServer, Run, serve
 from tests.openml_world import HGB_PIPE, RF, world
 
 FAST = {"backoff": 0.001, "retries": 4}
@@ -154,5 +154,20 @@ def test_cli_json_and_user_mistakes(tmp_path, server: OpenMLServer) -> None:
     assert bad.exit_code == 2 and "unknown --function 'f_measure'" in bad.output
     none = CliRunner().invoke(cli, [*base])
     assert none.exit_code == 2 and "--task" in none.output
+    flow_alone = CliRunner().invoke(cli, [*base, "--flow", "200", "--max-evaluations", "2"])
+    assert flow_alone.exit_code == 0 and "2 OpenML runs read" in flow_alone.output
     flow = CliRunner().invoke(cli, [*base, "--task", "59", "--flow", "no.Such"])
     assert flow.exit_code == 2 and "no flow named 'no.Such'" in flow.output
+
+
+def test_flow_alone_harvests_every_task_it_ran_on(tmp_path, server: OpenMLServer) -> None:
+    server.data.tasks[100] = {"data_id": 61, "target": "class", "type_id": 3}  # learning curve
+    server.data.runs.append(Run(9999, 100, 1001, 100, {"area_under_roc_curve": [[0.9] * 10]}))
+    with open_store(tmp_path / "flow.db") as alone, open_store(tmp_path / "suite.db") as suite:
+        summary = harvest_openml(alone, flows=[RF], server=server.url, page_size=7, **FAST)
+        harvest_openml(suite, suite=99, flows=[RF], server=server.url, **FAST)
+        assert _content(alone) == _content(suite)
+        assert (summary.tasks_added, summary.tasks_skipped, summary.errors) == (3, 1, [])
+    with open_store(tmp_path / "few.db") as few:
+        bounded = harvest_openml(few, flows=[100], max_evaluations=5, server=server.url, **FAST)
+        assert bounded.runs == 5 and bounded.tasks_added == 1

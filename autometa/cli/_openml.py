@@ -25,7 +25,8 @@ def _suite(ctx: click.Context, param: click.Parameter, value: str | None) -> int
     "flows",
     multiple=True,
     help="OpenML flow id, or flow name (every version of it); repeat for several. "
-    "Default: every flow that ran on the tasks.",
+    "Default: every flow that ran on the tasks. Without --task/--suite: the flows' runs on "
+    "every task OpenML lists (bound it with --max-evaluations).",
 )
 @click.option("--task", "tasks", multiple=True, type=click.IntRange(min=1), help="OpenML task id.")
 @click.option(
@@ -71,8 +72,8 @@ def harvest_openml_cmd(
     from autometa.store import open_store
 
     check_function(function)
-    if not tasks and suite is None:
-        raise UserError("nothing to harvest: give --task and/or --suite")
+    if not tasks and suite is None and not flows:
+        raise UserError("nothing to harvest: give --task, --suite and/or --flow")
     try:
         with open_store(store_url) as store:
             summary = harvest_openml(
@@ -103,7 +104,8 @@ def _report(summary: HarvestSummary, fmt: str) -> None:
     else:
         unmapped = sum(summary.unmapped_flows.values())
         click.echo(
-            f"{summary.tasks_added} tasks added ({summary.tasks_stored} already stored), "
+            f"{summary.tasks_added} tasks added ({summary.tasks_stored} already stored, "
+            f"{summary.tasks_skipped} of other task types skipped), "
             f"{summary.runs} OpenML runs read, {summary.evaluations_added} evaluations added "
             f"({summary.evaluations_known} already stored or repeated runs), "
             f"{summary.setups_translated} "

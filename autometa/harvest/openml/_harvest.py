@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +49,7 @@ class HarvestSummary:
 
     tasks_added: int = 0
     tasks_stored: int = 0
+    tasks_skipped: int = 0
     evaluations_added: int = 0
     evaluations_known: int = 0
     runs: int = 0
@@ -168,21 +169,46 @@ class _Job:
 
     def task(self, task: OpenMLTask) -> None:
         """Page through the task's evaluations; each page is stored in one transaction."""
-        import openml
-
         kind = "regression" if task.task_type == "regression" else "classification"
         function = self.function or DEFAULT_FUNCTIONS[kind]
+        what = f"evaluations of task {task.openml_task_id}"
+        for page in self._pages(what, function, [task.openml_task_id]):
+            self._page(page, task, FUNCTIONS[function])
+
+    def flows_everywhere(self, tasks: Callable[[int], OpenMLTask | None]) -> None:
+        """Page through the evaluations of the flows on every task OpenML lists (with each
+        default function unless one is given); ``tasks`` gives the stored task of an
+        OpenML task id, registering it when new, or None to skip it."""
+        functions = [self.function] if self.function else list(DEFAULT_FUNCTIONS.values())
+        for function in functions:
+            for page in self._pages(f"evaluations of flows {self.flows}", function, None):
+                for openml_id, rows in page.groupby("task_id", sort=False):
+                    task = tasks(int(openml_id))
+                    if task is None:
+                        self.summary.runs += len(rows)
+                    else:
+                        self._page(rows, task, FUNCTIONS[function])
+                if self.progress is not None:
+                    self.progress.update(len(page))
+
+    def _pages(
+        self, what: str, function: str, task_ids: list[int] | None
+    ) -> Iterator[pd.DataFrame]:
+        """Pages of evaluations (at most ``page_size`` runs) until none is left or the
+        budget of runs is spent."""
+        import openml
+
         offset = 0
         while self.budget > 0:
             size = int(min(self.page_size, self.budget))
             try:
                 page = self.client.call(
-                    f"evaluations of task {task.openml_task_id} (offset {offset})",
+                    f"{what} (offset {offset})",
                     openml.evaluations.list_evaluations,
                     function,
                     offset=offset,
                     size=size,
-                    tasks=[task.openml_task_id],
+                    tasks=task_ids,
                     flows=self.flows,
                     per_fold=True,
                     sort_order="asc",
@@ -192,9 +218,9 @@ class _Job:
                 return
             if len(page) == 0:
                 return
-            self._page(page, task, FUNCTIONS[function])
-            offset += len(page)
             self.budget -= len(page)
+            offset += len(page)
+            yield page
             if len(page) < size:
                 return
 

@@ -17,7 +17,7 @@ from autometa.harvest.openml._harvest import (
     resolve_flows,
     resolve_tasks,
 )
-from autometa.harvest.openml._tasks import register, stored_tasks
+from autometa.harvest.openml._tasks import NotSupervised, OpenMLTask, register, stored_tasks
 
 if TYPE_CHECKING:
     from autometa.store.sql import Store
@@ -49,7 +49,9 @@ def harvest_openml(
     progress: bool = False,
 ) -> HarvestSummary:
     """Harvest OpenML's evaluations of ``flows`` (ids or names; all flows when empty) on
-    ``tasks`` and the tasks of ``suite`` into ``store``.
+    ``tasks`` and the tasks of ``suite`` into ``store``; with ``flows`` alone, on every
+    task OpenML lists them on (with each default function unless ``function`` is given;
+    tasks other than supervised classification/regression are counted as skipped).
 
     Tasks are stored with OpenML's data qualities as meta-features; setups of flows that
     map to an autometa family become configurations (see ``_translate``); evaluations are
@@ -62,8 +64,8 @@ def harvest_openml(
     (the server is gone, an unknown flow or suite) raises HarvestError.
     """
     check_function(function)
-    if not tasks and suite is None:
-        raise HarvestError("nothing to harvest: give OpenML task ids, a suite, or both")
+    if not tasks and suite is None and not flows:
+        raise HarvestError("nothing to harvest: give OpenML task ids, a suite or flows")
     if not 1 <= page_size <= PAGE_SIZE:
         raise HarvestError(f"page_size must be within 1..{PAGE_SIZE}, got {page_size}")
     from autometa.metafeatures import metafeature_names
@@ -74,7 +76,6 @@ def harvest_openml(
 
         client = Client(openml.config.server, retries=retries, backoff=backoff, cache_root=cache)
         try:
-            task_ids = resolve_tasks(client, tasks, suite)
             flow_ids = resolve_flows(client, flows) if flows else None
             job = _Job(
                 store,
@@ -87,7 +88,10 @@ def harvest_openml(
                 math.inf if max_evaluations is None else max_evaluations,
             )
             names = sorted({n for t in ("binary", "multiclass") for n in metafeature_names(t)})
-            _run(job, task_ids, names, progress)
+            if tasks or suite is not None:
+                _run(job, resolve_tasks(client, tasks, suite), names, progress)
+            else:
+                _run_flows(job, names, progress)
         finally:
             summary.requests_retried = client.retried
     return summary
@@ -104,16 +108,52 @@ def _run(job: _Job, task_ids: list[int], names: list[str], progress: bool) -> No
             if job.budget <= 0:
                 break
             try:
-                if tid in known:
-                    job.summary.tasks_stored += 1
-                else:
-                    server = job.client.server
-                    known[tid] = register(job.store, job.client, tid, server=server, names=names)
-                    job.summary.tasks_added += 1
-                job.task(known[tid])
+                job.task(_task(job, known, tid, names))
             except HarvestError as exc:
-                if "failed" in str(exc) and "times; last" in str(exc):
-                    raise  # the server is unreachable: every other task would fail too
+                if _unreachable(exc):
+                    raise  # every other task would fail too
                 job.summary.errors.append(str(exc))
     finally:
         bar.close()
+
+
+def _run_flows(job: _Job, names: list[str], progress: bool) -> None:
+    """The flows' evaluations on every task OpenML lists; tasks of other types than
+    supervised classification and regression are skipped (counted), other failing tasks
+    are reported once each and their runs left out."""
+    from tqdm.auto import tqdm
+
+    known = stored_tasks(job.store)
+    seen: dict[int, OpenMLTask | None] = {}
+
+    def task(tid: int) -> OpenMLTask | None:
+        if tid not in seen:
+            seen[tid] = None
+            try:
+                seen[tid] = _task(job, known, tid, names)
+            except NotSupervised:
+                job.summary.tasks_skipped += 1
+            except HarvestError as exc:
+                if _unreachable(exc):
+                    raise
+                job.summary.errors.append(str(exc))
+        return seen[tid]
+
+    with tqdm(desc="OpenML runs", unit="run", disable=not progress) as bar:
+        job.progress = bar
+        job.flows_everywhere(task)
+
+
+def _task(job: _Job, known: dict[int, OpenMLTask], tid: int, names: list[str]) -> OpenMLTask:
+    """The stored task of OpenML task ``tid``, registered first when new."""
+    if tid in known:
+        job.summary.tasks_stored += 1
+    else:
+        known[tid] = register(job.store, job.client, tid, server=job.client.server, names=names)
+        job.summary.tasks_added += 1
+    return known[tid]
+
+
+def _unreachable(exc: HarvestError) -> bool:
+    """The retries of a request ran out: the server is unreachable for every task."""
+    return "failed" in str(exc) and "times; last" in str(exc)

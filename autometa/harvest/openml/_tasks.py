@@ -18,6 +18,10 @@ TASK_TYPE_IDS = {1: "classification", 2: "regression"}
 SOURCE = "openml"
 
 
+class NotSupervised(HarvestError):
+    """An OpenML task of a type autometa does not harvest (clustering, learning curve, ...)."""
+
+
 @dataclass(frozen=True)
 class OpenMLTask:
     """A stored OpenML task: its store id, type and what translation needs."""
@@ -50,7 +54,7 @@ def stored_tasks(store: Store) -> dict[int, OpenMLTask]:
 def _task_type(task: Any, qualities: dict[str, float]) -> str:
     kind = TASK_TYPE_IDS.get(int(getattr(task.task_type_id, "value", task.task_type_id)))
     if kind is None:
-        raise HarvestError(
+        raise NotSupervised(
             f"OpenML task {task.task_id} is a {task.task_type} task; only supervised "
             "classification and regression tasks are harvested"
         )
@@ -168,4 +172,4 @@ def _int_or_none(value: Any) -> int | None:
         return None
 
 
-__all__ = ["SOURCE", "OpenMLTask", "fingerprint", "register", "stored_tasks"]
+__all__ = ["SOURCE", "NotSupervised", "OpenMLTask", "fingerprint", "register", "stored_tasks"]
