@@ -1,9 +1,10 @@
 """A loopback OpenML server for the harvester's tests: OpenML's REST XML API on 127.0.0.1.
 
 It answers the calls openml-python 0.15 makes for ``list_evaluations``, ``list_setups``,
-``list_flows``, ``get_task``, ``get_dataset`` (description, features, qualities),
-``get_suite`` and ``get_flow``'s listing, in the XML OpenML sends (modelled on the recorded
-replies under ``tests/files/mock_responses/`` of openml-python), with OpenML's paging caps
+``list_flows``, ``get_task``, ``get_dataset`` (description, features, qualities, and the
+ARFF file of a dataset that has one), ``get_suite`` and ``get_flow``'s listing, in the XML
+OpenML sends (modelled on the recorded replies under ``tests/files/mock_responses/`` of
+openml-python), with OpenML's paging caps
 (10,000 evaluations, 1,000 setups a page) and its 412 error bodies. Faults can be injected:
 every Nth request a 503, a 412 for one path, a truncated reply, or the server going away.
 """
@@ -11,6 +12,7 @@ every Nth request a 503, a 412 for one path, a truncated reply, or the server go
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import threading
 from collections.abc import Iterator
@@ -29,7 +31,12 @@ NGINX_503 = (
     "<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n<hr><center>nginx</center>"
     "\r\n</body>\r\n</html>\r\n"
 )
+NGINX_404 = "<html>\r\n<head><title>404 Not Found</title></head>\r\n</html>\r\n"
 TASK_TYPES = {1: "Supervised Classification", 2: "Supervised Regression", 3: "Learning Curve"}
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode("utf-8")).hexdigest()  # OpenML's checksum
 
 
 def _el(tag: str, value: Any) -> str:
@@ -93,9 +100,12 @@ class Replies:
 
     def __init__(self, data: OpenMLData) -> None:
         self.data = data
+        self.base = "https://api.openml.org"  # the server's own address once it runs
 
     def answer(self, path: str) -> tuple[int, str]:
         parts = [p for p in path.split("?")[0].split("/") if p]
+        if parts[:3] == ["data", "v1", "download"] and len(parts) == 5:
+            return self.download(int(parts[3]))
         handlers = {
             ("evaluation", "list"): self.evaluations,
             ("setup", "list"): self.setups,
@@ -251,16 +261,23 @@ class Replies:
             _el("format", "ARFF"),
             _el("upload_date", "2014-04-06T23:23:39"),
             _el("licence", "Public"),
-            _el("url", f"https://api.openml.org/data/v1/download/{data_id}/{ds['name']}.arff"),
+            _el("url", f"{self.base}/data/v1/download/{data_id}/{ds['name']}.arff"),
             _el("file_id", data_id),
             _el("default_target_attribute", ds["features"][-1][0]),
             _el("visibility", "public"),
             _el("status", "active"),
-            _el("md5_checksum", "ad484452702105cbf3d30f8deaba39a9"),
+            _el("md5_checksum", _md5(ds.get("arff", ""))),
         ]
         return 200, f"<oml:data_set_description {NS}>\n  " + "\n  ".join(fields) + (
             "\n</oml:data_set_description>\n"
         )
+
+    def download(self, data_id: int) -> tuple[int, str]:
+        """The dataset's ARFF file (as OpenML's data/v1/download serves it)."""
+        arff = self.data.datasets.get(data_id, {}).get("arff")
+        if arff is None:
+            return 404, NGINX_404
+        return 200, arff
 
     def features(self, parts: list[str]) -> tuple[int, str]:
         ds = self.data.datasets.get(int(parts[0]))
@@ -312,7 +329,9 @@ class OpenMLServer:
         self._lock = threading.Lock()
         self._replies = Replies(data)
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/api/v1/xml"
+        address = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self.url = f"{address}/api/v1/xml"
+        self._replies.base = address
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     def _reply(self, path: str) -> tuple[int, str, str]:

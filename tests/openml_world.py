@@ -82,6 +82,22 @@ def _json(value: Any) -> Any:
     return value
 
 
+def iris_arff() -> str:
+    """OpenML's iris (dataset 61) as the ARFF file it serves, from scikit-learn's copy."""
+    from sklearn.datasets import load_iris
+
+    iris = load_iris()
+    labels = IRIS_FEATURES[-1][2] or []
+    head = ["@RELATION iris", ""]
+    head += [f"@ATTRIBUTE {name} REAL" for name, _, _ in IRIS_FEATURES[:-1]]
+    head += ["@ATTRIBUTE class {" + ",".join(labels) + "}", "", "@DATA"]
+    rows = [
+        ",".join([*(repr(float(v)) for v in x), labels[int(c)]])
+        for x, c in zip(iris.data, iris.target, strict=True)
+    ]
+    return "\n".join([*head, *rows]) + "\n"
+
+
 def world(seed: int = 0) -> OpenMLData:
     """Suite 99: tasks 59 (iris, multiclass), 31 (credit-g, binary), 37 (diabetes, binary,
     no qualities on OpenML); RandomForest flows 100 and 101 (two versions of one name), an
@@ -92,6 +108,7 @@ def world(seed: int = 0) -> OpenMLData:
         "name": "iris",
         "features": IRIS_FEATURES,
         "qualities": _dataset("iris", 150, 4, 3, True)["qualities"],
+        "arff": iris_arff(),
     }
     data.datasets[31] = _dataset("credit-g", 1000, 20, 2, True)
     data.datasets[37] = _dataset("diabetes", 768, 8, 2, False)

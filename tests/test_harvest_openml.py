@@ -154,6 +154,8 @@ def test_cli_json_and_user_mistakes(tmp_path, server: OpenMLServer) -> None:
     assert bad.exit_code == 2 and "unknown --function 'f_measure'" in bad.output
     none = CliRunner().invoke(cli, [*base])
     assert none.exit_code == 2 and "--task" in none.output
+    data = CliRunner().invoke(cli, [*base, "--task", "59", "--flow", "200", "--download-data"])
+    assert data.exit_code == 0, data.output
     flow_alone = CliRunner().invoke(cli, [*base, "--flow", "200", "--max-evaluations", "2"])
     assert flow_alone.exit_code == 0 and "2 OpenML runs read" in flow_alone.output
     flow = CliRunner().invoke(cli, [*base, "--task", "59", "--flow", "no.Such"])

@@ -13,6 +13,7 @@ from autometa.cli import cli
 from autometa.data import load_dataset
 from autometa.harvest.openml import harvest_openml
 from autometa.metafeatures import compute_metafeatures
+from autometa.recommendation.learners import Learners
 from autometa.store import open_store
 from tests.openml_server import serve
 from tests.openml_world import IRIS_FEATURES, RF, world
@@ -50,3 +51,21 @@ def test_harvested_tasks_are_neighbours_in_recommend(tmp_path: Path) -> None:
     assert alone.exit_code == 0, alone.output
     assert "iris-task59" not in _neighbours(alone.stdout)
     assert "openml:iris" in json.loads(alone.stdout)["notes"][0]  # its group is left out
+
+
+def test_downloaded_data_gets_autometa_fingerprint(tmp_path: Path) -> None:
+    iris = load_dataset(iris_csv(tmp_path / "iris.csv"), target="class")
+    db = tmp_path / "s.db"
+    with serve(world()) as server, open_store(db) as store:
+        summary = harvest_openml(store, tasks=[59], download_data=True, server=server.url)
+        tasks = store.tasks_frame().reset_index().set_index("name")
+        meta = store.metafeatures_frame()
+    assert summary.errors == [] and summary.evaluations_added == 40
+    row = tasks.loc["iris-task59"]
+    assert row["fingerprint"] == iris.fingerprint  # a local harvest of iris.csv is this task
+    assert (row["n_rows"], row["n_features"], row["task_type"]) == (150, 4, "multiclass")
+    assert row["provenance"]["data_downloaded"] is True
+    expected = compute_metafeatures(iris.X, iris.y, iris.task_type)
+    assert meta.loc[row["task_id"], "ClassEntropy"] == pytest.approx(expected["ClassEntropy"])
+    # recommend --exclude-self leaves the task out by its fingerprint (docs/recommend.md)
+    assert "openml:iris" in Learners(store=str(db)).groups_of(iris.fingerprint)

@@ -41,6 +41,13 @@ def _suite(ctx: click.Context, param: click.Parameter, value: str | None) -> int
 @click.option(
     "--max-evaluations", type=click.IntRange(min=1), help="Stop after this many OpenML runs."
 )
+@click.option(
+    "--download-data",
+    is_flag=True,
+    help="Download each new task's data and describe it as a local harvest does (autometa's "
+    "fingerprint and meta-features: recommend --exclude-self and local harvests recognise "
+    "the table); default: OpenML's qualities, no data downloaded.",
+)
 @click.option("--server", help="OpenML XML API (default: openml-python's configured server).")
 @click.option("--apikey", help="OpenML API key (default: openml-python's configuration).")
 @store_option
@@ -55,6 +62,7 @@ def harvest_openml_cmd(
     suite: int | str | None,
     function: str | None,
     max_evaluations: int | None,
+    download_data: bool,
     server: str | None,
     apikey: str | None,
     store_url: str | None,
@@ -83,6 +91,7 @@ def harvest_openml_cmd(
                 flows=flows,
                 function=function,
                 max_evaluations=max_evaluations,
+                download_data=download_data,
                 server=server,
                 apikey=apikey,
                 progress=not quiet and fmt != "json",

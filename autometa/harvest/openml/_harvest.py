@@ -166,6 +166,7 @@ class _Job:
     page_size: int
     budget: float
     progress: Any = None
+    download: bool = False  # --download-data: tasks typed and described from their data
 
     def task(self, task: OpenMLTask) -> None:
         """Page through the task's evaluations; each page is stored in one transaction."""

@@ -47,6 +47,7 @@ def harvest_openml(
     retries: int = 5,
     backoff: float = 2.0,
     progress: bool = False,
+    download_data: bool = False,
 ) -> HarvestSummary:
     """Harvest OpenML's evaluations of ``flows`` (ids or names; all flows when empty) on
     ``tasks`` and the tasks of ``suite`` into ``store``; with ``flows`` alone, on every
@@ -59,7 +60,10 @@ def harvest_openml(
     only the run's score. Each page of evaluations (at most ``page_size``, OpenML's cap
     10,000) is one transaction, so an interrupted harvest loses at most the page in
     flight; a rerun writes only what is missing and does not download stored tasks again.
-    ``max_evaluations`` caps the runs read. A failing task is reported in
+    ``max_evaluations`` caps the runs read. ``download_data``: each new task's data is
+    downloaded and typed by autometa, which stores its own fingerprint and meta-features
+    (the same task as a local harvest of that table) instead of OpenML's dataset id and
+    qualities. A failing task is reported in
     ``summary.errors`` (one line) and the others go on; an error that stops every task
     (the server is gone, an unknown flow or suite) raises HarvestError.
     """
@@ -86,6 +90,7 @@ def harvest_openml(
                 function,
                 page_size,
                 math.inf if max_evaluations is None else max_evaluations,
+                download=download_data,
             )
             names = sorted({n for t in ("binary", "multiclass") for n in metafeature_names(t)})
             if tasks or suite is not None:
@@ -149,7 +154,9 @@ def _task(job: _Job, known: dict[int, OpenMLTask], tid: int, names: list[str]) -
     if tid in known:
         job.summary.tasks_stored += 1
     else:
-        known[tid] = register(job.store, job.client, tid, server=job.client.server, names=names)
+        known[tid] = register(
+            job.store, job.client, tid, server=job.client.server, names=names, download=job.download
+        )
         job.summary.tasks_added += 1
     return known[tid]
 

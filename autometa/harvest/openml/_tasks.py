@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -108,11 +108,22 @@ def fetch_task(client: Client, openml_task_id: int) -> tuple[Any, Any]:
 
 
 def register(
-    store: Store, client: Client, openml_task_id: int, *, server: str, names: list[str]
+    store: Store,
+    client: Client,
+    openml_task_id: int,
+    *,
+    server: str,
+    names: list[str],
+    download: bool = False,
 ) -> OpenMLTask:
-    """Download an OpenML task's description, features and qualities (not its data) and
-    store it, with the qualities of ``names`` as meta-features (null where OpenML has none)."""
+    """Download an OpenML task's description, features and qualities and store it, with
+    the qualities of ``names`` as meta-features (null where OpenML has none). With
+    ``download``, the data itself is downloaded instead of the qualities: the task gets
+    autometa's fingerprint, sizes and meta-features of it (the same task as a local
+    harvest of that table)."""
     task, dataset = fetch_task(client, openml_task_id)
+    if download:
+        return _register_downloaded(store, client, task, dataset, server)
     try:  # a dataset OpenML has no qualities for answers code 362
         found = client.call(
             f"qualities of dataset {dataset.dataset_id}",
@@ -130,6 +141,26 @@ def register(
         values[name] = None if value is None or math.isnan(value) else value
     store.set_metafeatures(task_id, values)
     return OpenMLTask(task_id, openml_task_id, record.task_type, record.n_features)
+
+
+def _register_downloaded(
+    store: Store, client: Client, task: Any, dataset: Any, server: str
+) -> OpenMLTask:
+    from autometa.harvest.openml._download import download, metafeatures
+
+    data = download(client, dataset, str(task.target_name), _task_type(task, {}))
+    record = _record(task, dataset, {}, server, missing=True)
+    record = replace(
+        record,
+        fingerprint=data.fingerprint,
+        task_type=data.task_type,
+        n_rows=data.n_rows,
+        n_features=data.n_features,
+        provenance={**record.provenance, "qualities_missing": False, "data_downloaded": True},
+    )
+    task_id = store.add_task(record)  # a task stored with this fingerprint keeps its id
+    store.set_metafeatures(task_id, metafeatures(data))
+    return OpenMLTask(task_id, int(task.task_id), record.task_type, record.n_features)
 
 
 def _record(
