@@ -36,6 +36,7 @@ def _claims(url: str) -> list[Any]:
         engine.dispose()
 
 
+@pytest.mark.slow
 def test_two_concurrent_harvests_run_each_unit_once(corpus: Path, store_url: str) -> None:
     families = {"lightgbm": 12}
     command = [
