@@ -67,11 +67,7 @@ def harvest_openml(
     ``summary.errors`` (one line) and the others go on; an error that stops every task
     (the server is gone, an unknown flow or suite) raises HarvestError.
     """
-    check_function(function)
-    if not tasks and suite is None and not flows:
-        raise HarvestError("nothing to harvest: give OpenML task ids, a suite or flows")
-    if not 1 <= page_size <= PAGE_SIZE:
-        raise HarvestError(f"page_size must be within 1..{PAGE_SIZE}, got {page_size}")
+    _check(tasks, suite, flows, function, page_size)
     from autometa.metafeatures import metafeature_names
 
     summary = HarvestSummary()
@@ -81,17 +77,10 @@ def harvest_openml(
         client = Client(openml.config.server, retries=retries, backoff=backoff, cache_root=cache)
         try:
             flow_ids = resolve_flows(client, flows) if flows else None
-            job = _Job(
-                store,
-                client,
-                _Setups(store, client, summary),
-                summary,
-                flow_ids,
-                function,
-                page_size,
-                math.inf if max_evaluations is None else max_evaluations,
-                download=download_data,
-            )
+            budget = math.inf if max_evaluations is None else max_evaluations
+            setups = _Setups(store, client, summary)
+            job = _Job(store, client, setups, summary, flow_ids, function, page_size, budget)
+            job.download = download_data
             names = sorted({n for t in ("binary", "multiclass") for n in metafeature_names(t)})
             if tasks or suite is not None:
                 _run(job, resolve_tasks(client, tasks, suite), names, progress)
@@ -100,6 +89,20 @@ def harvest_openml(
         finally:
             summary.requests_retried = client.retried
     return summary
+
+
+def _check(
+    tasks: Sequence[int],
+    suite: int | str | None,
+    flows: Sequence[int | str],
+    function: str | None,
+    page_size: int,
+) -> None:
+    check_function(function)
+    if not tasks and suite is None and not flows:
+        raise HarvestError("nothing to harvest: give OpenML task ids, a suite or flows")
+    if not 1 <= page_size <= PAGE_SIZE:
+        raise HarvestError(f"page_size must be within 1..{PAGE_SIZE}, got {page_size}")
 
 
 def _run(job: _Job, task_ids: list[int], names: list[str], progress: bool) -> None:
