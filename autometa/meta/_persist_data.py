@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from autometa.exceptions import MetaModelError
 from autometa.meta.data import MetaData
+
+T = TypeVar("T")
 
 FORMAT = "autometa-metadata"
 FORMAT_VERSION = 1
@@ -75,12 +78,18 @@ def save_metadata(data: MetaData, directory: str | Path) -> Path:
 def load_metadata(directory: str | Path) -> MetaData:
     """Read what :func:`save_metadata` wrote; MetaModelError if missing, altered or
     unreadable in any way."""
+    return read_or_refuse(_read_metadata, directory, "meta-data")
+
+
+def read_or_refuse(read: Callable[[Path], T], directory: str | Path, what: str) -> T:
+    """``read(directory)``, with whatever a damaged folder makes numpy, pyarrow or LightGBM
+    raise turned into MetaModelError (so the caller refits instead of crashing)."""
     try:
-        return _read_metadata(Path(directory))
+        return read(Path(directory))
     except MetaModelError:
         raise
-    except Exception as exc:  # whatever a damaged folder makes numpy or pyarrow raise
-        raise MetaModelError(f"cannot load the saved meta-data {directory}: {exc}") from exc
+    except Exception as exc:
+        raise MetaModelError(f"cannot load the saved {what} {directory}: {exc}") from exc
 
 
 def _read_metadata(root: Path) -> MetaData:

@@ -28,7 +28,13 @@ from autometa.meta._base import MetaModel, ModelState
 from autometa.meta._fallback import FallbackRule
 from autometa.meta._level2 import Level2
 from autometa.meta._model_text import check_model_text
-from autometa.meta._persist_data import load_metadata, read_verified, save_metadata, sha256
+from autometa.meta._persist_data import (
+    load_metadata,
+    read_or_refuse,
+    read_verified,
+    save_metadata,
+    sha256,
+)
 from autometa.meta.data import MetaData
 from autometa.meta.stack import StackedMetaLearner
 from autometa.store.base import KnowledgeBase
@@ -103,12 +109,7 @@ def load_stack(directory: str | Path) -> StackedMetaLearner:
     """Read a stack written by :func:`save_stack`; MetaModelError if missing, altered or
     unreadable in any way (each LightGBM model string is checked before LightGBM reads
     it: a cut one would crash the process)."""
-    try:
-        return _read_stack(Path(directory))
-    except MetaModelError:
-        raise
-    except Exception as exc:  # whatever a damaged folder makes numpy or LightGBM raise
-        raise MetaModelError(f"cannot load the saved meta-model {directory}: {exc}") from exc
+    return read_or_refuse(_read_stack, directory, "meta-model")
 
 
 def _read_stack(root: Path) -> StackedMetaLearner:
