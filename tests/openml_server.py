@@ -4,9 +4,9 @@ It answers the calls openml-python 0.15 makes for ``list_evaluations``, ``list_s
 ``list_flows``, ``get_task``, ``get_dataset`` (description, features, qualities, and the
 ARFF file of a dataset that has one), ``get_suite`` and ``get_flow``'s listing, in the XML
 OpenML sends (modelled on the recorded replies under ``tests/files/mock_responses/`` of
-openml-python), with OpenML's paging caps
-(10,000 evaluations, 1,000 setups a page) and its 412 error bodies. Faults can be injected:
-every Nth request a 503, a 412 for one path, a truncated reply, or the server going away.
+openml-python), with OpenML's paging caps (10,000 evaluations, 1,000 setups a page) and its
+412 error bodies. Faults: every Nth request a 503, a 412 or an HTTP status for one path, a
+truncated reply, a slow server, or the server going away.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import gzip
 import hashlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -67,6 +68,8 @@ class Faults:
     errors: dict[str, tuple[int, str]] = field(default_factory=dict)  # path prefix -> 412
     truncate: dict[str, int] = field(default_factory=dict)  # path prefix -> times left
     down_after: int | None = None  # after this many requests, every reply is a 503
+    status: dict[str, int] = field(default_factory=dict)  # path prefix -> HTTP status (HTML)
+    delay: float = 0.0  # seconds each reply waits (a slow server)
 
 
 @dataclass
@@ -275,9 +278,7 @@ class Replies:
     def download(self, data_id: int) -> tuple[int, str]:
         """The dataset's ARFF file (as OpenML's data/v1/download serves it)."""
         arff = self.data.datasets.get(data_id, {}).get("arff")
-        if arff is None:
-            return 404, NGINX_404
-        return 200, arff
+        return (404, NGINX_404) if arff is None else (200, arff)
 
     def features(self, parts: list[str]) -> tuple[int, str]:
         ds = self.data.datasets.get(int(parts[0]))
@@ -341,6 +342,10 @@ class OpenMLServer:
             n = len(self.requests)
             f = self.faults
         api = path.split("/api/v1/xml/", 1)[-1]
+        time.sleep(f.delay)
+        for prefix, status in f.status.items():
+            if api.startswith(prefix):
+                return status, "text/html", NGINX_404 if status == 404 else NGINX_503
         if (f.down_after is not None and n > f.down_after) or (
             f.fail_every and n % f.fail_every == 0
         ):

@@ -98,6 +98,25 @@ def iris_arff() -> str:
     return "\n".join([*head, *rows]) + "\n"
 
 
+def random_arff(dataset: dict[str, Any], n_rows: int, seed: int = 0) -> str:
+    """An ARFF file of random rows for a :func:`world` dataset's numeric and nominal
+    features (for datasets other than iris, whose real rows :func:`iris_arff` gives)."""
+    rng = random.Random(seed)
+    head = [f"@RELATION {dataset['name']}", ""]
+    for name, kind, values in dataset["features"]:
+        head.append(
+            f"@ATTRIBUTE {name} " + ("REAL" if kind == "numeric" else f"{{{','.join(values)}}}")
+        )
+    rows = [
+        ",".join(
+            repr(round(rng.gauss(0, 1), 3)) if kind == "numeric" else rng.choice(values)
+            for _, kind, values in dataset["features"]
+        )
+        for _ in range(n_rows)
+    ]
+    return "\n".join([*head, "", "@DATA", *rows]) + "\n"
+
+
 def world(seed: int = 0) -> OpenMLData:
     """Suite 99: tasks 59 (iris, multiclass), 31 (credit-g, binary), 37 (diabetes, binary,
     no qualities on OpenML); RandomForest flows 100 and 101 (two versions of one name), an

@@ -13,7 +13,7 @@ from autometa.exceptions import HarvestError
 from autometa.harvest.openml import harvest_openml, match_flow, translate
 from autometa.store import Store, open_store
 from tests.openml_server import OpenMLServer, Run, serve
-from tests.openml_world import HGB_PIPE, RF, world
+from tests.openml_world import HGB_PIPE, RF, random_arff, world
 
 FAST = {"backoff": 0.001, "retries": 4}
 
@@ -104,6 +104,22 @@ def test_412_on_one_task_is_one_line_and_the_others_go_on(
     summary = harvest_openml(sqlite_store, suite=99, server=server.url, **FAST)
     assert summary.errors == ["task 31: OpenML error 151: Unknown task"]
     assert summary.tasks_added == 2
+
+
+@pytest.mark.parametrize("status", [404, 500])
+def test_data_file_that_cannot_be_downloaded_fails_its_task_only(
+    sqlite_store: Store, server: OpenMLServer, status: int
+) -> None:
+    server.data.datasets[31]["arff"] = random_arff(server.data.datasets[31], 40)
+    server.faults.status["/data/v1/download/61/"] = status  # iris's data file
+    summary = harvest_openml(
+        sqlite_store, tasks=[59, 31], download_data=True, server=server.url, **FAST
+    )
+    assert server.count("/data/v1/download/61/") == FAST["retries"] + 1
+    assert len(summary.errors) == 1 and "\n" not in summary.errors[0]
+    assert summary.errors[0].startswith("task 59: data of dataset 61: ")
+    assert list(sqlite_store.tasks_frame()["name"]) == ["credit-g-task31"]
+    assert summary.tasks_added == 1 and summary.evaluations_added == 40
 
 
 def test_truncated_xml_reply_is_retried(sqlite_store: Store, server: OpenMLServer) -> None:

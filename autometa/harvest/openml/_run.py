@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from autometa.exceptions import HarvestError
 from autometa.harvest.openml._client import Client, openml_settings
+from autometa.harvest.openml._download import DataUnavailable
 from autometa.harvest.openml._harvest import (
     FUNCTIONS,
     PAGE_SIZE,
@@ -165,5 +166,8 @@ def _task(job: _Job, known: dict[int, OpenMLTask], tid: int, names: list[str]) -
 
 
 def _unreachable(exc: HarvestError) -> bool:
-    """The retries of a request ran out: the server is unreachable for every task."""
+    """The retries of a request ran out: the server is unreachable for every task (not so
+    for one task's data file: the other tasks go on)."""
+    if isinstance(exc, DataUnavailable):
+        return False
     return "failed" in str(exc) and "times; last" in str(exc)

@@ -148,7 +148,7 @@ def _register_downloaded(
 ) -> OpenMLTask:
     from autometa.harvest.openml._download import download, metafeatures
 
-    data = download(client, dataset, str(task.target_name), _task_type(task, {}))
+    data = download(client, task, dataset, _task_type(task, {}))
     record = _record(task, dataset, {}, server, missing=True)
     record = replace(
         record,
