@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -189,3 +193,49 @@ def test_flow_alone_harvests_every_task_it_ran_on(tmp_path, server: OpenMLServer
     with open_store(tmp_path / "few.db") as few:
         bounded = harvest_openml(few, flows=[100], max_evaluations=5, server=server.url, **FAST)
         assert bounded.runs == 5 and bounded.tasks_added == 1
+
+
+def _snapshot(store: Store) -> dict[str, list[tuple]]:
+    """The store's rows by content (names and hashes, not ids)."""
+    tasks = store.tasks_frame()
+    configs = store.configurations_frame()
+    ev = store.evaluations_frame(status=None)
+    names, hashes = tasks["name"], configs["config_hash"]
+    rows = [
+        (names[r.task_id], hashes[r.config_id], r.fold, r.metric, round(r.value, 6), r.status)
+        for r in ev.itertuples()
+    ]
+    return {
+        "tasks": sorted(zip(tasks["name"], tasks["fingerprint"], strict=True)),
+        "configurations": sorted(zip(configs["family"], configs["config_hash"], strict=True)),
+        "evaluations": sorted(rows),
+    }
+
+
+def test_harvest_killed_mid_page_resumes_to_a_clean_harvest(tmp_path, server: OpenMLServer) -> None:
+    """``kill -9`` of the command while the second task's page is in flight (its setups
+    asked for, its evaluations not yet written); the same command again completes it."""
+    db = tmp_path / "killed.db"
+    command = [sys.executable, "-m", "autometa", "harvest", "openml", "--suite", "99"]
+    command += ["--server", server.url, "--store", str(db), "--quiet"]
+    server.faults.delay = 0.15  # each reply waits, so the kill lands while one is awaited
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while server.count("setup/list") < 2 and proc.poll() is None:
+        assert time.monotonic() < deadline, "the harvest did not reach its second page"
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait(timeout=30) == -signal.SIGKILL
+    with open_store(db) as killed:
+        partial = _snapshot(killed)
+    server.faults.delay = 0.0
+    again = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    with serve(world()) as clean_server, open_store(tmp_path / "clean.db") as clean:
+        harvest_openml(clean, suite=99, server=clean_server.url, **FAST)
+        expected = _snapshot(clean)
+    assert 0 < len(partial["evaluations"]) < len(expected["evaluations"])
+    with open_store(db) as resumed:
+        result = _snapshot(resumed)
+    assert result == expected
+    assert all(len(set(rows)) == len(rows) for rows in result.values())  # no duplicates
