@@ -10,7 +10,7 @@ from autometa.cli._common import UserError, echo_json, format_option, handle_err
 from autometa.cli._store import store_option
 
 if TYPE_CHECKING:
-    from autometa.harvest.openml import HarvestSummary
+    from autometa.harvest.openml import OpenMLSummary
 
 
 def _suite(ctx: click.Context, param: click.Parameter, value: str | None) -> int | str | None:
@@ -107,7 +107,7 @@ def harvest_openml_cmd(
         ctx.exit(1)
 
 
-def _report(summary: HarvestSummary, fmt: str) -> None:
+def _report(summary: OpenMLSummary, fmt: str) -> None:
     if fmt == "json":
         echo_json(summary.as_dict())
     else:

@@ -11,7 +11,7 @@ from autometa.harvest.openml._harvest import (
     FUNCTIONS,
     PAGE_SIZE,
     WHOLE_RUN_FOLD,
-    HarvestSummary,
+    OpenMLSummary,
 )
 from autometa.harvest.openml._run import check_function, harvest_openml
 from autometa.harvest.openml._translate import FLOW_FAMILIES, match_flow, translate
@@ -22,7 +22,7 @@ __all__ = [
     "FUNCTIONS",
     "PAGE_SIZE",
     "WHOLE_RUN_FOLD",
-    "HarvestSummary",
+    "OpenMLSummary",
     "check_function",
     "harvest_openml",
     "match_flow",

@@ -44,7 +44,7 @@ WHOLE_RUN_FOLD = -1
 
 
 @dataclass
-class HarvestSummary:
+class OpenMLSummary:
     """What one OpenML harvest added and left out."""
 
     tasks_added: int = 0
@@ -73,7 +73,7 @@ class _Setups:
 
     store: Store
     client: Client
-    summary: HarvestSummary
+    summary: OpenMLSummary
     known: dict[tuple[int, int], int | None] = field(default_factory=dict)
 
     def resolve(self, page: pd.DataFrame, task: OpenMLTask) -> None:
@@ -160,7 +160,7 @@ class _Job:
     store: Store
     client: Client
     setups: _Setups
-    summary: HarvestSummary
+    summary: OpenMLSummary
     flows: list[int] | None
     function: str | None
     page_size: int

@@ -12,7 +12,7 @@ from autometa.harvest.openml._download import DataUnavailable
 from autometa.harvest.openml._harvest import (
     FUNCTIONS,
     PAGE_SIZE,
-    HarvestSummary,
+    OpenMLSummary,
     _Job,
     _Setups,
     resolve_flows,
@@ -49,7 +49,7 @@ def harvest_openml(
     backoff: float = 2.0,
     progress: bool = False,
     download_data: bool = False,
-) -> HarvestSummary:
+) -> OpenMLSummary:
     """Harvest OpenML's evaluations of ``flows`` (ids or names; all flows when empty) on
     ``tasks`` and the tasks of ``suite`` into ``store``; with ``flows`` alone, on every
     task OpenML lists them on (with each default function unless ``function`` is given;
@@ -71,7 +71,7 @@ def harvest_openml(
     _check(tasks, suite, flows, function, page_size)
     from autometa.metafeatures import metafeature_names
 
-    summary = HarvestSummary()
+    summary = OpenMLSummary()
     with openml_settings(server, apikey) as cache:
         import openml
 
