@@ -157,6 +157,7 @@ def test_saturated_task_gets_the_default_first_at_any_margin(recommender: Recomm
     assert not any("landmarker scores" in w for w in diabetes.notes)  # regression: no gate
 
 
+@pytest.mark.slow
 def test_exclude_self_drops_the_dataset_and_its_group(recommender: Recommender) -> None:
     X, y = _cancer()
     result = recommender.recommend(X, y, k=5, exclude_self=True)
@@ -278,6 +279,7 @@ def test_bad_arguments_raise_typed_errors(recommender: Recommender) -> None:
         recommender.recommend(X, y, default_margin="0.1")  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 def test_categoricals_over_255_levels_keep_hist_gradient_boosting_out(
     recommender: Recommender,
 ) -> None:
