@@ -170,3 +170,20 @@ def test_search_benchmark_resumes_from_its_checkpoint(
     monkeypatch.setattr(search, "_fold_rows", lambda *a, **k: pytest.fail("recomputed"))
     again = benchmark_search(kb, "classification", methods=("random", "meta"), **options)
     assert again.equals(first) and len(path.read_text().splitlines()) == len(first)
+
+
+def test_selection_leaves_families_without_a_space_out(small_kb: Snapshot) -> None:
+    from autometa.benchmark.selection import _family_data
+
+    configs = small_kb.configurations
+    extra = configs.iloc[:1].copy()
+    extra.index = [int(configs.index.max()) + 1]
+    extra["family"] = "openml:SVC"
+    kb = Snapshot(
+        manifest={"files": {"evaluations": {"sha256": "test-selection-openml"}}},
+        tasks=small_kb.tasks,
+        metafeatures=small_kb.metafeatures,
+        configurations=pd.concat([configs, extra]),
+        evaluations=small_kb.evaluations,
+    )
+    assert set(_family_data(kb, "regression", None, None)) == set(FAMILIES)

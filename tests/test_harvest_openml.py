@@ -9,13 +9,21 @@ import sys
 import time
 from collections.abc import Iterator
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from autometa.cli import cli
 from autometa.exceptions import HarvestError
-from autometa.harvest.openml import harvest_openml, match_flow, translate
-from autometa.store import Store, open_store
+from autometa.harvest.openml import (
+    harvest_openml,
+    inferred_space,
+    match_flow,
+    openml_family,
+    translate,
+)
+from autometa.spaces import generic_config_hash
+from autometa.store import Snapshot, Store, open_store
 from tests.openml_server import OpenMLServer, Run, serve
 from tests.openml_world import HGB_PIPE, RF, random_arff, world
 
@@ -123,7 +131,7 @@ def test_data_file_that_cannot_be_downloaded_fails_its_task_only(
     assert len(summary.errors) == 1 and "\n" not in summary.errors[0]
     assert summary.errors[0].startswith("task 59: data of dataset 61: ")
     assert list(sqlite_store.tasks_frame()["name"]) == ["credit-g-task31"]
-    assert summary.tasks_added == 1 and summary.evaluations_added == 40
+    assert summary.tasks_added == 1 and summary.evaluations_added == 50  # SVC 300 included
 
 
 def test_truncated_xml_reply_is_retried(sqlite_store: Store, server: OpenMLServer) -> None:
@@ -137,14 +145,83 @@ def test_truncated_xml_reply_is_retried(sqlite_store: Store, server: OpenMLServe
     assert sqlite_store.metafeatures_frame().loc[credit, "NumberOfInstances"] == 1000
 
 
-def test_untranslatable_flows_are_counted_not_stored(
+def test_flows_without_a_family_are_stored_as_families_of_their_own(
     sqlite_store: Store, server: OpenMLServer
 ) -> None:
     summary = harvest_openml(sqlite_store, tasks=[59], flows=[300, 400], server=server.url)
     assert summary.unmapped_flows == {"sklearn.svm.classes.SVC": 2}
     assert summary.setups_skipped == 1  # LogisticRegression with an L1 penalty
-    assert len(sqlite_store.configurations_frame()) == 0
-    assert summary.evaluations_added == 0
+    assert summary.setups_own_family == 1
+    configs = sqlite_store.configurations_frame()
+    (svc,) = configs.itertuples()
+    assert (svc.family, svc.params, svc.space_version) == (
+        "openml:SVC",
+        {"C": 1.0, "kernel": "rbf"},
+        "openml",
+    )
+    assert svc.config_hash == generic_config_hash("openml:SVC", svc.params)
+    ev = sqlite_store.evaluations_frame()
+    assert set(ev["family"]) == {"openml:SVC"} and summary.evaluations_added == len(ev) == 10
+    assert inferred_space(sqlite_store, "openml:SVC") == {
+        "C": {"type": "float", "min": 1.0, "max": 1.0, "nullable": False},
+        "kernel": {"type": "categorical", "values": ["rbf"], "nullable": False},
+    }
+    again = harvest_openml(sqlite_store, tasks=[59], flows=[300], server=server.url)
+    assert again.evaluations_added == 0 and len(sqlite_store.configurations_frame()) == 1
+
+
+def test_openml_family_names_and_inferred_spaces() -> None:
+    assert openml_family("sklearn.svm.classes.SVC") == "openml:SVC"
+    pipe = (
+        "sklearn.pipeline.Pipeline(imputer=sklearn.impute.SimpleImputer,clf=xgboost.XGBClassifier)"
+    )
+    assert openml_family(pipe) == "openml:XGBClassifier"
+    long = "weka." + "VeryLong" * 10
+    family = openml_family(long)
+    assert len(family) == 64 and family == openml_family(long) != openml_family(long + "2")
+    assert family.startswith("openml:VeryLong") and family[-9] == "-"
+    configs = pd.DataFrame(
+        {
+            "family": ["openml:K"] * 3,
+            "params": [
+                {"k": 1, "w": "uniform", "p": True, "x": 0.5},
+                {"k": 9, "w": "distance", "p": False, "x": 2},
+                {"k": 3, "w": None, "p": True},
+            ],
+        }
+    )
+    empty = pd.DataFrame()
+    space = inferred_space(Snapshot({}, empty, empty, configs, empty), "openml:K")
+    assert space == {
+        "k": {"type": "int", "min": 1, "max": 9, "nullable": False},
+        "p": {"type": "bool", "values": [False, True], "nullable": False},
+        "w": {"type": "categorical", "values": ["distance", "uniform"], "nullable": True},
+        "x": {"type": "float", "min": 0.5, "max": 2, "nullable": True},
+    }
+
+
+def test_store_verify_export_import_and_info_take_openml_families(
+    tmp_path, server: OpenMLServer
+) -> None:
+    db = tmp_path / "s.db"
+    with open_store(db) as store:
+        harvest_openml(store, tasks=[59], flows=[RF, 300], server=server.url)
+    runner = CliRunner()
+    verify = runner.invoke(cli, ["store", "verify", "--store", str(db), "--format", "json"])
+    assert verify.exit_code == 0, verify.output
+    info = runner.invoke(cli, ["store", "info", "--store", str(db), "--format", "json"])
+    assert info.exit_code == 0, info.output
+    spaces = json.loads(info.output)["inferred_spaces"]
+    assert set(spaces) == {"openml:SVC"} and spaces["openml:SVC"]["C"]["type"] == "float"
+    out = tmp_path / "export"
+    export = runner.invoke(cli, ["store", "export", str(out), "--store", str(db)])
+    assert export.exit_code == 0, export.output
+    copy = tmp_path / "copy.db"
+    imported = runner.invoke(cli, ["store", "import", str(out), "--store", str(copy)])
+    assert imported.exit_code == 0, imported.output
+    with open_store(db) as store, open_store(copy) as again:
+        assert _snapshot(again) == _snapshot(store)
+        assert "openml:SVC" in set(again.configurations_frame()["family"])
 
 
 def test_translation_rules() -> None:
@@ -239,3 +316,20 @@ def test_harvest_killed_mid_page_resumes_to_a_clean_harvest(tmp_path, server: Op
         result = _snapshot(resumed)
     assert result == expected
     assert all(len(set(rows)) == len(rows) for rows in result.values())  # no duplicates
+
+
+@pytest.mark.slow  # about 20 s: model auto fits the meta-learners of the stored families
+def test_recommend_model_auto_leaves_openml_families_out(tmp_path, server: OpenMLServer) -> None:
+    from sklearn.datasets import load_iris
+
+    from autometa import Recommender
+    from autometa.spaces import FAMILIES
+
+    db = tmp_path / "svc.db"
+    with open_store(db) as store:
+        harvest_openml(store, tasks=[59], flows=[300], server=server.url)
+        assert set(store.configurations_frame()["family"]) == {"openml:SVC"}
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    result = Recommender(shipped=True, store=str(db)).recommend(X, y, model="auto", k=1)
+    assert result.model in FAMILIES
+    assert any(note.startswith("model auto: chose") for note in result.notes)

@@ -135,7 +135,10 @@ def _family_data(
     kb: KnowledgeBase, kind: str, metric: str | None, families: Sequence[str] | None
 ) -> dict[str, MetaData]:
     """The MetaData of each family with evaluations on ``kind`` (LightGBM first)."""
-    names = list(families or sorted(set(kb.configurations["family"])))
+    from autometa.spaces import has_space
+
+    stored = {f for f in kb.configurations["family"] if has_space(f)}  # not openml:...
+    names = list(families or sorted(stored))
     if "lightgbm" not in names:
         raise MetaModelError("algorithm selection is scored against lightgbm: include it")
     names.remove("lightgbm")

@@ -73,7 +73,8 @@ def harvest_openml_cmd(
 
     Tasks come with OpenML's data qualities as meta-features; setups of scikit-learn
     RandomForest, ExtraTrees, HistGradientBoosting, LogisticRegression/Ridge and LightGBM
-    flows become configurations of autometa's families (docs/openml.md). Each page of
+    flows become configurations of autometa's families; other flows' setups become
+    configurations of families of their own, openml:<class> (docs/openml.md). Each page of
     evaluations is saved at once: interrupt it any time and run the same command again.
     """
     from autometa.harvest.openml import check_function, harvest_openml
@@ -119,7 +120,9 @@ def _report(summary: OpenMLSummary, fmt: str) -> None:
             f"({summary.evaluations_known} already stored or repeated runs), "
             f"{summary.setups_translated} "
             f"setups translated ({summary.setups_clipped} clipped into the space, "
-            f"{summary.setups_skipped} skipped), {unmapped} runs of flows without a family, "
+            f"{summary.setups_skipped} skipped), {summary.setups_own_family} setups of "
+            f"{len(summary.unmapped_flows)} flows without a family stored as openml: families "
+            f"({unmapped} runs), "
             f"{summary.requests_retried} requests retried"
         )
     for line in summary.errors:

@@ -38,13 +38,18 @@ def info_cmd(store_url: str | None, fmt: str) -> None:
 
     With --store: that store only. Without: the knowledge base recommendations use, i.e.
     the shipped snapshot plus your user store (if any), with each part and the union.
+    Families harvested from OpenML flows without an autometa family (openml:...) show the
+    space inferred from their stored configurations.
     """
+    from autometa.harvest.openml import inferred_spaces
     from autometa.store import knowledge as kb
     from autometa.store import open_store
 
     if store_url is not None:
         with open_store(store_url, read_only=True) as store:
             info = store.info()
+            if spaces := inferred_spaces(store):
+                info["inferred_spaces"] = spaces
     else:
         info = {}
         if (path := kb.shipped_snapshot_dir()) is not None:
@@ -52,7 +57,10 @@ def info_cmd(store_url: str | None, fmt: str) -> None:
         if kb.user_store_exists():
             with open_store(None, read_only=True) as store:
                 info["user_store"] = store.info()
-        info["knowledge_base"] = kb.info(kb.knowledge_base())
+        knowledge = kb.knowledge_base()
+        info["knowledge_base"] = kb.info(knowledge)
+        if spaces := inferred_spaces(knowledge):
+            info["inferred_spaces"] = spaces
     if fmt == "json":
         echo_json(info)
         return
@@ -102,10 +110,13 @@ def verify_cmd(store_url: str | None, fmt: str) -> None:
 
 
 def _config_hash(family: str, params: Any, space_version: str) -> str:
-    """Recompute a configuration's hash with the current search space, when it can."""
+    """Recompute a configuration's hash with the current search space, when it can (the
+    generic hash for a family without a space, e.g. ``openml:SVC``)."""
     from autometa.exceptions import SpaceError
-    from autometa.spaces import get_space
+    from autometa.spaces import generic_config_hash, get_space, has_space
 
+    if not has_space(family):
+        return generic_config_hash(family, params)
     try:
         return get_space(family).config_hash(params, version=space_version)
     except SpaceError as exc:  # unknown family or parameter: reported as a hash mismatch

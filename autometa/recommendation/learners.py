@@ -113,10 +113,11 @@ class Learners:
 
     def _families(self, kind: str, metric: str) -> list[str]:
         from autometa.metrics import TASK_KINDS
+        from autometa.spaces import has_space
 
         ev = self.kb.evaluations_frame(metric=metric)
         types = self.kb.tasks.loc[self.kb.tasks["task_type"].isin(TASK_KINDS[kind])].index
-        return sorted(set(ev.loc[ev["task_id"].isin(types), "family"]))
+        return sorted(f for f in set(ev.loc[ev["task_id"].isin(types), "family"]) if has_space(f))
 
     def _fit_learner(self, key: tuple[Any, ...]) -> tuple[Any, Any]:
         from autometa.meta import StackedMetaLearner, persist

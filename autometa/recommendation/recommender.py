@@ -332,7 +332,10 @@ class Recommender(Learners):
         the data)."""
         stack, _ = self.learner("lightgbm", kind, metric, excluded)
         neighbours = stack.novelty_model_.neighbours(metafeatures, 10)
-        families = sorted(set(self.kb.configurations["family"]) - set(skip))
+        from autometa.spaces import has_space
+
+        stored = set(self.kb.configurations["family"]) - set(skip)
+        families = sorted(f for f in stored if has_space(f))  # not openml:... families
         return steps.select_family(
             neighbours, families, lambda family: self.metadata(family, kind, metric)
         )

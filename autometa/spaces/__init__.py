@@ -5,6 +5,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
 from autometa.exceptions import SpaceError
 from autometa.spaces.base import HASH_LENGTH, TASK_TYPES, SearchSpace
 from autometa.spaces.extra_trees import ExtraTreesSpace
@@ -47,6 +52,24 @@ def get_space(family: str) -> SearchSpace:
         ) from None
 
 
+def has_space(family: str) -> bool:
+    """Whether ``family`` has an autometa search space (families harvested from OpenML
+    flows without one, ``openml:<name>``, do not)."""
+    return ALIASES.get(family, family) in _SPACES
+
+
+def generic_config_hash(family: str, params: Mapping[str, Any]) -> str:
+    """Stable id of a configuration of a family without a space: sha256 of the family and
+    the params as canonical JSON (sorted keys), first :data:`HASH_LENGTH` hex digits."""
+    text = json.dumps(
+        {"family": family, "params": dict(params)},
+        sort_keys=True,
+        separators=(",", ":"),
+        allow_nan=False,
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:HASH_LENGTH]
+
+
 __all__ = [
     "ALIASES",
     "FAMILIES",
@@ -58,5 +81,7 @@ __all__ = [
     "LinearSpace",
     "RandomForestSpace",
     "SearchSpace",
+    "generic_config_hash",
     "get_space",
+    "has_space",
 ]

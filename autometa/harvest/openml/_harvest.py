@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from autometa.exceptions import HarvestError
 from autometa.harvest.openml._client import Client, NoResult
+from autometa.harvest.openml._inferred import SPACE_VERSION, openml_family, raw_configuration
 from autometa.harvest.openml._tasks import OpenMLTask
 from autometa.harvest.openml._translate import (
     Untranslatable,
@@ -56,6 +57,7 @@ class OpenMLSummary:
     setups_translated: int = 0
     setups_clipped: int = 0
     setups_skipped: int = 0
+    setups_own_family: int = 0
     unmapped_flows: Counter[str] = field(default_factory=Counter)
     requests_retried: int = 0
     errors: list[str] = field(default_factory=list)
@@ -100,11 +102,13 @@ class _Setups:
         from autometa.spaces import get_space
 
         match = match_flow(flow_name)
-        if setup is None or match is None:
+        if setup is None:
             return None
         triples = [
             (p.flow_name, p.parameter_name, p.value) for p in (setup.parameters or {}).values()
         ]
+        if match is None:
+            return self._store_own(triples, flow_name)
         try:
             config, clipped = translate(
                 match.family,
@@ -120,6 +124,17 @@ class _Setups:
         self.summary.setups_translated += 1
         return self.store.add_configuration(
             match.family, config, space.version, space.config_hash(config)
+        )
+
+    def _store_own(self, triples: list[tuple[str, str, Any]], flow_name: str) -> int:
+        """A setup of a flow without a family, as a configuration of ``openml:<class>``."""
+        from autometa.spaces import generic_config_hash
+
+        family = openml_family(flow_name)
+        config = raw_configuration(triples, flow_name)
+        self.summary.setups_own_family += 1
+        return self.store.add_configuration(
+            family, config, SPACE_VERSION, generic_config_hash(family, config)
         )
 
 
@@ -226,13 +241,13 @@ class _Job:
                 return
 
     def _page(self, page: pd.DataFrame, task: OpenMLTask, metric: str) -> None:
-        mapped = page[[match_flow(n) is not None for n in page["flow_name"]]]
-        for name in page.loc[~page.index.isin(mapped.index), "flow_name"]:
-            self.summary.unmapped_flows[name] += 1
-        if len(mapped):
-            self.setups.resolve(mapped, task)
+        for name in page["flow_name"]:
+            if match_flow(name) is None:
+                self.summary.unmapped_flows[name] += 1
+        if len(page):
+            self.setups.resolve(page, task)
         rows = []
-        for _, row in mapped.iterrows():
+        for _, row in page.iterrows():
             config_id = self.setups.known.get((int(row["setup_id"]), task.task_id))
             if config_id is not None:
                 rows.extend(_rows(row, task, config_id, metric))

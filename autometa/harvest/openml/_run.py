@@ -56,7 +56,8 @@ def harvest_openml(
     tasks other than supervised classification/regression are counted as skipped).
 
     Tasks are stored with OpenML's data qualities as meta-features; setups of flows that
-    map to an autometa family become configurations (see ``_translate``); evaluations are
+    map to an autometa family become configurations (see ``_translate``), other setups
+    configurations of ``openml:<class>`` families (see ``_inferred``); evaluations are
     stored per fold (``fold = repeat x folds + fold``), or as fold -1 where OpenML lists
     only the run's score. Each page of evaluations (at most ``page_size``, OpenML's cap
     10,000) is one transaction, so an interrupted harvest loses at most the page in
