@@ -69,3 +69,31 @@ def test_downloaded_data_gets_autometa_fingerprint(tmp_path: Path) -> None:
     assert meta.loc[row["task_id"], "ClassEntropy"] == pytest.approx(expected["ClassEntropy"])
     # recommend --exclude-self leaves the task out by its fingerprint (docs/recommend.md)
     assert "openml:iris" in Learners(store=str(db)).groups_of(iris.fingerprint)
+
+
+@pytest.mark.parametrize("openml_first", [True, False], ids=["openml-first", "local-first"])
+def test_openml_task_and_local_harvest_of_its_dataset_are_one_task(
+    tmp_path: Path, openml_first: bool
+) -> None:
+    from autometa.harvest import harvest_local
+    from autometa.harvest.corpus import read_corpus
+
+    path = iris_csv(tmp_path / "iris.csv")
+    index = tmp_path / "index.csv"  # OpenML's dataset 61, not downloaded by the OpenML harvest
+    index.write_text("name,path,target,source,source_id\niris,iris.csv,class,openml,61\n")
+    with serve(world()) as server, open_store(tmp_path / "s.db") as store:
+        steps = [
+            lambda: harvest_openml(store, tasks=[59], server=server.url),
+            lambda: harvest_local(store, read_corpus(index), {"lightgbm": 2}, n_folds=2,
+                                  progress=False),
+        ]  # fmt: skip
+        for step in steps if openml_first else steps[::-1]:
+            step()
+        tasks, evaluations = store.tasks_frame(), store.evaluations_frame()
+        meta = store.metafeatures_frame()
+    assert len(tasks) == 1  # recognised by OpenML dataset id: one iris task for both
+    assert set(evaluations["source"]) == {"openml", "local"}
+    iris = load_dataset(path, target="class")
+    own = compute_metafeatures(iris.X, iris.y, iris.task_type)
+    undefined = {name for name, value in own.items() if value is None or value != value}
+    assert set(meta.columns[meta.iloc[0].isna()]) == undefined  # OpenML's gaps filled in

@@ -52,11 +52,18 @@ def register_task(
 
     dataset = _load(entry.path, entry.target, entry.task_type)
     existing = store.get_task(fingerprint=dataset.fingerprint)
+    twin = None if existing is not None else _openml_twin(store, entry, dataset)
+    existing = existing or twin
     if existing is not None and existing.id is not None:
         task_id = existing.id
     else:
         task_id = _add_task(store, entry, dataset, seed)
-    missing = set(metafeature_names(dataset.task_type)) - described.get(task_id, set())
+    known = described.get(task_id, set())
+    if twin is not None:  # OpenML's qualities: fill in those OpenML did not compute
+        stored = store.metafeatures_frame()
+        row = stored.loc[task_id] if task_id in stored.index else None
+        known = set() if row is None else {k for k in known if k in row and row[k] == row[k]}
+    missing = set(metafeature_names(dataset.task_type)) - known
     if missing:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -65,6 +72,18 @@ def register_task(
             )
         store.set_metafeatures(task_id, {k: v for k, v in values.items() if k in missing})
     return task_id, dataset.task_type, dataset.fingerprint
+
+
+def _openml_twin(store: Store, entry: CorpusEntry, dataset: Any) -> Any:
+    """The task an OpenML harvest stored for this entry's data without downloading it (by
+    OpenML dataset id and target), when the entry says it is OpenML's dataset
+    (source ``openml``, source_id its dataset id); None otherwise."""
+    from autometa.harvest.openml._tasks import SOURCE, fingerprint
+
+    if entry.source != SOURCE or not str(entry.source_id or "").isdigit():
+        return None
+    twin = store.get_task(fingerprint=fingerprint(int(entry.source_id), dataset.target))
+    return twin if twin is not None and twin.task_type == dataset.task_type else None
 
 
 def _add_task(store: Store, entry: CorpusEntry, dataset: Any, seed: int) -> int:

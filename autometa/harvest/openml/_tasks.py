@@ -134,6 +134,9 @@ def register(
         found = None
     qualities = {k: float(v) for k, v in (found or {}).items()}
     record = _record(task, dataset, qualities, server, missing=found is None)
+    local = local_twin(store, record)
+    if local is not None:  # this dataset harvested locally: its evaluations join that task
+        return OpenMLTask(local, openml_task_id, record.task_type, record.n_features)
     task_id = store.add_task(record)
     values: dict[str, float | None] = {}
     for name in names:
@@ -141,6 +144,20 @@ def register(
         values[name] = None if value is None or math.isnan(value) else value
     store.set_metafeatures(task_id, values)
     return OpenMLTask(task_id, openml_task_id, record.task_type, record.n_features)
+
+
+def local_twin(store: Store, record: Any) -> int | None:
+    """The id of a task a local harvest stored for this OpenML dataset (source ``openml``,
+    source_id its dataset id, the same target and task type), or None."""
+    tasks = store.tasks_frame().reset_index()
+    same = tasks[
+        (tasks["source"] == SOURCE)
+        & (tasks["source_id"].astype(str) == str(record.source_id))
+        & (tasks["target"] == record.target)
+        & (tasks["task_type"] == record.task_type)
+        & (tasks["fingerprint"] != record.fingerprint)
+    ]
+    return int(same["task_id"].iloc[0]) if len(same) else None
 
 
 def _register_downloaded(
