@@ -49,7 +49,19 @@ def _reader_data(folder: Path) -> dict[str, Any]:
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("page", [p for p in PAGES if _blocks(p)], ids=lambda p: p.name)
+#: Pages whose blocks fit and search models for a quarter of a minute: with the slow tests.
+SLOW_PAGES = {"sklearn.md"}
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        pytest.param(p, marks=pytest.mark.slow) if p.name in SLOW_PAGES else p
+        for p in PAGES
+        if _blocks(p)
+    ],
+    ids=lambda p: p.name,
+)
 def test_python_blocks_run_as_written(page: Path, tmp_path: Path) -> None:
     cwd = os.getcwd()
     os.chdir(tmp_path)

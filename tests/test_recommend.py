@@ -165,6 +165,7 @@ def test_exclude_self_drops_the_dataset_and_its_group(recommender: Recommender) 
     assert not names & {"sklearn/breast_cancer", "keel/wdbc"}
 
 
+@pytest.mark.slow
 def test_one_off_fit_is_announced() -> None:
     lines: list[str] = []
     fresh = Recommender(shipped=True, store="sqlite://", progress=lines.append)
