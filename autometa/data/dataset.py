@@ -166,13 +166,12 @@ def _check_guess(column: pd.Series) -> None:
     if doubt := doubtful_target(column):
         raise DataError(
             f"No target given, and the last column {column.name!r} looks like {doubt}, not a "
-            f"target; name the target with {'--target COLUMN' if in_cli() else 'target= or y='}."
+            f"target; name the target with {_target_hint()}."
         )
 
 
 def _guessed(target: str, task_type: str, frame: bool) -> str:
     """The warning that the last column was taken as the target."""
-    how = "--target COLUMN" if in_cli() else "target= or y="
     rows = (
         ""
         if in_cli() or not frame
@@ -180,8 +179,13 @@ def _guessed(target: str, task_type: str, frame: bool) -> str:
     )
     return (
         f"No target given: took the last column {target!r} as the target ({task_type}), "
-        f"as autometa does by default; name it with {how} if it is not{rows}."
+        f"as autometa does by default; name it with {_target_hint()} if it is not{rows}."
     )
+
+
+def _target_hint() -> str:
+    """How to name the target: ``--target COLUMN`` in the CLI, ``target= or y=`` in Python."""
+    return setting("target", placeholder="COLUMN") + ("" if in_cli() else " or y=")
 
 
 def _with_target(
@@ -317,8 +321,8 @@ def _target_name(frame: pd.DataFrame, target: str | None, where: str) -> str:
         more = f", ... ({frame.shape[1]} in all)" if frame.shape[1] > 8 else ""
         raise DataError(
             f"Target column {target!r} not found in {where}{_did_you_mean(frame, target)}; "
-            f"available columns: {shown}{more}. Pass one of them as {setting('target')}"
-            f"{'' if setting('target').endswith('=') else ' COLUMN'}."
+            f"available columns: {shown}{more}. Pass one of them as "
+            f"{setting('target', placeholder='COLUMN')}."
         )
     return found
 

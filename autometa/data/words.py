@@ -14,11 +14,13 @@ from contextlib import contextmanager
 _CLI = [False]  # a process-wide switch: a forked helper inherits the command's words
 
 
-def setting(name: str, value: str | None = None) -> str:
-    """How the user sets ``name`` (to ``value``) in the interface in use."""
+def setting(name: str, value: str | None = None, *, placeholder: str | None = None) -> str:
+    """How the user sets ``name`` (to ``value``) in the interface in use; without a value,
+    the CLI's form names ``placeholder`` for it (``--target COLUMN``, ``target=``)."""
     if _CLI[0]:
         flag = f"--{name.replace('_', '-')}"
-        return flag if value is None else f"{flag} {value}"
+        shown = value if value is not None else placeholder
+        return flag if shown is None else f"{flag} {shown}"
     return f"{name}=" if value is None else f"{name}={value!r}"
 
 
