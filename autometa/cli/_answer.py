@@ -24,25 +24,13 @@ def echo_answer(name: str, result: Any, wide: bool = False) -> None:
         f"model {result.model}, metric {result.metric} ({result.direction})"
     )
     if wide:
-        _wide(result)
+        _picks(result, wide=True)
         return
     near = _similar(result.recommendations)
     if near:
         _wrapped("similar stored datasets: " + ", ".join(f"{n} ({d:.2f})" for n, d in near))
-    raced = any(rec.race_score is not None for rec in result.recommendations)
-    rows = [
-        (
-            rec.rank,
-            rec.predicted_score,
-            _spread(rec.uncertainty),
-            *((rec.race_score,) if raced else ()),
-            _chosen_as(rec, raced),
-        )
-        for rec in result.recommendations
-    ]
-    race = (f"race {result.metric}",) if raced else ()
     click.echo()
-    echo_table(rows, headers=("rank", result.metric, "spread", *race, "chosen as"))
+    raced = _picks(result, wide=False)
     order = "the race's score" if raced else "the meta-learner's choice, not the score column"
     _wrapped(
         f"{result.metric}: predicted for this dataset from its nearest stored tasks; spread: "
@@ -111,23 +99,25 @@ def _value(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
-def _wide(result: Any) -> None:
+def _picks(result: Any, wide: bool) -> bool:
+    """One row per pick: rank, score, spread, race score (when raced), why it was chosen;
+    ``wide`` adds its similar datasets and JSON parameters. Returns whether it was raced."""
     raced = any(rec.race_score is not None for rec in result.recommendations)
-    rows = [
-        (
-            rec.rank,
-            rec.predicted_score,
-            rec.uncertainty,
-            *((rec.race_score,) if raced else ()),
-            _chosen_as(rec, raced),
-            ", ".join(f"{n.name} ({n.distance:.2f})" for n in rec.neighbors),
-            json.dumps(rec.params, default=str),
-        )
-        for rec in result.recommendations
-    ]
+
+    def row(rec: Any) -> tuple[Any, ...]:
+        spread = rec.uncertainty if wide else _spread(rec.uncertainty)
+        race = (rec.race_score,) if raced else ()
+        cells = (rec.rank, rec.predicted_score, spread, *race, _chosen_as(rec, raced))
+        if not wide:
+            return cells
+        near = ", ".join(f"{n.name} ({n.distance:.2f})" for n in rec.neighbors)
+        return (*cells, near, json.dumps(rec.params, default=str))
+
     race = (f"race {result.metric}",) if raced else ()
-    headers = ("rank", result.metric, "spread", *race, "chosen as", "similar datasets", "params")
-    echo_table(rows, headers=headers)
+    more = ("similar datasets", "params") if wide else ()
+    headers = ("rank", result.metric, "spread", *race, "chosen as", *more)
+    echo_table([row(rec) for rec in result.recommendations], headers=headers)
+    return raced
 
 
 def _wrapped(text: str) -> None:
