@@ -44,9 +44,14 @@ __all__ = [
     "CacheWarning",
     "DataError",
     "HarvestError",
+    "MissingDependencyWarning",
     "MetaModelError",
     "SchemaVersionError",
     "SearchError",
     "SpaceError",
     "StoreError",
 ]
+
+
+class MissingDependencyWarning(UserWarning):
+    """An optional part is left out because a package it needs is not installed."""

@@ -29,11 +29,20 @@ from autometa.exceptions import AutometaError
 from autometa.store.knowledge import knowledge_base
 
 
-def _options(pairs: list[str]) -> dict[str, float | int | None]:
-    out: dict[str, float | int | None] = {}
+def _options(pairs: list[str]) -> dict[str, float | int | str | None]:
+    """``KEY=VALUE`` pairs: None, an int, a float, else the text (``adapt=neural``)."""
+    out: dict[str, float | int | str | None] = {}
     for pair in pairs:
         key, _, value = pair.partition("=")
-        out[key] = None if value == "None" else (int(value) if value.isdigit() else float(value))
+        if value == "None":
+            out[key] = None
+            continue
+        for kind in (int, float, str):
+            try:
+                out[key] = kind(value)
+                break
+            except ValueError:
+                continue
     return out
 
 

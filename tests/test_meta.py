@@ -384,6 +384,34 @@ def test_stack_out_of_fold_predictions_never_see_the_group(data: Any) -> None:
         assert not set(data.groups(train)) & set(data.groups(test))
 
 
+class NeedsAbsentPackage(SpyModel):
+    """A base model whose optional package is missing here."""
+
+    name = "absent"
+
+    @classmethod
+    def unavailable(cls) -> str | None:
+        return "it needs a package that is not installed (pip install 'autometa[absent]')"
+
+
+def test_stack_leaves_out_an_unavailable_model_saying_so_once(data: Any) -> None:
+    import warnings
+
+    from autometa.exceptions import MissingDependencyWarning
+    from autometa.meta import _stack_features
+
+    _stack_features._LEFT_OUT.discard("absent")
+    models = [NearestTasks(k=3), NeedsAbsentPackage()]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        stack = StackedMetaLearner(base_models=models, n_splits=3).fit(data)
+        StackedMetaLearner(base_models=models, n_splits=3).fit(data)
+    said = [w for w in caught if issubclass(w.category, MissingDependencyWarning)]
+    assert len(said) == 1 and "autometa[absent]" in str(said[0].message)
+    assert [m.name for m in stack.base_models_] == ["knn"]
+    assert len(stack.rank(_mf(data, 4))) == len(data.config_ids)
+
+
 def test_stack_ranks_and_diagnoses(data: Any, stack: StackedMetaLearner) -> None:
     ranking = stack.rank(_mf(data, 4))
     assert list(ranking["rank"]) == list(range(1, len(data.config_ids) + 1))

@@ -154,3 +154,55 @@ def test_meta_sampler_for_a_dataset_starts_with_its_recommendations() -> None:
     assert [t.params for t in study.trials[:3]] == [r.config for r in result.recommendations]
     assert sampler.n_startup == 3
     assert len({sampler.prior.nearest(t.params) for t in study.trials}) == 5
+
+
+def _neural_prior(prior: TransferPrior, truth_w: np.ndarray, seed: int = 0) -> TransferPrior:
+    """``prior`` with last-layer features of its candidates and a meta-trained layer that
+    ranks them unlike ``truth_w`` (no torch needed: the sampler adapts in numpy)."""
+    from dataclasses import replace
+
+    rng = np.random.default_rng(seed)
+    phi = rng.normal(size=(len(prior.configs), len(truth_w)))
+    return replace(prior, phi=phi, head=(-truth_w + rng.normal(0, 0.3, len(truth_w)), 0.0))
+
+
+def test_neural_adaptation_moves_the_ranking_to_the_observed_trials(setup) -> None:
+    prior, _, _ = setup
+    truth_w = np.array([1.0, -0.5, 0.8, 0.3])
+    neural = _neural_prior(prior, truth_w)
+    truth = neural.phi @ truth_w  # the new task's scores: not what the layer predicts
+    sampler = MetaSampler(neural, adapt="auto")
+    assert sampler.adapt == "neural"
+    observed = np.arange(8)
+    w, b = neural.head
+    before = np.corrcoef(neural.phi @ w + b, truth)[0, 1]
+    after = np.corrcoef(sampler.predicted(observed, truth[observed]), truth)[0, 1]
+    assert before < 0 < 0.8 < after
+    # ranks only: any monotone transform of the observed values adapts it the same way
+    same = sampler.predicted(observed, np.exp(3 * truth[observed]))
+    np.testing.assert_allclose(same, sampler.predicted(observed, truth[observed]))
+
+
+def test_neural_adaptation_in_a_study_finds_the_best_candidate(setup) -> None:
+    prior, _, _ = setup
+    truth_w = np.array([1.0, -0.5, 0.8, 0.3])
+    neural = _neural_prior(prior, truth_w)
+    truth = neural.phi @ truth_w
+
+    def objective(trial: optuna.Trial) -> float:
+        return float(truth[prior.nearest(suggest(trial, prior.distributions()))])
+
+    found = {}  # the trial that first tries the best of the candidates
+    for adapt in ("tasks", "neural"):
+        study = _run(neural, objective, len(truth), adapt=adapt, n_startup=3)
+        found[adapt] = [t.value for t in study.trials].index(truth.max())
+    assert found["neural"] < found["tasks"]
+
+
+def test_neural_adaptation_needs_a_neural_prior(setup) -> None:
+    prior, _, _ = setup
+    with pytest.raises(ValueError, match="neural meta-model"):
+        MetaSampler(prior, adapt="neural")
+    with pytest.raises(ValueError, match="adapt must be"):
+        MetaSampler(prior, adapt="gradient")
+    assert MetaSampler(prior, adapt="auto").adapt == "tasks"

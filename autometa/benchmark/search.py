@@ -70,8 +70,10 @@ def benchmark_search(
             continue
         stack = StackedMetaLearner(seed=seed).fit(data, train)
         tasks = [int(t) for t in test if int(t) in scored]
+        options = dict(sampler_options or {})
+        neural = _neural(data, train, seed) if options.get("adapt") == "neural" else None
         part = _fold_rows(kb, data, stack, train, tasks, methods, seeds, n_trials,
-                          dict(sampler_options or {}), n_jobs)  # fmt: skip
+                          options, n_jobs, neural)  # fmt: skip
         part = [{**r, "fold": fold, "kind": kind} for r in part]
         _append_checkpoint(checkpoint, part)
         rows += part
@@ -91,8 +93,10 @@ def _fold_rows(
     n_trials: int,
     options: dict[str, Any],
     n_jobs: int,
+    neural: Any = None,
 ) -> list[dict[str, Any]]:
-    """Every search of one outer fold's held-out tasks."""
+    """Every search of one outer fold's held-out tasks (``neural``: a fitted NeuralMeta
+    for MetaSampler's ``adapt="neural"``)."""
     from joblib import Parallel, delayed
 
     task_type = TASK_KINDS[data.task_kind][0]
@@ -100,7 +104,8 @@ def _fold_rows(
     jobs = []
     for task_id in tasks:
         mf = data.metafeatures.loc[task_id]
-        prior = transfer_prior(stack, data, kb.configurations, mf, task_type, train_task_ids=train)
+        prior = transfer_prior(stack, data, kb.configurations, mf, task_type,
+                               train_task_ids=train, neural=neural)  # fmt: skip
         table = _table(data, task_id, prior)
         for m in methods:
             for s in seeds[:1] if (m == "meta" and once) else seeds:
@@ -113,6 +118,13 @@ def _fold_rows(
         for each in seeds if (m == "meta" and once) else [s]:
             rows.append({"task_id": task_id, "method": m, "seed": each, **curve})
     return rows
+
+
+def _neural(data: MetaData, train: np.ndarray, seed: int) -> Any:
+    """A neural meta-model fitted on the fold's training tasks (PyTorch needed)."""
+    from autometa.meta.neural import NeuralMeta
+
+    return NeuralMeta(seed=seed).fit(data, train)
 
 
 def _load_checkpoint(path: str | Path | None, kind: str) -> list[dict[str, Any]]:

@@ -66,6 +66,11 @@ class MetaModel:
     features: str | Sequence[str] | None = None
     robust: bool = False
 
+    @classmethod
+    def unavailable(cls) -> str | None:
+        """Why this model cannot be fitted here (an optional package missing), or None."""
+        return None
+
     # ------------------------------------------------------------------ parameters
     def get_params(self) -> dict[str, Any]:
         """The keyword arguments of ``__init__`` with their current values."""

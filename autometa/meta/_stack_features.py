@@ -7,11 +7,13 @@ disagreement that the caution, the fallback and the diagnostics read.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from autometa.exceptions import MissingDependencyWarning
 from autometa.meta._base import Candidates, MetaFeatures, MetaModel
 from autometa.meta.classifier import PortfolioClassifier
 from autometa.meta.knn import NearestTasks
@@ -22,6 +24,28 @@ from autometa.meta.surrogate import Surrogate
 def default_base_models() -> list[MetaModel]:
     """The base models of a default stack (append more, e.g. a neural meta-learner)."""
     return [NearestTasks(), Surrogate(), Portfolio(), PortfolioClassifier()]
+
+
+#: Models already said to be left out (said once per process).
+_LEFT_OUT: set[str] = set()
+
+
+def usable_models(models: Sequence[MetaModel]) -> list[MetaModel]:
+    """``models`` without those that cannot be fitted here (e.g. the neural model without
+    PyTorch), with one warning per left-out model and process."""
+    kept = []
+    for model in models:
+        reason = model.unavailable()
+        if reason is None:
+            kept.append(model)
+        elif model.name not in _LEFT_OUT:
+            _LEFT_OUT.add(model.name)
+            warnings.warn(
+                f"the stack leaves out the {model.name} meta-model: {reason}",
+                MissingDependencyWarning,
+                stacklevel=3,
+            )
+    return kept
 
 
 class Level2Features:

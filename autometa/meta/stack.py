@@ -36,7 +36,7 @@ from autometa.meta._safety import (
     TaskDiagnostics,
     moved_first,
 )
-from autometa.meta._stack_features import Level2Features, default_base_models
+from autometa.meta._stack_features import Level2Features, default_base_models, usable_models
 from autometa.meta.data import MetaData, training_target
 from autometa.meta.knn import NearestTasks
 from autometa.meta.portfolio import greedy_portfolio
@@ -142,6 +142,7 @@ class StackedMetaLearner(Level2Features, SafetySignals):
         ids = data.task_ids if train_task_ids is None else np.asarray(train_task_ids, dtype=int)
         rows = data.rows(ids)
         protos = default_base_models() if self.base_models is None else list(self.base_models)
+        protos = usable_models(protos)
         if not protos:
             raise MetaModelError("a stack needs at least one base model")
         self.model_keys_ = unique_keys([m.name for m in protos])

@@ -34,6 +34,11 @@ class TransferPrior:
         log_prior: each stored task's log prior weight (meta-feature similarity).
         order: the meta-learner's ranking of the candidates for the new task (indices,
             best first).
+        phi: the neural meta-model's last-layer features of the candidates for the new
+            task (candidates x dims), or None without one; with ``head`` (its last layer's
+            weights and bias) they let the sampler adapt the model to the observed trials
+            in closed form (:func:`autometa.meta.neural.adapt_last_layer`).
+        head: the neural meta-model's last layer ``(w, b)``, or None.
     """
 
     family: str
@@ -43,6 +48,8 @@ class TransferPrior:
     scores: np.ndarray
     log_prior: np.ndarray
     order: tuple[int, ...]
+    phi: np.ndarray | None = None
+    head: tuple[np.ndarray, float] | None = None
 
     def __post_init__(self) -> None:
         n = len(self.configs)
@@ -54,6 +61,10 @@ class TransferPrior:
             raise MetaModelError("log_prior must have one entry per stored task")
         if sorted(self.order) != list(range(n)):
             raise MetaModelError("order must rank every candidate exactly once")
+        if (self.phi is None) != (self.head is None):
+            raise MetaModelError("phi and head come together (a neural meta-model's)")
+        if self.phi is not None and self.phi.shape[0] != n:
+            raise MetaModelError("phi must have one row per candidate")
 
     def distributions(self) -> dict[str, Any]:
         """The family's Optuna distributions for this task type."""
@@ -93,11 +104,14 @@ def transfer_prior(
     task_type: str,
     train_task_ids: Sequence[int] | np.ndarray | None = None,
     ranking: pd.DataFrame | None = None,
+    neural: Any = None,
 ) -> TransferPrior:
     """A prior from a fitted stack and its :class:`~autometa.meta.data.MetaData`:
     candidates are ``data.config_ids`` (params from ``configurations``), stored tasks those
     the stack was trained on (or ``train_task_ids``), the order the stack's ranking for
-    ``metafeatures`` (or ``ranking``, e.g. the recommender's served one)."""
+    ``metafeatures`` (or ``ranking``, e.g. the recommender's served one). ``neural``: a
+    fitted :class:`~autometa.meta.NeuralMeta` whose last layer the sampler can adapt
+    (default: the stack's own neural base model, if it has one)."""
     from autometa.spaces import get_space
 
     novelty = stack.novelty_model_
@@ -113,6 +127,7 @@ def transfer_prior(
     order = ranked + [i for i in range(len(column)) if i not in set(ranked)]
     configs = tuple(dict(configurations.loc[int(c), "params"]) for c in data.config_ids)
     space = get_space(data.family)
+    phi, head = _neural_parts(stack, neural, metafeatures, data.config_ids)
     return TransferPrior(
         family=data.family,
         task_type=task_type,
@@ -121,4 +136,20 @@ def transfer_prior(
         scores=np.asarray(data.normalised[data.rows(ids)], dtype=float),
         log_prior=log_prior,
         order=tuple(order),
+        phi=phi,
+        head=head,
     )
+
+
+def _neural_parts(
+    stack: Any, neural: Any, metafeatures: pd.Series, config_ids: np.ndarray
+) -> tuple[np.ndarray | None, tuple[np.ndarray, float] | None]:
+    """The neural model's candidate features for the new task and its last layer."""
+    if neural is None:
+        models = getattr(stack, "base_models_", [])
+        neural = next((m for m in models if getattr(m, "name", "") == "neural"), None)
+    if neural is None:
+        return None, None
+    phi = neural.phi(metafeatures, np.asarray(config_ids))[0]
+    w, b = neural.last_layer()
+    return np.asarray(phi, dtype=float), (np.asarray(w, dtype=float), float(b))

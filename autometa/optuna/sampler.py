@@ -8,6 +8,11 @@ trials.
    observed (Kendall's tau over the observed pairs, sharpened by the number of
    observations): ``log w_j = log_prior_j + temperature * n * tau_j``. The next trial is
    the untried candidate with the best weighted mean of the stored normalised scores.
+   With ``adapt="neural"`` (a prior carrying a neural meta-model's last layer) the model is
+   adapted to the observations instead: Bayesian linear regression of its last layer, in
+   closed form (as FSBO's deep-kernel GP and ABLR do), the observed values mapped by rank
+   onto the model's own predictions for them; the next trial is the untried candidate with
+   the best posterior mean.
 3. **Hand-over.** From ``handover`` complete trials on (and whenever every candidate has
    been tried), the ``fallback`` sampler (TPE by default) proposes, seeing every trial of
    the study.
@@ -33,6 +38,10 @@ from optuna.trial import FrozenTrial, TrialState
 from autometa.optuna.prior import TransferPrior
 
 _ACTIVE = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING)
+#: The adaptation engines (see MetaSampler's ``adapt``).
+ADAPT = ("tasks", "neural", "auto")
+#: The last layer's prior precision and the observation noise of the neural adaptation.
+NEURAL_POSTERIOR = {"prior_precision": 1.0, "noise": 0.1}
 
 
 class MetaSampler(BaseSampler):
@@ -47,6 +56,9 @@ class MetaSampler(BaseSampler):
         seed: seed of the fallback sampler (the sampler's own choices are deterministic).
         fallback: the sampler for hand-over and for parameters outside the family's
             space (default: ``TPESampler(seed=seed)``).
+        adapt: how the observations re-rank the candidates: "tasks" (re-weight the stored
+            tasks, above), "neural" (adapt the neural meta-model's last layer; the prior
+            must carry it) or "auto" ("neural" when the prior carries it, else "tasks").
     """
 
     def __init__(
@@ -58,9 +70,17 @@ class MetaSampler(BaseSampler):
         temperature: float = 1.0,
         seed: int | None = None,
         fallback: BaseSampler | None = None,
+        adapt: str = "tasks",
     ) -> None:
         if n_startup < 0 or (handover is not None and handover < 0) or temperature < 0:
             raise ValueError("n_startup, handover and temperature must be >= 0")
+        if adapt not in ADAPT:
+            raise ValueError(f"adapt must be one of {', '.join(ADAPT)}, got {adapt!r}")
+        if adapt == "neural" and prior.phi is None:
+            raise ValueError("adapt='neural' needs a prior with a neural meta-model's layer")
+        if adapt == "auto":
+            adapt = "tasks" if prior.phi is None else "neural"
+        self.adapt = adapt
         self.prior = prior
         self.n_startup = int(n_startup)
         self.handover = handover
@@ -147,13 +167,30 @@ class MetaSampler(BaseSampler):
         return w / w.sum()
 
     def predicted(self, observed: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """Every candidate's weighted mean stored normalised score (NaN: never stored)."""
+        """Every candidate's predicted score after the observations: the adapted neural
+        model's posterior mean, or the weighted mean stored normalised score (NaN: never
+        stored)."""
+        if self.adapt == "neural":
+            return self.neural_mean(observed, values)
         w = self.task_weights(observed, values)
         scores = self.prior.scores
         known = np.isfinite(scores)
         total = (np.where(known, scores, 0.0) * w[:, None]).sum(axis=0)
         mass = (known * w[:, None]).sum(axis=0)
         return np.divide(total, mass, out=np.full(len(total), np.nan), where=mass > 0)
+
+    def neural_mean(self, observed: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """The neural model's posterior mean for every candidate, its last layer adapted
+        to the observed values (ranked onto its own predictions at the observed ones)."""
+        from autometa.meta.neural import adapt_last_layer
+
+        phi, (w, b) = self.prior.phi, self.prior.head  # type: ignore[misc]
+        assert phi is not None
+        before = phi[observed] @ w + b
+        targets = np.empty(len(values))
+        targets[np.argsort(values, kind="stable")] = np.sort(before)
+        mean, _ = adapt_last_layer(phi, phi[observed], targets, w, b, **NEURAL_POSTERIOR)
+        return mean
 
     def _handed_over(self, study: Study, trial: FrozenTrial) -> bool:
         if self.handover is None:
