@@ -21,6 +21,7 @@ from autometa.meta.classifier import PortfolioClassifier
 from autometa.meta.data import MetaData, MetaFeatureTransform, build_metadata
 from autometa.meta.knn import NearestTasks, Novelty
 from autometa.meta.lowrank import LatentFactors
+from autometa.meta.neural import NeuralMeta
 from autometa.meta.persist import (
     kb_checksum,
     load_or_fit,
@@ -48,6 +49,7 @@ __all__ = [
     "MetaModel",
     "ModelState",
     "NearestTasks",
+    "NeuralMeta",
     "Novelty",
     "Portfolio",
     "PortfolioClassifier",
