@@ -72,6 +72,7 @@ class Objective:
     mask: torch.Tensor  # float, 1 where evaluated
     dissimilarity: torch.Tensor  # tasks × tasks: 1 - rank correlation
     pairs: torch.Tensor  # float, 1 for the pairs (i < j) the metric loss uses
+    n_pairs: int  # kept on the host: no device sync per step
     rank_weight: float
     siamese_weight: float
 
@@ -95,6 +96,7 @@ class Objective:
             mask=tensor(np.isfinite(Y)),
             dissimilarity=tensor(dissimilarity),
             pairs=tensor(pairs),
+            n_pairs=int(np.count_nonzero(pairs)),
             rank_weight=rank_weight,
             siamese_weight=siamese_weight,
         )
@@ -108,11 +110,11 @@ class Objective:
         total = ((pred - Y) ** 2 * mask).sum() / mask.sum().clamp(min=1.0)
         if self.rank_weight:
             total = total + self.rank_weight * listnet(pred, Y, mask)
-        if self.siamese_weight and self.pairs.sum() > 0:
+        if self.siamese_weight and self.n_pairs:
             sq = (z * z).sum(dim=1)
             dist = (sq[:, None] + sq[None, :] - 2.0 * z @ z.T).clamp(min=0.0)
             error = (dist - self.dissimilarity) ** 2 * self.pairs
-            total = total + self.siamese_weight * error.sum() / self.pairs.sum()
+            total = total + self.siamese_weight * error.sum() / self.n_pairs
         return total
 
 
