@@ -10,7 +10,7 @@ import numpy as np
 import optuna
 import pytest
 
-from autometa.meta import StackedMetaLearner, build_metadata
+from autometa.meta import NearestTasks, StackedMetaLearner, build_metadata
 from autometa.optuna import MetaSampler, TransferPrior, suggest, transfer_prior
 from tests.test_meta import _synthetic_kb
 
@@ -206,3 +206,23 @@ def test_neural_adaptation_needs_a_neural_prior(setup) -> None:
     with pytest.raises(ValueError, match="adapt must be"):
         MetaSampler(prior, adapt="gradient")
     assert MetaSampler(prior, adapt="auto").adapt == "tasks"
+
+
+def test_transfer_prior_carries_a_fitted_neural_model() -> None:
+    pytest.importorskip("torch")
+    from autometa.meta import NeuralMeta
+
+    kb = _synthetic_kb()
+    data = build_metadata(kb, "lightgbm", "classification")
+    held = data.task_ids[data.groups() == "g0"]
+    train = np.setdiff1d(data.task_ids, held)
+    neural = NeuralMeta(epochs=30, seed=0).fit(data, train)
+    stack = StackedMetaLearner(base_models=[NearestTasks(k=3)], n_splits=3).fit(data, train)
+    mf = data.metafeatures.loc[int(held[0])]
+    prior = transfer_prior(stack, data, kb.configurations, mf, "binary", train_task_ids=train,
+                           neural=neural)  # fmt: skip
+    assert prior.phi is not None and prior.phi.shape == (len(data.config_ids), neural.embed_dim)
+    w, b = prior.head
+    plain = neural.predict(mf)["score"].to_numpy()
+    np.testing.assert_allclose(prior.phi @ w + b, plain, rtol=1e-4, atol=1e-5)
+    assert MetaSampler(prior, adapt="auto").adapt == "neural"
