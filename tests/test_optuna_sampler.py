@@ -226,3 +226,21 @@ def test_transfer_prior_carries_a_fitted_neural_model() -> None:
     plain = neural.predict(mf)["score"].to_numpy()
     np.testing.assert_allclose(prior.phi @ w + b, plain, rtol=1e-4, atol=1e-5)
     assert MetaSampler(prior, adapt="auto").adapt == "neural"
+
+
+@pytest.mark.slow
+def test_meta_sampler_with_neural_adaptation_on_the_shipped_knowledge_base() -> None:
+    pytest.importorskip("torch")
+    from sklearn.datasets import load_breast_cancer
+
+    from autometa.optuna import meta_sampler
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    sampler, result = meta_sampler(X, y, k=3, seed=0, adapt="neural")
+    assert sampler.adapt == "neural" and sampler.prior.phi is not None
+    study = optuna.create_study(direction=result.direction, sampler=sampler)
+    for value in (0.97, 0.95, 0.99, 0.96, 0.98, 0.97):
+        trial = study.ask(result.distributions())
+        study.tell(trial, value)
+    assert [t.params for t in study.trials[:3]] == [r.config for r in result.recommendations]
+    assert len({sampler.prior.nearest(t.params) for t in study.trials}) == 6  # no repeats

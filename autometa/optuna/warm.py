@@ -30,8 +30,9 @@ def meta_sampler(
     then the stack's ranking (``exclude_self``: both without the dataset's own stored
     task group, as ``recommend(exclude_self=True)``); ``options`` go to
     :class:`MetaSampler` (``n_startup``, ``handover``, ``temperature``, ``seed``,
-    ``fallback``). Create the study with ``direction=result.direction`` and suggest
-    ``result.distributions()``.
+    ``fallback``, ``adapt``: with ``adapt="neural"`` a neural meta-model is fitted on the
+    stack's training tasks when the stack has none, a few seconds, PyTorch needed). Create
+    the study with ``direction=result.direction`` and suggest ``result.distributions()``.
     """
     from autometa.recommendation.recommender import (
         Recommender,
@@ -55,9 +56,22 @@ def meta_sampler(
     served = [_config_id(configs, result.model, r.config) for r in result.recommendations]
     rest = [int(c) for c in stack.rank(metafeatures)["config_id"] if int(c) not in served]
     ranking = pd.DataFrame({"config_id": served + rest})
-    prior = transfer_prior(stack, meta, configs, metafeatures, dataset.task_type, ranking=ranking)
+    neural = _neural(stack, meta) if options.get("adapt") == "neural" else None
+    prior = transfer_prior(
+        stack, meta, configs, metafeatures, dataset.task_type, ranking=ranking, neural=neural
+    )
     options.setdefault("n_startup", k)
     return MetaSampler(prior, **options), result
+
+
+def _neural(stack: Any, meta: Any) -> Any:
+    """The stack's neural base model, else one fitted on the stack's training tasks."""
+    found = next((m for m in stack.base_models_ if m.name == "neural"), None)
+    if found is not None:
+        return found
+    from autometa.meta.neural import NeuralMeta
+
+    return NeuralMeta().fit(meta, stack.train_task_ids_)
 
 
 def _config_id(configs: pd.DataFrame, family: str, config: dict[str, Any]) -> int:
