@@ -39,7 +39,7 @@ from autometa.optuna.prior import TransferPrior
 
 _ACTIVE = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING)
 #: The adaptation engines (see MetaSampler's ``adapt``).
-ADAPT = ("tasks", "neural", "auto")
+ADAPT = ("tasks", "neural", "both", "auto")
 #: The last layer's prior precision and the observation noise of the neural adaptation.
 NEURAL_POSTERIOR = {"prior_precision": 1.0, "noise": 0.1}
 
@@ -58,7 +58,8 @@ class MetaSampler(BaseSampler):
             space (default: ``TPESampler(seed=seed)``).
         adapt: how the observations re-rank the candidates: "tasks" (re-weight the stored
             tasks, above), "neural" (adapt the neural meta-model's last layer; the prior
-            must carry it) or "auto" ("neural" when the prior carries it, else "tasks").
+            must carry it), "both" (the mean of the two predictions) or "auto" ("neural"
+            when the prior carries it, else "tasks").
     """
 
     def __init__(
@@ -76,7 +77,7 @@ class MetaSampler(BaseSampler):
             raise ValueError("n_startup, handover and temperature must be >= 0")
         if adapt not in ADAPT:
             raise ValueError(f"adapt must be one of {', '.join(ADAPT)}, got {adapt!r}")
-        if adapt == "neural" and prior.phi is None:
+        if adapt in ("neural", "both") and prior.phi is None:
             raise ValueError("adapt='neural' needs a prior with a neural meta-model's layer")
         if adapt == "auto":
             adapt = "tasks" if prior.phi is None else "neural"
@@ -172,6 +173,14 @@ class MetaSampler(BaseSampler):
         stored)."""
         if self.adapt == "neural":
             return self.neural_mean(observed, values)
+        if self.adapt == "both":
+            tasks = self._tasks_mean(observed, values)
+            return (np.nan_to_num(tasks, nan=0.0) + self.neural_mean(observed, values)) / 2
+        return self._tasks_mean(observed, values)
+
+    def _tasks_mean(self, observed: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Every candidate's mean stored normalised score, the stored tasks weighted by
+        :meth:`task_weights` (NaN: never stored)."""
         w = self.task_weights(observed, values)
         scores = self.prior.scores
         known = np.isfinite(scores)
