@@ -181,6 +181,9 @@ def test_neural_adaptation_moves_the_ranking_to_the_observed_trials(setup) -> No
     # ranks only: any monotone transform of the observed values adapts it the same way
     same = sampler.predicted(observed, np.exp(3 * truth[observed]))
     np.testing.assert_allclose(same, sampler.predicted(observed, truth[observed]))
+    both = MetaSampler(neural, adapt="both").predicted(observed, truth[observed])
+    tasks = MetaSampler(neural, adapt="tasks").predicted(observed, truth[observed])
+    np.testing.assert_allclose(both, (np.nan_to_num(tasks) + same) / 2)
 
 
 def test_neural_adaptation_in_a_study_finds_the_best_candidate(setup) -> None:
@@ -201,8 +204,9 @@ def test_neural_adaptation_in_a_study_finds_the_best_candidate(setup) -> None:
 
 def test_neural_adaptation_needs_a_neural_prior(setup) -> None:
     prior, _, _ = setup
-    with pytest.raises(ValueError, match="neural meta-model"):
-        MetaSampler(prior, adapt="neural")
+    for adapt in ("neural", "both"):
+        with pytest.raises(ValueError, match="neural meta-model"):
+            MetaSampler(prior, adapt=adapt)
     with pytest.raises(ValueError, match="adapt must be"):
         MetaSampler(prior, adapt="gradient")
     assert MetaSampler(prior, adapt="auto").adapt == "tasks"
