@@ -5,10 +5,11 @@ describing the file (pandas, the CSV parser, the cheap meta-features) and import
 meta-learner (scikit-learn, SciPy, LightGBM, Optuna) and loading the knowledge base and the
 fitted stack. Threads cannot overlap them (imports and parsing hold the GIL), two processes
 can: the command forks a helper first, which imports and loads while this process reads
-the file; this process then sends the helper a summary of the task, the meta-features that
-need no scikit-learn and the landmarkers' sample of at most 2,000 rows
-(:func:`~autometa.metafeatures.landmarking_sample`: same values as on the whole data), and
-the helper answers with the :class:`~autometa.recommendation.recommender.RecommendationResult`.
+the file; this process then sends the helper a summary of the task and the landmarkers'
+sample of at most 2,000 rows (:func:`~autometa.metafeatures.landmarking_sample`: same values
+as on the whole data), computes the meta-features that need no scikit-learn while the
+helper runs the landmarkers, and sends those; the helper answers with the
+:class:`~autometa.recommendation.recommender.RecommendationResult`.
 
 Linux only (``fork``), and only where it pays and is safe: the console script in a fresh
 process that has imported neither the meta-learner nor LightGBM or scikit-learn. (A process
@@ -84,12 +85,15 @@ class RecommendWorker:
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            local = compute_metafeatures(
-                dataset.X, dataset.y, dataset.task_type, groups=LOCAL_GROUPS
-            )
             sample = landmarking_sample(dataset.X, dataset.y, dataset.task_type)
-        try:
-            self._conn.send((TaskSummary.of(dataset), local, sample, kwargs))
+        try:  # the sample first: the helper's landmarkers run while the rest is computed
+            self._conn.send((TaskSummary.of(dataset), sample, kwargs))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                local = compute_metafeatures(
+                    dataset.X, dataset.y, dataset.task_type, groups=LOCAL_GROUPS
+                )
+            self._conn.send(local)
             status, payload = self._conn.recv()
         except (EOFError, OSError) as exc:
             raise WorkerLost(f"the helper process ended without an answer ({exc!r})") from exc
@@ -137,11 +141,11 @@ def _serve(
     except BaseException:
         _reply(conn, "crash", traceback.format_exc())
         return
-    summary, local, (X, y), kwargs = request
+    summary, (X, y), kwargs = request
     try:
         result = recommender.recommend_summary(
             summary,
-            lambda: _all_metafeatures(local, X, y, summary.task_type),
+            lambda: _all_metafeatures(conn.recv, X, y, summary.task_type),
             sample=(X, y),  # what a race cross-validates on
             **kwargs,
         )
@@ -167,14 +171,16 @@ def _die_with(parent: int) -> None:
 
 
 def _all_metafeatures(
-    local: dict[str, float | None], X: Any, y: Any, task_type: str
+    local: Callable[[], dict[str, float | None]], X: Any, y: Any, task_type: str
 ) -> dict[str, float | None]:
-    """The local groups and the landmarkers of the sample, in compute_metafeatures' order."""
+    """The landmarkers of the sample, then the local groups (``local()``: the command
+    computes them meanwhile), in compute_metafeatures' order."""
     from autometa.metafeatures import compute_metafeatures, metafeature_names
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        values = local | compute_metafeatures(X, y, task_type, groups="landmarking")
+        values = compute_metafeatures(X, y, task_type, groups="landmarking")
+    values |= local()
     return {name: values[name] for name in metafeature_names(task_type)}
 
 

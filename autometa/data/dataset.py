@@ -21,6 +21,7 @@ import pandas as pd
 
 from autometa.data import columns as typing_
 from autometa.data.columns import FeatureType
+from autometa.data.features import type_features
 from autometa.data.io import (
     DECLARED_TYPES_ATTR,
     check_columns,
@@ -139,7 +140,7 @@ def load_dataset(
     task_type, y_out = resolve_target(y_raw, numbers, codes, task, target, messages)
     if guessed:
         messages.insert(0, _guessed(target, task_type, isinstance(source, pd.DataFrame)))
-    X, feature_types, dropped = _features(
+    X, feature_types, dropped = type_features(
         frame.drop(columns=[target]), overrides, declared, messages
     )
     for reason, note in _DROP_NOTES.items():
@@ -366,35 +367,3 @@ def _overrides(
                 raise DataError(f"Column {col!r} is in both categorical= and numeric=; pick one.")
             result[col] = kind  # type: ignore[assignment]
     return result
-
-
-def _features(
-    frame: pd.DataFrame,
-    overrides: dict[str, typing_.Override],
-    declared: dict[str, str],
-    messages: list[str],
-) -> tuple[pd.DataFrame, dict[str, FeatureType], dict[str, str]]:
-    """Type every feature column; return (X, feature types, dropped columns)."""
-    columns: dict[str, Any] = {}
-    types: dict[str, FeatureType] = {}
-    dropped: dict[str, str] = {}
-    for col in frame.columns:
-        typed = typing_.type_column(
-            col,
-            frame[col],
-            override=overrides.get(col),
-            declared=declared.get(col),
-            messages=messages,
-        )
-        if typed.dropped is not None:
-            dropped[col] = typed.dropped
-        else:
-            columns[col] = typed.values
-            types[col] = typed.kind  # type: ignore[assignment]
-    if not columns:
-        raise DataError(
-            "No feature columns are left after excluding "
-            f"{', '.join(f'{c} ({r})' for c, r in list(dropped.items())[:8]) or 'the target'}; "
-            "add informative feature columns or keep some with categorical=/numeric=."
-        )
-    return pd.DataFrame(columns, index=pd.RangeIndex(len(frame))), types, dropped

@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from autometa.data import columns as typing_
 from autometa.data.dataset import DataWarning
+from autometa.data.features import type_features
 
 
 class TableTyper(TransformerMixin, BaseEstimator):
@@ -48,13 +49,11 @@ class TableTyper(TransformerMixin, BaseEstimator):
         return self._fit(X)
 
     def _fit(self, X: Any) -> pd.DataFrame:
-        from autometa.data.dataset import _features
-
         frame = as_table(X)
         overrides: dict[str, Any] = {str(c): "categorical" for c in self.categorical or ()}
         overrides.update({str(c): "numeric" for c in self.numeric or ()})
         messages: list[str] = []
-        typed, types, dropped = _features(frame, overrides, {}, messages)
+        typed, types, dropped = type_features(frame, overrides, {}, messages)
         for message in messages:
             warnings.warn(message, DataWarning, stacklevel=2)
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)

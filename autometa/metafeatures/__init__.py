@@ -6,7 +6,9 @@
 Groups: ``simple``, ``statistical``, ``info_theory`` (OpenML's qualities), ``landmarking``
 (scikit-learn stand-ins for OpenML's Weka landmarkers, plus autometa's R² and LightGBM
 landmarkers) and ``derived`` (auto-sklearn's).
-Definitions and how they compare with OpenML's values: ``docs/metafeatures.md``.
+Definitions and how they compare with OpenML's values: ``docs/metafeatures.md``. A table of
+more than ``DESCRIBE_MAX_ROWS`` rows is described from a row sample, its counts from every
+row (:mod:`autometa.metafeatures.sampling`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from autometa.metafeatures._base import (
     _column_kind,
     clean,
 )
+from autometa.metafeatures.sampling import DESCRIBE_MAX_ROWS, prepare
 
 GROUPS = ("simple", "statistical", "info_theory", "landmarking", "derived")
 
@@ -78,7 +81,8 @@ def compute_metafeatures(
         y: the target, categorical for ``binary``/``multiclass``, numeric for ``regression``.
         task_type: ``"binary"``, ``"multiclass"`` or ``"regression"``.
         groups: subset of :data:`GROUPS` (default: all).
-        random_state: seed of the landmarking subsample and folds.
+        random_state: seed of the landmarking subsample and folds (and of the row sample
+            of a table of more than ``DESCRIBE_MAX_ROWS`` rows: :mod:`.sampling`).
 
     Returns:
         ``{name: value}`` with the keys of :func:`metafeature_names`; ``None`` where a
@@ -89,12 +93,13 @@ def compute_metafeatures(
             task type or group).
     """
     selected = _groups(groups)
-    data = PreparedData(X, y, task_type, random_state=random_state)
+    data, counts = prepare(X, y, task_type, random_state=random_state)  # sampled when large
     values: dict[str, float | None] = {}
     # the matrices involved are small: multi-threaded BLAS only adds contention
     with threadpool_limits(limits=1, user_api="blas"):
         for g in selected:
             values |= _module(g).compute(data)
+    values |= counts  # a sampled table's counts are the whole table's
     return {name: clean(values.get(name)) for name in metafeature_names(task_type, groups=selected)}
 
 
@@ -136,4 +141,10 @@ def landmarking_sample(
     return sample, y.iloc[rows]
 
 
-__all__ = ["GROUPS", "compute_metafeatures", "landmarking_sample", "metafeature_names"]
+__all__ = [
+    "DESCRIBE_MAX_ROWS",
+    "GROUPS",
+    "compute_metafeatures",
+    "landmarking_sample",
+    "metafeature_names",
+]

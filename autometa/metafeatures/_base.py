@@ -28,7 +28,14 @@ Quality = float | None
 class PreparedData:
     """Arrays of a dataset ``(X, y)`` for a task type; raises :class:`DataError` if unusable."""
 
-    def __init__(self, X: pd.DataFrame, y: pd.Series, task_type: str, random_state: int = 0):
+    def __init__(
+        self,
+        X: pd.DataFrame,
+        y: pd.Series,
+        task_type: str,
+        random_state: int = 0,
+        sample_rows: np.ndarray | None = None,
+    ):
         if task_type not in TASK_TYPES:
             raise DataError(f"task_type must be one of {TASK_TYPES}, got {task_type!r}")
         if not isinstance(X, pd.DataFrame):
@@ -42,6 +49,8 @@ class PreparedData:
             raise DataError(f"the target has {int(y.isna().sum())} missing values")
         self.task_type = task_type
         self.random_state = random_state
+        if sample_rows is not None:  # given: the rows of a larger table's landmarking sample
+            self.__dict__["sample_rows"] = np.asarray(sample_rows, dtype=np.int64)
         self.n_rows = len(X)
         self.n_columns = X.shape[1]
         kinds = [_column_kind(X.iloc[:, j]) for j in range(X.shape[1])]
@@ -139,8 +148,14 @@ class PreparedData:
 
     @cached_property
     def sample_rows(self) -> np.ndarray:
-        """Sorted indices of at most :data:`SAMPLE_MAX_ROWS` rows, stratified by class."""
-        n, k = self.n_rows, SAMPLE_MAX_ROWS
+        """Sorted indices of at most :data:`SAMPLE_MAX_ROWS` rows, stratified by class
+        (unless given to the constructor)."""
+        return self.stratified_rows(SAMPLE_MAX_ROWS)
+
+    def stratified_rows(self, k: int) -> np.ndarray:
+        """Sorted indices of at most ``k`` rows, seeded, stratified by class (each class
+        keeps a row): all rows when there are at most ``k``."""
+        n = self.n_rows
         if n <= k:
             return np.arange(n)
         rng = np.random.default_rng(self.random_state)

@@ -1,4 +1,5 @@
-"""The answer's ``warnings`` lines: what the recommender did to a ranking, and why."""
+"""The answer's ``warnings`` and ``notes`` lines: what the recommender did to a ranking, and
+why."""
 
 from __future__ import annotations
 
@@ -47,6 +48,14 @@ def fallback(diag: Any, margin: float, after: list[str], raced: bool) -> str:
         f"(novelty percentile {diag.novelty.percentile:.2f}, disagreement "
         f"{diag.disagreement:.3f}); favouring the library default (margin {margin:g})"
         + (f" and ranking {listed} right after the top pick" if listed and not raced else "")
+    )
+
+
+def sampled(n_rows: int, sample: int) -> str:
+    """The meta-features other than the counts came from a row sample."""
+    return (
+        f"meta-features computed on a sample of {sample:,} of the {n_rows:,} rows "
+        "(stratified by class; the row, missing-value and class counts on every row)"
     )
 
 

@@ -215,7 +215,7 @@ class Recommender(Learners):
         """The ranking steps (:mod:`autometa.recommendation.steps`) in order, each adding
         its note to the answer's warnings, then the explained top ``k``."""
         warned: list[str | None] = list(summary.warnings)  # what may need the user's action
-        notes: list[str | None] = []  # what the steps did, for information
+        notes: list[str | None] = [_sampled(summary.n_rows)]  # what the steps did
         request, family_notes, family_warnings = self._family(summary, metafeatures, request)
         notes += family_notes
         warned += family_warnings
@@ -351,6 +351,14 @@ def dataset_of(
     if isinstance(data, Dataset) and y is None and target is None and task is None:
         return data
     return load_dataset(data, y, target=target, task=task)
+
+
+def _sampled(n_rows: int) -> str | None:
+    """The note that the meta-features came from a row sample (a large table), else None."""
+    from autometa.metafeatures import sampling
+
+    limit = sampling.DESCRIBE_MAX_ROWS
+    return _notes.sampled(n_rows, limit) if n_rows > limit else None
 
 
 def _race_sample(dataset: Any) -> tuple[pd.DataFrame, pd.Series]:
