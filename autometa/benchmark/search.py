@@ -71,7 +71,7 @@ def benchmark_search(
         stack = StackedMetaLearner(seed=seed).fit(data, train)
         tasks = [int(t) for t in test if int(t) in scored]
         options = dict(sampler_options or {})
-        neural = _neural(data, train, seed) if options.get("adapt") == "neural" else None
+        neural = _neural(data, train, seed) if options.get("adapt") in ("neural", "both") else None
         part = _fold_rows(kb, data, stack, train, tasks, methods, seeds, n_trials,
                           options, n_jobs, neural)  # fmt: skip
         part = [{**r, "fold": fold, "kind": kind} for r in part]

@@ -78,7 +78,7 @@ class MetaSampler(BaseSampler):
         if adapt not in ADAPT:
             raise ValueError(f"adapt must be one of {', '.join(ADAPT)}, got {adapt!r}")
         if adapt in ("neural", "both") and prior.phi is None:
-            raise ValueError("adapt='neural' needs a prior with a neural meta-model's layer")
+            raise ValueError(f"adapt={adapt!r} needs a prior with a neural meta-model's layer")
         if adapt == "auto":
             adapt = "tasks" if prior.phi is None else "neural"
         self.adapt = adapt
