@@ -52,6 +52,7 @@ class Learners:
         self._kb = kb
         self._learners: dict[tuple[Any, ...], tuple[Any, Any]] = {}
         self._metadata: dict[tuple[Any, ...], Any] = {}  # without a fitted stack
+        self._trends: dict[str, Any] = {}  # size trends, by family
         self._lock = threading.RLock()  # the knowledge base and each learner load once
 
     @property
@@ -110,6 +111,27 @@ class Learners:
                 data = persist.cached_metadata(self.kb, family, kind, metric)
                 self._metadata[key] = data or build_metadata(self.kb, family, kind, metric)
             return self._metadata[key]
+
+    def size_trend(self, family: str) -> Any:
+        """The :class:`~autometa.recommendation.size.SizeTrend` of ``family`` in this
+        knowledge base, computed once: from the MetaData of each task kind's default stack
+        (loaded with it) when some stored table has two sizes, else an empty trend."""
+        from autometa.metrics import DEFAULT_METRICS
+        from autometa.recommendation import size
+
+        with self._lock:
+            if family in self._trends:
+                return self._trends[family]
+            metadata = []
+            if size.has_size_series(self.kb.tasks):
+                for kind, metric in DEFAULT_METRICS.items():
+                    try:
+                        metadata.append(self.learner(family, kind, metric)[1])
+                    except MetaModelError:  # too few tasks of this kind
+                        continue
+            trend = size.trend_of(metadata, self.kb.configurations, family)
+            self._trends[family] = trend
+            return trend
 
     def _families(self, kind: str, metric: str) -> list[str]:
         from autometa.metrics import TASK_KINDS

@@ -59,6 +59,25 @@ def sampled(n_rows: int, sample: int) -> str:
     )
 
 
+def size_scaled(n_rows: int, n_reference: int, factors: dict[str, float]) -> str:
+    """The size-dependent parameters were carried beyond the largest stored tables."""
+    moved = ", ".join(f"{name} x{factor:.2g}" for name, factor in factors.items())
+    return (
+        f"{n_rows:,} rows is beyond the knowledge base's largest tables ({n_reference:,} "
+        "rows); size-dependent parameters scaled by the trend learned across table sizes "
+        f"(within the search space's bounds): {moved}"
+    )
+
+
+def no_size_trend(n_rows: int, n_reference: int) -> str:
+    """Beyond the largest stored tables, with no parameter moving with size."""
+    return (
+        f"{n_rows:,} rows is beyond the knowledge base's largest tables ({n_reference:,} "
+        "rows); no parameter's best value moves distinguishably with the table's size "
+        "there, so the configurations are as stored"
+    )
+
+
 def not_raced(n_rows: int, min_rows: int) -> str:
     return f"not raced: {n_rows} rows are too few to cross-validate (a race needs {min_rows})"
 

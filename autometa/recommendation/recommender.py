@@ -16,7 +16,7 @@ import pandas as pd
 from autometa.exceptions import MetaModelError
 from autometa.metrics import direction as metric_direction
 from autometa.recommendation import notes as _notes
-from autometa.recommendation import steps
+from autometa.recommendation import size, steps
 from autometa.recommendation.explain import (
     default_estimate,
     default_ratio,
@@ -244,6 +244,10 @@ class Recommender(Learners):
         if len(picks) < request.k:
             warned.append(_notes.fewer_than_asked(len(picks), request.family, request.k))
         recs = self._explain(summary, metafeatures, request, meta, picks, diag, safe, raced)
+        beyond = summary.n_rows > size.largest(meta)  # than this kind's stored tasks
+        trend = self.size_trend(request.family) if beyond else None
+        recs, note = size.scale_recommendations(recs, trend, summary.n_rows, summary.task_type)
+        notes.append(note)
         return RecommendationResult(
             task=summary.task(),
             model=request.family,
