@@ -270,3 +270,20 @@ def test_recommender_scales_beyond_the_largest_table_and_says_so(
         f"the search space's bounds): n_estimators x{factor:.2g}, min_child_samples "
         f"x{10 ** trend.slopes['min_child_samples']:.2g}"
     )
+
+
+def test_metafeatures_command_says_when_it_samples(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from autometa.cli import cli
+
+    X, y = _mixed(3_000)
+    X.assign(y=y).to_csv(tmp_path / "t.csv", index=False)
+    monkeypatch.setattr(sampling, "DESCRIBE_MAX_ROWS", 1_000)
+    args = ["metafeatures", str(tmp_path / "t.csv"), "--target", "y", "--group", "simple"]
+    result = CliRunner().invoke(cli, [*args, "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    assert '"NumberOfInstances": 3000.0' in result.stdout
+    assert "note: meta-features computed on a sample of 1,000 of the 3,000 rows" in result.stderr

@@ -42,12 +42,15 @@ def metafeatures_cmd(
     gzip-compressed, or - to read it from standard input. JSON output is a flat
     object {quality: value or null} plus "fingerprint" and "task_type".
     """
-    from autometa.metafeatures import compute_metafeatures, slow_note
+    from autometa.metafeatures import compute_metafeatures, sampling, slow_note
+    from autometa.recommendation.notes import sampled
 
     dataset = load_user_dataset(data, target, task, encoding, categorical, numeric)
     note = slow_note(dataset.n_features) if not groups or "landmarking" in groups else None
     if note is not None:
         click.echo(f"autometa: {note}", err=True)
+    if dataset.n_rows > sampling.DESCRIBE_MAX_ROWS:
+        click.echo(f"note: {sampled(dataset.n_rows, sampling.DESCRIBE_MAX_ROWS)}", err=True)
     values = compute_metafeatures(
         dataset.X, dataset.y, dataset.task_type, groups=list(groups) or None
     )

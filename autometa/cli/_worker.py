@@ -28,6 +28,7 @@ import sys
 import traceback
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from autometa.cli._common import USER_ERRORS
@@ -86,17 +87,23 @@ class RecommendWorker:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             sample = landmarking_sample(dataset.X, dataset.y, dataset.task_type)
-        try:  # the sample first: the helper's landmarkers run while the rest is computed
-            self._conn.send((TaskSummary.of(dataset), sample, kwargs))
+        # the sample goes first, from a thread (the helper reads it once it has loaded), so
+        # that its landmarkers run while this process computes the other groups
+        pool = ThreadPoolExecutor(1)
+        try:
+            sent = pool.submit(self._conn.send, (TaskSummary.of(dataset), sample, kwargs))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 local = compute_metafeatures(
                     dataset.X, dataset.y, dataset.task_type, groups=LOCAL_GROUPS
                 )
+            sent.result()
             self._conn.send(local)
             status, payload = self._conn.recv()
         except (EOFError, OSError) as exc:
             raise WorkerLost(f"the helper process ended without an answer ({exc!r})") from exc
+        finally:
+            pool.shutdown(wait=False)  # a send still blocked ends when close() kills the helper
         if status == "ok":
             return payload
         if status == "error":
