@@ -120,16 +120,22 @@ def test_store_readme_prose_matches_the_snapshot() -> None:
 
 
 def test_store_readme_task_totals_in_prose() -> None:
-    """The sentence giving catalog rows, tasks, real and synthetic tasks agrees with the data."""
+    """The sentence giving catalog rows, tasks, real and synthetic tasks and the size anchors
+    (tasks named ``<table>@<k>k``) agrees with the data."""
     text = STORE_README.read_text(encoding="utf-8")
     match = re.search(
-        r"([\d,]+)\s+catalog rows give ([\d,]+) tasks \(([\d,]+) real, ([\d,]+) synthetic\)", text
+        r"([\d,]+)\s+catalog rows give ([\d,]+) tasks \(([\d,]+) real, ([\d,]+) synthetic\)",
+        text,
     )
     assert match, "the task totals are not stated"
+    anchors = re.search(r"size anchors add ([\d,]+) tasks", text)
+    assert anchors, "the size anchors' task count is not stated"
     tasks = shipped_info()["tasks"]
+    n_anchors = int(shipped().tasks["name"].str.contains("@", regex=False).sum())
     synthetic = tasks["by_source"].get("synthetic", 0)
-    assert number(match.group(2)) == tasks["total"]
-    assert number(match.group(3)) == tasks["total"] - synthetic
+    assert number(anchors.group(1)) == n_anchors
+    assert number(match.group(2)) == tasks["total"] - n_anchors
+    assert number(match.group(3)) == tasks["total"] - n_anchors - synthetic
     assert number(match.group(4)) == synthetic
     catalog_rows = len(pd.read_csv(ROOT / "metadata_store" / "catalog.csv"))
     assert number(match.group(1)) == catalog_rows
