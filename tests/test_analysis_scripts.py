@@ -32,7 +32,7 @@ def _one_line_error(done: subprocess.CompletedProcess[str], code: int = 2) -> st
 def test_scripts_holds_only_build_tools_and_benchmarks_are_listed() -> None:
     tools = {p.name for p in (ROOT / "scripts").iterdir() if p.suffix in (".py", ".sh")}
     assert tools == {
-        "build_corpus.py", "build_models.py", "build_store.sh", "install.sh",
+        "build_anchors.py", "build_corpus.py", "build_models.py", "build_store.sh", "install.sh",
         "reseed_metafeatures.py", "synthetic_tasks.py",
     }  # fmt: skip
     scripts_readme = (ROOT / "scripts" / "README.md").read_text()

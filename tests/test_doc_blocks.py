@@ -49,8 +49,8 @@ def _reader_data(folder: Path) -> dict[str, Any]:
     )  # fmt: skip
 
 
-#: Pages whose blocks fit and search models for a quarter of a minute: with the slow tests.
-SLOW_PAGES = {"sklearn.md"}
+#: Pages whose blocks fit models for a quarter of a minute or more: with the slow tests.
+SLOW_PAGES = {"neural.md", "sklearn.md"}
 
 
 @pytest.mark.parametrize(
