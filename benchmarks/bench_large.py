@@ -150,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--methods", nargs="*", default=list(METHODS), choices=METHODS)
     parser.add_argument("--report", action="store_true", help="print the table and stop")
+    parser.add_argument(
+        "--merge", nargs="*", type=Path, default=[], help="more state files for the report"
+    )
     args = parser.parse_args(argv)
     if not args.index.is_file():
         sys.exit(f"bench_large: no index at {args.index}; build it first (see --help)")
@@ -160,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
              for n in names}  # fmt: skip
     rows = {n: int(info.loc[n, "n_rows_original"]) for n in names}
     state = State(args.state)
+    for extra in args.merge:  # cells of runs kept apart (e.g. one method at a time)
+        state.cells = {**json.loads(extra.read_text()), **state.cells}
     if not args.report:
         for name in names:
             print(f"== {name}", file=sys.stderr, flush=True)
