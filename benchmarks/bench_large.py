@@ -39,6 +39,8 @@ from autometa.metrics import DEFAULT_METRICS, METRIC_DIRECTION
 
 TRIALS = 10
 METHODS = ("default", "autometa", "tpe_10")
+#: TPE@10's gain over the default below which "gain captured" is not defined (relative).
+MIN_GAIN = 1e-3
 
 
 class State:
@@ -125,18 +127,21 @@ def report(state: State, tasks: list[tuple[str, str, int]]) -> str:
         metric = DEFAULT_METRICS[kind]
         sign = METRIC_DIRECTION[metric]
         d, a, t = (c["score"] for c in cells)
-        share = sign * (a - d) / (sign * (t - d)) if sign * (t - d) > 0 else float("nan")
+        gain = sign * (t - d)
+        share = sign * (a - d) / gain if gain > MIN_GAIN * abs(d) else float("nan")
         beats += sign * (a - d) > 0
         captured.append(share)
+        shown = f"{share:.0%}" if share == share else "n/a: TPE@10 gains < 0.1 %"
         lines.append(
-            f"| {name} | {rows:,} | {metric} | {d:.4f} | {a:.4f} | {t:.4f} | {share:.0%} | "
+            f"| {name} | {rows:,} | {metric} | {d:.4f} | {a:.4f} | {t:.4f} | {shown} | "
             f"{cells[1]['seconds']:.0f} |"
         )
     done = len(captured)
     lines += [
         "",
         f"Top-1 beats the defaults on {beats}/{done} tables; captures >= 50 % of TPE@10's gain "
-        f"on {sum(c >= 0.5 for c in captured)}/{done}.",
+        f"on {sum(c >= 0.5 for c in captured)}/{done} (of {sum(c == c for c in captured)} where "
+        "TPE@10 gains at least 0.1 % over the defaults).",
     ]
     return "\n".join(lines)
 
