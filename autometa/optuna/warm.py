@@ -65,10 +65,10 @@ def meta_sampler(
 
 
 def _neural(stack: Any, meta: Any) -> Any:
-    """The stack's neural base model, else one fitted on the stack's training tasks."""
-    found = next((m for m in stack.base_models_ if m.name == "neural"), None)
-    if found is not None:
-        return found
+    """A neural model fitted on the stack's training tasks, or None when the stack has its
+    own (:func:`transfer_prior` takes that one)."""
+    if any(m.name == "neural" for m in stack.base_models_):
+        return None
     from autometa.meta.neural import NeuralMeta
 
     return NeuralMeta().fit(meta, stack.train_task_ids_)
