@@ -116,7 +116,6 @@ class Learners:
         """The :class:`~autometa.recommendation.size.SizeTrend` of ``family`` in this
         knowledge base, computed once: from the MetaData of each task kind's default stack
         (loaded with it) when some stored table has two sizes, else an empty trend."""
-        from autometa.metrics import DEFAULT_METRICS
         from autometa.recommendation import size
 
         with self._lock:
@@ -124,11 +123,7 @@ class Learners:
                 return self._trends[family]
             metadata = []
             if size.has_size_series(self.kb.tasks):
-                for kind, metric in DEFAULT_METRICS.items():
-                    try:
-                        metadata.append(self.learner(family, kind, metric)[1])
-                    except MetaModelError:  # too few tasks of this kind
-                        continue
+                metadata = size.per_kind(lambda kind, metric: self.learner(family, kind, metric)[1])
             trend = size.trend_of(metadata, self.kb.configurations, family)
             self._trends[family] = trend
             return trend

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -90,15 +90,23 @@ def size_trend(kb: Any, family: str = "lightgbm") -> SizeTrend:
     """:class:`SizeTrend` of ``family`` from a knowledge base's evaluations (each task
     kind's default metric, both kinds pooled)."""
     from autometa.meta import build_metadata
+
+    metadata = per_kind(lambda kind, metric: build_metadata(kb, family, kind, metric))
+    return trend_of(metadata, kb.configurations, family)
+
+
+def per_kind(get: Callable[[str, str], Any]) -> list[Any]:
+    """``get(kind, metric)`` for each task kind and its default metric, leaving out the
+    kinds it raises MetaModelError for (no evaluations, too few tasks)."""
     from autometa.metrics import DEFAULT_METRICS
 
-    metadata = []
+    out = []
     for kind, metric in DEFAULT_METRICS.items():
         try:
-            metadata.append(build_metadata(kb, family, kind, metric))
-        except MetaModelError:  # no evaluations of this family on this kind
+            out.append(get(kind, metric))
+        except MetaModelError:
             continue
-    return trend_of(metadata, kb.configurations, family)
+    return out
 
 
 def trend_of(metadata: Iterable[Any], configurations: pd.DataFrame, family: str) -> SizeTrend:
